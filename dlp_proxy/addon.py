@@ -1,0 +1,323 @@
+"""mitmproxy hooks of dlp-proxy: thin, delegating every decision to pure modules.
+
+Load it embedded (``dlp-proxy run``) or in stock mitmproxy::
+
+    mitmdump -s dlp_proxy/addon.py --set dlp_rules=rules/
+
+Flow of one request (see DESIGN.md): the TLS ClientHello decides interception (non-AI traffic is
+tunnelled untouched); ``requestheaders`` classifies the tool from the host the client asked for,
+before any other addon (``map_remote``) can rewrite it; ``request`` decodes the body (fail closed),
+asks the policy, and answers blocked requests itself in the client's API shape.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mitmproxy import ctx, exceptions, http, tls
+from mitmproxy.certs import CertStore
+
+from dlp_proxy.body import UndecodableBody, decode_body
+from dlp_proxy.errors import ConfigError
+from dlp_proxy.incidents import Incident, JsonlIncidentStore
+from dlp_proxy.logs import get_logger
+from dlp_proxy.metrics import Metrics, MetricsServer
+from dlp_proxy.paths import default_data_dir, default_rules_dir
+from dlp_proxy.policy import Policy, load_policy
+from dlp_proxy.requestinfo import host_without_port, model_from_request, user_from_proxyauth
+from dlp_proxy.responses import STATUS_BY_CODE, BlockInfo, build_block_response
+
+log = get_logger("dlp_proxy.addon")
+
+METADATA_KEY = "dlp_proxy"
+CA_FILE = "mitmproxy-ca-cert.pem"
+
+
+@dataclass
+class RequestContext:
+    """What the addon learnt about one AI request; kept in ``flow.metadata`` (never logged wholesale)."""
+
+    request_id: str
+    host: str
+    service_id: str
+    tool_name: str
+    family: str
+    started: float = field(default_factory=time.perf_counter)
+    model: str | None = None
+    user: str | None = None
+    client_ip: str | None = None
+    groups: tuple[str, ...] = ()
+    decision: str = "allowed"
+
+
+class DlpProxy:
+    """The dlp-proxy addon."""
+
+    def __init__(self) -> None:
+        self.policy: Policy | None = None
+        self.metrics = Metrics()
+        self.metrics_server: MetricsServer | None = None
+        self.store: JsonlIncidentStore | None = None
+        self._rules_dir: Path | None = None
+
+    # ------------------------------------------------------------------ set-up
+    def load(self, loader: Any) -> None:
+        loader.add_option(
+            "dlp_rules", str, "", "Directory of the company AI policy (default: the shipped example policy)."
+        )
+        loader.add_option(
+            "dlp_data_dir", str, "", "Directory for incidents and other records (default: ./dlp-proxy-data)."
+        )
+        loader.add_option("dlp_metrics_port", int, 0, "Port for /metrics, /healthz and /readyz (0: off).")
+        loader.add_option("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on.")
+
+    def configure(self, updated: set[str]) -> None:
+        if "stream_large_bodies" in updated and ctx.options.stream_large_bodies:
+            raise exceptions.OptionsError(
+                "stream_large_bodies cannot be used with dlp-proxy: bodies would reach AI providers "
+                "before they are scanned. Use body_size_limit / the policy's body_size_limit instead."
+            )
+        if "confdir" in updated or self.policy is None:
+            # mitmproxy creates its CA only in `running`; create it now so that it exists before the
+            # proxy port listens and before /readyz says ready (IT distributes it first).
+            CertStore.from_store(Path(ctx.options.confdir).expanduser(), "mitmproxy", ctx.options.key_size)
+        if "dlp_rules" in updated or self.policy is None:
+            rules_dir = Path(ctx.options.dlp_rules) if ctx.options.dlp_rules else default_rules_dir()
+            try:
+                policy = load_policy(rules_dir)
+            except ConfigError as exc:
+                raise exceptions.OptionsError(f"invalid policy in {rules_dir}:\n{exc}") from None
+            self._install_policy(policy, rules_dir)
+        if "dlp_data_dir" in updated or self.store is None:
+            data_dir = Path(ctx.options.dlp_data_dir) if ctx.options.dlp_data_dir else default_data_dir()
+            if self.store is not None:
+                self.store.close()
+            self.store = JsonlIncidentStore(data_dir / "incidents.jsonl")
+        if {"dlp_metrics_port", "dlp_metrics_host"} & updated:
+            self._start_metrics(ctx.options.dlp_metrics_host, ctx.options.dlp_metrics_port)
+
+    def _install_policy(self, policy: Policy, rules_dir: Path) -> None:
+        self.policy = policy
+        self._rules_dir = rules_dir
+        next_review = time.mktime(policy.next_review.timetuple())
+        self.metrics.set_policy(policy.version, next_review)
+        self.metrics.ready.set(1)
+        log.info(
+            "policy_loaded",
+            version=policy.version,
+            rules_dir=str(rules_dir),
+            tools=len(policy.tools),
+            catalog_services=len(policy.catalog.services),
+            next_review=policy.next_review.isoformat(),
+        )
+
+    def _start_metrics(self, host: str, port: int) -> None:
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
+            self.metrics_server = None
+        if port:
+            try:
+                self.metrics_server = MetricsServer(self.metrics, host, port, self.readiness)
+            except OSError as exc:
+                raise exceptions.OptionsError(
+                    f"cannot listen for metrics on {host}:{port}: {exc.strerror}"
+                ) from None
+            self.metrics_server.start()
+            log.info("metrics_listening", host=host, port=self.metrics_server.port)
+
+    def readiness(self) -> tuple[bool, str]:
+        """Ready when a policy is in force (the detection issue adds: detector loaded)."""
+        if self.policy is None:
+            return False, "policy not loaded"
+        return True, f"ready (policy {self.policy.version})"
+
+    def running(self) -> None:
+        confdir = Path(ctx.options.confdir).expanduser()
+        log.info(
+            "ca_certificate",
+            path=str(confdir / CA_FILE),
+            how_to_trust="distribute this PEM to clients (system trust store, or SSL_CERT_FILE / "
+            "REQUESTS_CA_BUNDLE / NODE_EXTRA_CA_CERTS); `dlp-proxy ca --pem` prints it",
+        )
+
+    def done(self) -> None:
+        if self.store is not None:
+            self.store.close()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
+
+    # ---------------------------------------------------------- interception
+    def tls_clienthello(self, data: tls.ClientHelloData) -> None:
+        """Decrypt only AI hosts: anything else is tunnelled with the real server's certificate."""
+        if self.policy is None:
+            return
+        candidates = {host_without_port(data.client_hello.sni)}
+        if data.context.server.address:
+            candidates.add(host_without_port(data.context.server.address[0]))
+        candidates.discard("")
+        if not any(self.policy.intercepts(h) for h in candidates):
+            data.ignore_connection = True
+            self.metrics.passthrough.inc()
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """Classify the tool from the host the client asked for, before other addons rewrite it."""
+        if self.policy is None or flow.response is not None:
+            return
+        t0 = time.perf_counter()
+        host = host_without_port(flow.client_conn.sni or flow.request.host_header or flow.request.host)
+        service = self.policy.catalog.classify(host, flow.request.path)
+        if service is None:
+            return
+        rc = RequestContext(
+            request_id=uuid.uuid4().hex[:16],
+            host=host,
+            service_id=service.id,
+            tool_name=service.name,
+            family=service.family,
+        )
+        flow.metadata[METADATA_KEY] = rc
+        # Fail closed: never forward a body before it has been looked at.
+        flow.request.stream = False
+        declared = flow.request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.policy.body_size_limit:
+            self._fill_identity(flow, rc)
+            self._block(flow, rc, "body_too_large", rule_id="corps:taille-max")
+        self.metrics.hook_latency.labels(hook="requestheaders").observe(time.perf_counter() - t0)
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        """Decode, decide, and answer blocked requests ourselves."""
+        rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
+        if rc is None or flow.response is not None or self.policy is None:
+            return
+        t0 = time.perf_counter()
+        try:
+            self._decide(flow, rc)
+        except Exception:  # fail closed: a bug must not let a request through unchecked
+            log.exception("decision_failed", request_id=rc.request_id, tool=rc.service_id)
+            self._block(flow, rc, "policy_unavailable", rule_id="erreur:interne")
+        self.metrics.hook_latency.labels(hook="request").observe(time.perf_counter() - t0)
+
+    def _fill_identity(self, flow: http.HTTPFlow, rc: RequestContext) -> None:
+        assert self.policy is not None
+        rc.user = user_from_proxyauth(flow.metadata.get("proxyauth"))
+        peer = flow.client_conn.peername
+        rc.client_ip = peer[0] if peer else None
+        rc.groups = self.policy.directory.groups_for(rc.user, rc.client_ip)
+
+    def _decide(self, flow: http.HTTPFlow, rc: RequestContext) -> None:
+        policy = self.policy
+        assert policy is not None
+        self._fill_identity(flow, rc)
+        raw = flow.request.raw_content or b""
+        if len(raw) > policy.body_size_limit:
+            self._block(flow, rc, "body_too_large", rule_id="corps:taille-max")
+            return
+        try:
+            body = decode_body(
+                raw, flow.request.headers.get("content-encoding"), flow.request.headers.get("content-type")
+            )
+        except UndecodableBody as exc:
+            detail = exc.reason if policy.language == "fr" else exc.reason_en
+            self._block(flow, rc, "undecodable_body", rule_id="corps:illisible", detail=detail)
+            return
+        if len(body.content) > policy.body_size_limit:  # a small gzip can inflate past the limit
+            self._block(flow, rc, "body_too_large", rule_id="corps:taille-max")
+            return
+        rc.model = model_from_request(flow.request.path, body.json)
+        service = policy.catalog.get(rc.service_id)
+        assert service is not None
+        decision = policy.decide(service, rc.groups, rc.model)
+        if decision.action == "block":
+            self._block(
+                flow,
+                rc,
+                decision.code or "tool_forbidden",
+                rule_id=decision.rule_id,
+                reason=decision.reason,
+                groups=policy.tool_policy(rc.service_id).groups,
+            )
+            return
+        self.metrics.requests.labels(tool=rc.service_id, decision="allowed").inc()
+        log.info("request_allowed", request_id=rc.request_id, tool=rc.service_id, model=rc.model)
+
+    def _block(
+        self,
+        flow: http.HTTPFlow,
+        rc: RequestContext,
+        code: str,
+        *,
+        rule_id: str,
+        reason: str | None = None,
+        detail: str | None = None,
+        groups: tuple[str, ...] = (),
+    ) -> None:
+        policy = self.policy
+        assert policy is not None
+        if code == "body_too_large" and detail is None:
+            limit_mib = policy.body_size_limit / (1024 * 1024)
+            detail = f"limite : {limit_mib:g} Mio" if policy.language == "fr" else f"limit: {limit_mib:g} MiB"
+        info = BlockInfo(
+            code=code,
+            request_id=rc.request_id,
+            policy_version=policy.version,
+            language=policy.language,
+            tool_name=rc.tool_name,
+            model=rc.model,
+            reason=reason,
+            rule_id=rule_id,
+            referents=policy.referents,
+            alternatives=policy.approved_tools(),
+            detail=detail,
+            groups=groups,
+        )
+        status, headers, body = build_block_response(
+            info, path=flow.request.path, family=rc.family, accept=flow.request.headers.get("accept")
+        )
+        flow.response = http.Response.make(status, body, headers)
+        rc.decision = "blocked"
+        self.metrics.requests.labels(tool=rc.service_id, decision="blocked").inc()
+        self.metrics.blocked.labels(rule=rule_id).inc()
+        self.metrics.incidents.labels(decision="blocked").inc()
+        if self.store is not None:
+            self.store.record(
+                Incident(
+                    request_id=rc.request_id,
+                    user=rc.user,
+                    groups=rc.groups,
+                    client_ip=rc.client_ip,
+                    tool=rc.service_id,
+                    tool_name=rc.tool_name,
+                    host=rc.host,
+                    model=rc.model,
+                    decision="blocked",
+                    code=code,
+                    rule_ids=(rule_id,),
+                    policy_version=policy.version,
+                )
+            )
+        log.info(
+            "request_blocked",
+            request_id=rc.request_id,
+            tool=rc.service_id,
+            model=rc.model,
+            code=code,
+            rule=rule_id,
+            status=STATUS_BY_CODE.get(code, status),
+        )
+
+    # ------------------------------------------------------------ responses
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        """Stream event streams and NDJSON as they come, so time-to-first-token is kept."""
+        rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
+        if rc is None or flow.response is None:
+            return
+        ctype = flow.response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if ctype in ("text/event-stream", "application/x-ndjson", "application/jsonl", "application/ndjson"):
+            flow.response.stream = True
+
+
+addons = [DlpProxy()]

@@ -1,0 +1,175 @@
+"""The ``dlp-proxy`` command: run the proxy, hand out its CA, check the policy.
+
+Sub-commands: ``run``, ``ca``, ``check-config`` (and the referents' tools as they land).
+Exit codes: 0 success, 1 a check failed, 2 bad usage or a configuration that cannot start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from dlp_proxy import __version__
+from dlp_proxy.logs import configure_logging, get_logger
+from dlp_proxy.paths import default_data_dir, default_rules_dir
+
+DEFAULT_CONFDIR = "~/.mitmproxy"
+DEFAULT_METRICS_PORT = 9464
+
+
+def _add_rules(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--rules",
+        type=Path,
+        default=None,
+        help="policy directory (default: the shipped example policy, or $DLP_PROXY_RULES)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; kept separate so tests and docs can inspect it."""
+    parser = argparse.ArgumentParser(
+        prog="dlp-proxy",
+        description="Data-leak prevention proxy for generative-AI traffic (mitmproxy addon).",
+    )
+    parser.add_argument("--version", action="version", version=f"dlp-proxy {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the proxy")
+    _add_rules(run)
+    run.add_argument("--listen-host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    run.add_argument("--listen-port", type=int, default=8080, help="proxy port (default 8080)")
+    run.add_argument("--confdir", default=DEFAULT_CONFDIR, help="mitmproxy confdir holding the CA")
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        default=DEFAULT_METRICS_PORT,
+        help=f"port for /metrics, /healthz, /readyz (default {DEFAULT_METRICS_PORT}; 0 disables)",
+    )
+    run.add_argument("--metrics-host", default="127.0.0.1", help="address of the metrics port")
+    run.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="records directory (default $DLP_PROXY_DATA_DIR or ./dlp-proxy-data)",
+    )
+    run.add_argument(
+        "--set",
+        dest="setoptions",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any mitmproxy option, exactly as mitmdump --set (repeatable)",
+    )
+    run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    ca = sub.add_parser("ca", help="print the path of the proxy's CA certificate (create it if missing)")
+    ca.add_argument("--confdir", default=DEFAULT_CONFDIR)
+    ca.add_argument("--pem", action="store_true", help="print the certificate itself")
+
+    check = sub.add_parser("check-config", help="validate the policy; print file:line: problem")
+    _add_rules(check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dlp-proxy`` console script."""
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        return cmd_run(args)
+    if args.command == "ca":
+        return cmd_ca(args)
+    if args.command == "check-config":
+        return cmd_check_config(args)
+    return 2  # pragma: no cover - argparse enforces the choices
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from dlp_proxy.policy import check_config, load_policy
+
+    rules_dir = args.rules or default_rules_dir()
+    problems = check_config(rules_dir)
+    if problems:
+        for p in problems:
+            print(p, file=sys.stderr)
+        print(f"{len(problems)} problem(s) in {rules_dir}", file=sys.stderr)
+        return 1
+    policy = load_policy(rules_dir)
+    print(
+        f"OK: {rules_dir} — policy {policy.version}, {len(policy.tools)} tools listed, "
+        f"{len(policy.catalog.services)} catalog services, next review {policy.next_review.isoformat()}"
+    )
+    return 0
+
+
+def cmd_ca(args: argparse.Namespace) -> int:
+    from mitmproxy.certs import CertStore
+
+    confdir = Path(args.confdir).expanduser()
+    CertStore.from_store(confdir, "mitmproxy", 2048)
+    pem = confdir / "mitmproxy-ca-cert.pem"
+    if args.pem:
+        sys.stdout.write(pem.read_text())
+    else:
+        print(pem)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    configure_logging(args.log_level)
+    try:
+        return asyncio.run(_run(args))
+    except KeyboardInterrupt:  # pragma: no cover
+        return 0
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from mitmproxy import exceptions, options
+    from mitmproxy.tools.dump import DumpMaster
+
+    from dlp_proxy.addon import DlpProxy
+
+    log = get_logger("dlp_proxy.cli")
+    rules_dir = args.rules or default_rules_dir()
+    data_dir = args.data_dir or default_data_dir()
+    opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port, confdir=args.confdir)
+    master = DumpMaster(opts, with_termlog=False, with_dumper=False)
+    addon = DlpProxy()
+    try:
+        master.addons.add(addon)
+        master.options.update(
+            dlp_rules=str(rules_dir),
+            dlp_data_dir=str(data_dir),
+            dlp_metrics_port=args.metrics_port,
+            dlp_metrics_host=args.metrics_host,
+        )
+        if master.options.body_size_limit is None and addon.policy is not None:
+            # Memory backstop for bodies without Content-Length; the policy's own limit answers a clear 413.
+            master.options.update(body_size_limit=str(addon.policy.body_size_limit * 2 + 1024 * 1024))
+        if args.setoptions:
+            # One call for all of them: list options such as map_remote accumulate, as in mitmdump.
+            master.options.set(*args.setoptions)
+    except exceptions.OptionsError as exc:
+        print(f"dlp-proxy: {exc}", file=sys.stderr)
+        return 2
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, master.shutdown)
+    log.info(
+        "proxy_starting",
+        listen_host=args.listen_host,
+        listen_port=args.listen_port,
+        rules_dir=str(rules_dir),
+        data_dir=str(data_dir),
+    )
+    await master.run()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Prometheus metrics and the orchestrator probes, on one small HTTP port.
+
+Labels carry tool ids, decisions, rule ids and hook names only — never a user, a client address or
+anything found in traffic, so dashboards can be shared without leaking personal data.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+
+class Metrics:
+    """All of the proxy's metrics in their own registry (several proxies can live in one test process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "dlp_proxy_requests", "AI requests seen, by tool and decision", ["tool", "decision"], registry=r
+        )
+        self.blocked = Counter("dlp_proxy_blocked", "Requests blocked, by rule id", ["rule"], registry=r)
+        self.passthrough = Counter(
+            "dlp_proxy_passthrough_connections", "TLS connections tunnelled untouched (not AI)", registry=r
+        )
+        self.hook_latency = Histogram(
+            "dlp_proxy_hook_duration_seconds",
+            "Time spent in the proxy's hooks",
+            ["hook"],
+            buckets=(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+        self.policy_info = Gauge(
+            "dlp_proxy_policy_info", "Policy in force (value 1)", ["version"], registry=r
+        )
+        self.policy_next_review = Gauge(
+            "dlp_proxy_policy_next_review_timestamp_seconds", "Next policy review date", registry=r
+        )
+        self.ready = Gauge(
+            "dlp_proxy_ready", "1 when the policy is loaded and the detector ready", registry=r
+        )
+        self.incidents = Counter(
+            "dlp_proxy_incidents", "Incidents recorded, by decision", ["decision"], registry=r
+        )
+
+    def set_policy(self, version: str, next_review_ts: float) -> None:
+        self.policy_info.clear()
+        self.policy_info.labels(version=version).set(1)
+        self.policy_next_review.set(next_review_ts)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MetricsServer:
+    """Serves ``/metrics``, ``/healthz`` (process alive) and ``/readyz`` (policy loaded, detector ready)."""
+
+    def __init__(self, metrics: Metrics, host: str, port: int, is_ready: Callable[[], tuple[bool, str]]):
+        self.metrics = metrics
+        self.is_ready = is_ready
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server API
+                path = self.path.split("?", 1)[0]
+                if path == "/metrics":
+                    self._send(200, outer.metrics.render(), CONTENT_TYPE_LATEST)
+                elif path == "/healthz":
+                    self._send(200, b"ok\n", "text/plain; charset=utf-8")
+                elif path == "/readyz":
+                    ok, why = outer.is_ready()
+                    self._send(200 if ok else 503, (why + "\n").encode(), "text/plain; charset=utf-8")
+                else:
+                    self._send(404, b"not found\n", "text/plain; charset=utf-8")
+
+            def _send(self, status: int, body: bytes, ctype: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silence access logs
+                return
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, name="dlp-metrics", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
