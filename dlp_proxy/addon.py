@@ -10,8 +10,8 @@ before any other addon (``map_remote``) can rewrite it; ``request`` decodes the 
 asks the policy, and answers blocked requests itself in the client's API shape.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: `mitmdump -s` runs this file as a script that is not in
+# sys.modules, and dataclasses cannot resolve string annotations there.
 import time
 import uuid
 from dataclasses import dataclass, field

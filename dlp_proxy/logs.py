@@ -19,7 +19,7 @@ _IPV4_PORT = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b")
 _IPV6_BRACKET = re.compile(r"\[[0-9a-fA-F:]{2,}\](?::\d{1,5})?")
 _CREDENTIAL = re.compile(
     r"(?i)\b(authorization|proxy-authorization|x-api-key|api-key|api_key|key|password|token)"
-    r"(\s*[:=]\s*)(\"?)[^\s\",;&]+"
+    r"(\s*[:=]\s*)(\"?)(?:(?:Bearer|Basic|Token|Digest)\s+)?[^\s\",;&]+"
 )
 
 
