@@ -242,7 +242,7 @@ class DlpProxy:
             )
             return
         self.metrics.requests.labels(tool=rc.service_id, decision="allowed").inc()
-        log.info("request_allowed", request_id=rc.request_id, tool=rc.service_id, model=rc.model)
+        log.debug("request_allowed", request_id=rc.request_id, tool=rc.service_id, model=rc.model)
 
     def _block(
         self,

@@ -1,0 +1,621 @@
+"""Latency that dlp-proxy adds to an AI request, next to what plain mitmproxy adds.
+
+Three paths are measured in the same run, interleaved in round-robin batches so that machine noise
+(other processes, CPU frequency, thermal throttling) hits all three alike:
+
+- ``direct``: plain HTTP straight to a minimal fake OpenAI upstream on 127.0.0.1;
+- ``mitmproxy``: HTTPS to ``https://api.openai.com`` through ``mitmdump -q`` (TLS interception,
+  ``map_remote`` to the fake upstream, no addon of ours);
+- ``dlp-proxy``: the same through ``dlp-proxy run`` with the shipped example policy.
+
+Every request is a ~1 KB OpenAI chat completion (``POST /v1/chat/completions``, model ``gpt-4o-mini``,
+which the shipped policy allows). Keep-alive connections, one httpx client per worker; concurrency 1
+and 8. Warm-up requests (TLS handshakes, certificate generation, first imports) are not counted.
+
+Run from the repository root::
+
+    .venv/bin/python bench/proxy_overhead.py [--requests 300] [--json results.json]
+
+All traffic stays on 127.0.0.1: the proxies rewrite api.openai.com to the local upstream before
+any upstream connection is opened (``connection_strategy=lazy``), and every answer is checked to
+carry this run's token, so an answer from anywhere else would abort the run. Every process started
+here is stopped on exit, Ctrl-C and errors included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import secrets
+import select
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+PATHS = ("direct", "mitmproxy", "dlp-proxy")
+CONCURRENCIES = (1, 8)
+TARGET_RATIO = 1.5
+HOST = "127.0.0.1"
+UPSTREAM_PREFIX = "/openai"
+API_PATH = "/v1/chat/completions"
+
+PROMPT = (
+    "Bonjour, je prépare la revue trimestrielle de notre activité commerciale pour le comité de "
+    "direction de jeudi. Peux-tu m'aider à structurer une note de synthèse de deux pages ? Les points "
+    "à couvrir : l'évolution du chiffre d'affaires par région (Île-de-France, Auvergne-Rhône-Alpes, "
+    "Occitanie), la progression du panier moyen, le taux de renouvellement des contrats annuels et "
+    "les retards de livraison constatés sur les commandes de matériel. Je souhaite un ton factuel, "
+    "des intertitres courts et, pour chaque partie, une recommandation concrète pour le trimestre "
+    "suivant. Propose aussi trois indicateurs simples à suivre chaque mois et une conclusion qui "
+    "rappelle les priorités : fidéliser les clients existants, réduire les délais de traitement et "
+    "mieux préparer les appels d'offres publics. Merci de rédiger en français, sans jargon."
+)
+
+
+def request_body() -> bytes:
+    """The ~1 KB chat-completion request every path sends."""
+    payload = {
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "system", "content": "Tu es un assistant de rédaction pour une PME française."},
+            {"role": "user", "content": PROMPT},
+        ],
+        "temperature": 0.2,
+        "max_tokens": 800,
+    }
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------- upstream
+def upstream_response(token: str) -> bytes:
+    body = json.dumps(
+        {
+            "id": f"chatcmpl-bench-{token}",
+            "object": "chat.completion",
+            "created": 1767225600,
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": "Voici une proposition de plan pour votre note de synthèse.",
+                    },
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 260, "completion_tokens": 14, "total_tokens": 274},
+        },
+        ensure_ascii=False,
+    ).encode("utf-8")
+    head = (
+        "HTTP/1.1 200 OK\r\n"
+        "content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n"
+        "connection: keep-alive\r\n\r\n"
+    ).encode("ascii")
+    return head + body
+
+
+NOT_FOUND = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+
+
+async def _serve_upstream(token: str) -> None:
+    """Minimal keep-alive HTTP/1.1 server answering one fixed chat completion."""
+    ok = upstream_response(token)
+    expected = (UPSTREAM_PREFIX + API_PATH).encode()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                lines = head.split(b"\r\n")
+                parts = lines[0].split(b" ")
+                length, close = 0, False
+                for line in lines[1:]:
+                    name, _, value = line.partition(b":")
+                    name = name.strip().lower()
+                    if name == b"content-length":
+                        length = int(value)
+                    elif name == b"connection" and value.strip().lower() == b"close":
+                        close = True
+                if length:
+                    await reader.readexactly(length)
+                if len(parts) < 2 or parts[0] != b"POST" or parts[1] != expected:
+                    writer.write(NOT_FOUND)
+                    await writer.drain()
+                    return
+                writer.write(ok)
+                await writer.drain()
+                if close:
+                    return
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, HOST, 0, backlog=128)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+def serve_upstream(token: str) -> int:
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_upstream(token))
+    return 0
+
+
+# -------------------------------------------------------------------------------------- processes
+class BenchError(RuntimeError):
+    """The run cannot give meaningful numbers (a process died, an unexpected answer, a time-out)."""
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Linux: the child gets SIGTERM if the bench itself is killed without cleaning up."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen
+    log: Path | None = None
+
+    def tail(self, n: int = 30) -> str:
+        if self.log is None or not self.log.exists():
+            return ""
+        lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        return "\n".join(lines[-n:])
+
+    def check_alive(self) -> None:
+        if self.popen.poll() is not None:
+            raise BenchError(f"{self.name} exited with {self.popen.returncode}:\n{self.tail()}")
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        for stream in (self.popen.stdout, self.popen.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+
+
+def _spawn(name: str, cmd: list[str], log: Path, cwd: Path) -> Proc:
+    with open(log, "wb") as out:
+        popen = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=_env(),
+            cwd=cwd,
+            start_new_session=True,  # Ctrl-C reaches the bench only; it stops them in order
+            preexec_fn=_die_with_parent,
+        )
+    return Proc(name, popen, log)
+
+
+def _wait_port(proc: Proc, port: int, deadline: float, ready_url: str | None = None) -> None:
+    while True:
+        proc.check_alive()
+        try:
+            if ready_url is not None:
+                with urllib.request.urlopen(ready_url, timeout=1) as r:
+                    if r.status != 200:
+                        raise OSError("not ready")
+            with socket.create_connection((HOST, port), timeout=1):
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise BenchError(f"{proc.name} not listening on {port} in time:\n{proc.tail()}")
+        time.sleep(0.1)
+
+
+def start_upstream(stack: contextlib.ExitStack, token: str, timeout: float) -> tuple[Proc, int]:
+    popen = subprocess.Popen(
+        [sys.executable, "-u", str(Path(__file__).resolve()), "--serve-upstream", token],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        env=_env(),
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+        text=True,
+    )
+    proc = Proc("upstream", popen)
+    stack.callback(proc.stop)
+    assert popen.stdout is not None
+    # The child prints its port as soon as it listens.
+    readable, _, _ = select.select([popen.stdout], [], [], timeout)
+    line = popen.stdout.readline().strip() if readable else ""
+    if not line.isdigit():
+        raise BenchError(f"upstream did not report its port (got {line!r})")
+    return proc, int(line)
+
+
+def map_remote(upstream_port: int) -> str:
+    # mitmproxy's "|regex|replacement" form (no flow filter, no closing separator).
+    return rf"map_remote=|https://api\.openai\.com/|http://{HOST}:{upstream_port}{UPSTREAM_PREFIX}/"
+
+
+def start_mitmdump(
+    stack: contextlib.ExitStack, tmp: Path, confdir: Path, upstream_port: int, timeout: float
+) -> tuple[Proc, int]:
+    port = free_port()
+    cmd = [
+        str(BIN / "mitmdump"),
+        "-q",
+        "--listen-host", HOST,
+        "--listen-port", str(port),
+        "--set", f"confdir={confdir}",
+        "--set", "connection_strategy=lazy",
+        "--set", map_remote(upstream_port),
+    ]  # fmt: skip
+    proc = _spawn("mitmdump", cmd, tmp / "mitmdump.log", tmp)
+    stack.callback(proc.stop)
+    _wait_port(proc, port, time.monotonic() + timeout)
+    return proc, port
+
+
+def start_dlp_proxy(
+    stack: contextlib.ExitStack, tmp: Path, confdir: Path, upstream_port: int, timeout: float
+) -> tuple[Proc, int, int]:
+    port, metrics_port = free_port(), free_port()
+    cmd = [
+        str(BIN / "dlp-proxy"), "run",
+        "--listen-port", str(port),
+        "--metrics-port", str(metrics_port),
+        "--confdir", str(confdir),
+        "--data-dir", str(tmp / "dlp-data"),
+        "--set", "connection_strategy=lazy",
+        "--set", map_remote(upstream_port),
+    ]  # fmt: skip
+    proc = _spawn("dlp-proxy", cmd, tmp / "dlp-proxy.log", tmp)
+    stack.callback(proc.stop)
+    _wait_port(proc, port, time.monotonic() + timeout, f"http://{HOST}:{metrics_port}/readyz")
+    return proc, port, metrics_port
+
+
+def allowed_openai_requests(metrics_port: int) -> int | None:
+    """dlp-proxy's own count of allowed OpenAI API requests (None if the metric is not there)."""
+    with urllib.request.urlopen(f"http://{HOST}:{metrics_port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    for line in text.splitlines():
+        if (
+            line.startswith("dlp_proxy_requests_total{")
+            and 'decision="allowed"' in line
+            and 'tool="openai-api"' in line
+        ):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return None
+
+
+def make_ca(confdir: Path) -> Path:
+    """Create the CA both proxies share; return a bundle clients trust (certifi + that CA)."""
+    import certifi
+
+    subprocess.run(
+        [str(BIN / "dlp-proxy"), "ca", "--confdir", str(confdir)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=_env(),
+        timeout=60,
+    )
+    bundle = confdir.parent / "bundle.pem"
+    ca = (confdir / "mitmproxy-ca-cert.pem").read_text()
+    bundle.write_text(Path(certifi.where()).read_text() + "\n" + ca)
+    return bundle
+
+
+# ------------------------------------------------------------------------------------ measurement
+@dataclass
+class Target:
+    path: str
+    url: str
+    proxy: str | None = None
+
+
+@dataclass
+class Series:
+    samples_ms: list[float] = field(default_factory=list)
+    busy_s: float = 0.0  # wall time of this path's batches only
+
+    def stats(self) -> dict[str, float | int]:
+        s = sorted(self.samples_ms)
+        out: dict[str, float | int] = {"n": len(s)}
+        if not s:
+            return out
+        out.update(
+            p50_ms=percentile(s, 50),
+            p99_ms=percentile(s, 99),
+            mean_ms=statistics.fmean(s),
+            min_ms=s[0],
+            max_ms=s[-1],
+            throughput_rps=len(s) / self.busy_s if self.busy_s else 0.0,
+        )
+        return out
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Linear-interpolated percentile (same as numpy's default) of already sorted values."""
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    k = (len(sorted_values) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+async def _batch(clients: list, target: Target, count: int, body: bytes, token: bytes) -> list[float]:
+    """``count`` requests spread over the workers (one client each); latencies in ms."""
+    import httpx
+
+    remaining = count
+    samples: list[float] = []
+    headers = {"content-type": "application/json", "authorization": "Bearer sk-bench-not-a-real-key"}
+
+    async def worker(client) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            t0 = time.perf_counter_ns()
+            try:
+                r = await client.post(target.url, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                raise BenchError(f"{target.path}: {type(exc).__name__}: {exc}") from exc
+            dt = (time.perf_counter_ns() - t0) / 1e6
+            if r.status_code != 200 or token not in r.content:
+                raise BenchError(f"{target.path}: unexpected answer {r.status_code}: {r.content[:300]!r}")
+            samples.append(dt)
+
+    await asyncio.gather(*(worker(c) for c in clients))
+    return samples
+
+
+def warmups(warmup: int, conc: int) -> int:
+    """Warm-up requests per path at this concurrency: at least two per worker."""
+    return max(warmup, 2 * conc)
+
+
+async def measure(
+    targets: list[Target],
+    bundle: Path,
+    token: str,
+    requests: int,
+    warmup: int,
+    deadline: float,
+    procs: list[Proc],
+) -> dict[int, dict[str, Series]]:
+    import httpx
+
+    body = request_body()
+    tok = token.encode()
+    ctx = ssl.create_default_context(cafile=str(bundle))
+    results: dict[int, dict[str, Series]] = {}
+    for conc in CONCURRENCIES:
+        batch = max(25, 5 * conc)  # requests per path per round: 12 rounds at c=1, 8 at c=8 (n=300)
+        clients: dict[str, list[httpx.AsyncClient]] = {}
+        try:
+            for t in targets:
+                clients[t.path] = [
+                    httpx.AsyncClient(
+                        proxy=t.proxy,
+                        verify=ctx,
+                        trust_env=False,
+                        timeout=httpx.Timeout(10.0),
+                        limits=httpx.Limits(max_connections=1, keepalive_expiry=300),
+                    )
+                    for _ in range(conc)
+                ]
+            # Warm-up: every worker's connection (TCP + TLS through the proxies) and the code paths.
+            for t in targets:
+                await _batch(clients[t.path], t, warmups(warmup, conc), body, tok)
+            series = {t.path: Series() for t in targets}
+            done, rnd = 0, 0
+            print(f"  concurrency {conc}: {requests} requests per path, batches of {batch}", file=sys.stderr)
+            while done < requests:
+                n = min(batch, requests - done)
+                order = targets[rnd % len(targets) :] + targets[: rnd % len(targets)]
+                for t in order:  # rotate who goes first, so no path is always right after another
+                    for p in procs:
+                        p.check_alive()
+                    if time.monotonic() > deadline:
+                        raise BenchError("time limit reached (--max-seconds)")
+                    t0 = time.perf_counter()
+                    series[t.path].samples_ms += await _batch(clients[t.path], t, n, body, tok)
+                    series[t.path].busy_s += time.perf_counter() - t0
+                done += n
+                rnd += 1
+            results[conc] = series
+        finally:
+            for cs in clients.values():
+                for c in cs:
+                    await c.aclose()
+    return results
+
+
+# ---------------------------------------------------------------------------------------- report
+def summarise(results: dict[int, dict[str, Series]]) -> dict:
+    out: dict = {"rows": [], "ratios": []}
+    for conc, series in results.items():
+        stats = {path: s.stats() for path, s in series.items()}
+        direct = stats["direct"]
+        for path in PATHS:
+            row = {"path": path, "concurrency": conc, **stats[path]}
+            if path != "direct":
+                row["added_p50_ms"] = row["p50_ms"] - direct["p50_ms"]
+                row["added_p99_ms"] = row["p99_ms"] - direct["p99_ms"]
+            out["rows"].append(row)
+        ratio: dict = {"concurrency": conc}
+        for q in ("p50", "p99"):
+            mitm = stats["mitmproxy"][f"{q}_ms"] - direct[f"{q}_ms"]
+            dlp = stats["dlp-proxy"][f"{q}_ms"] - direct[f"{q}_ms"]
+            value = dlp / mitm if mitm > 0 else None
+            ratio[q] = value
+            ratio[f"{q}_target_met"] = None if value is None else value <= TARGET_RATIO
+        out["ratios"].append(ratio)
+    return out
+
+
+def render(summary: dict, meta: dict) -> str:
+    head = ("path", "conc", "n", "p50 ms", "p99 ms", "added p50", "added p99")
+    lines = [
+        f"proxy overhead — 1 KB OpenAI chat completions, {meta['requests']} measured requests "
+        f"per path per concurrency (+ warm-up), interleaved batches",
+        f"python {meta['python']}, mitmproxy {meta['mitmproxy']}, {meta['cpus']} CPU(s), "
+        f"{meta['elapsed_s']:.1f} s",
+        "",
+        "{:<10} {:>4} {:>5} {:>8} {:>8} {:>10} {:>10}".format(*head),
+    ]
+    fmt = "{:<10} {:>4} {:>5} {:>8.2f} {:>8.2f} {:>10} {:>10}"
+    prev = None
+    for r in summary["rows"]:
+        if prev is not None and r["concurrency"] != prev:
+            lines.append("")
+        prev = r["concurrency"]
+        a50 = f"{r['added_p50_ms']:+.2f}" if "added_p50_ms" in r else "—"
+        a99 = f"{r['added_p99_ms']:+.2f}" if "added_p99_ms" in r else "—"
+        lines.append(fmt.format(r["path"], r["concurrency"], r["n"], r["p50_ms"], r["p99_ms"], a50, a99))
+    if meta.get("dlp_proxy_decisions_checked"):
+        lines += ["", "dlp-proxy's /metrics confirm its policy allowed every request sent through it."]
+    else:
+        lines += [
+            "",
+            "warning: could not confirm from dlp-proxy's /metrics that its policy saw every request.",
+        ]
+    lines += [f"target: dlp-proxy adds no more than {TARGET_RATIO}× what plain mitmproxy adds"]
+    for r in summary["ratios"]:
+        parts = []
+        for q in ("p50", "p99"):
+            v = r[q]
+            if v is None:
+                parts.append(f"{q} n/a (mitmproxy adds nothing measurable)")
+            else:
+                shown = f"{v:.2f}"
+                if (float(shown) <= TARGET_RATIO) != r[f"{q}_target_met"]:  # 1.504 is not "1.50 met"
+                    shown = f"{v:.3f}"
+                parts.append(f"{q} {shown}× ({'met' if r[f'{q}_target_met'] else 'NOT met'})")
+        label = f"  concurrency {r['concurrency']}: dlp-proxy added / mitmproxy added:"
+        lines.append(f"{label} {', '.join(parts)}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------ main
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--requests", type=int, default=300, help="measured requests per path per concurrency")
+    p.add_argument("--warmup", type=int, default=20, help="warm-up requests per path per concurrency")
+    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the results here")
+    p.add_argument("--max-seconds", type=float, default=900, help="abort if the run takes longer")
+    p.add_argument("--serve-upstream", metavar="TOKEN", help=argparse.SUPPRESS)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    import mitmproxy.version
+
+    if args.requests < 1:
+        print("--requests must be at least 1", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    deadline = started + args.max_seconds
+    token = secrets.token_hex(8)
+    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(prefix="dlp-bench-") as tmpname:
+        tmp = Path(tmpname)
+        try:
+            print("starting the fake upstream, mitmdump and dlp-proxy on 127.0.0.1 …", file=sys.stderr)
+            confdir = tmp / "conf"
+            bundle = make_ca(confdir)
+            upstream, up_port = start_upstream(stack, token, 30)
+            mitm, mitm_port = start_mitmdump(stack, tmp, confdir, up_port, 60)
+            dlp, dlp_port, dlp_metrics = start_dlp_proxy(stack, tmp, confdir, up_port, 60)
+            api = "https://api.openai.com" + API_PATH
+            targets = [
+                Target("direct", f"http://{HOST}:{up_port}{UPSTREAM_PREFIX}{API_PATH}"),
+                Target("mitmproxy", api, f"http://{HOST}:{mitm_port}"),
+                Target("dlp-proxy", api, f"http://{HOST}:{dlp_port}"),
+            ]
+            results = asyncio.run(
+                measure(targets, bundle, token, args.requests, args.warmup, deadline, [upstream, mitm, dlp])
+            )
+            # The dlp-proxy numbers only mean something if its policy really looked at every request.
+            sent = sum(len(r["dlp-proxy"].samples_ms) + warmups(args.warmup, c) for c, r in results.items())
+            seen = allowed_openai_requests(dlp_metrics)
+            if seen is not None and seen != sent:
+                raise BenchError(f"dlp-proxy allowed {seen} OpenAI requests, the bench sent {sent}")
+            checked = seen is not None
+        except BenchError as exc:
+            print(f"bench failed: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            stack.close()  # stop the processes before the temporary directory goes
+    meta = {
+        "requests": args.requests,
+        "warmup": args.warmup,
+        "concurrencies": list(CONCURRENCIES),
+        "request_bytes": len(request_body()),
+        "python": platform.python_version(),
+        "mitmproxy": mitmproxy.version.VERSION,
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "elapsed_s": time.monotonic() - started,
+        "target_ratio": TARGET_RATIO,
+        "dlp_proxy_decisions_checked": checked,
+    }
+    summary = summarise(results)
+    print(render(summary, meta))
+    if args.json is not None:
+        args.json.write_text(json.dumps({"meta": meta, **summary}, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.serve_upstream:
+        return serve_upstream(args.serve_upstream)
+    # SIGTERM behaves like Ctrl-C: unwind, stopping every process started here.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("interrupted; all processes stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
