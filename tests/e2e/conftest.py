@@ -134,10 +134,14 @@ def start_proxy(
             proc.kill()
             raise RuntimeError(f"dlp-proxy not ready in time:\n{stderr_path.read_text()}")
         time.sleep(0.1)
-    bundle = tmp / "bundle.pem"
-    bundle.write_text(
-        Path(certifi.where()).read_text() + "\n" + (confdir / "mitmproxy-ca-cert.pem").read_text()
-    )
+    try:
+        bundle = tmp / "bundle.pem"
+        bundle.write_text(
+            Path(certifi.where()).read_text() + "\n" + (confdir / "mitmproxy-ca-cert.pem").read_text()
+        )
+    except BaseException:
+        proc.kill()
+        raise
     return ProxyProcess(proc, port, metrics_port, confdir, data_dir, stderr_path, bundle)
 
 
