@@ -250,3 +250,21 @@ def test_responseheaders_streams_sse(addon) -> None:
     f.response.headers["content-type"] = "text/event-stream; charset=utf-8"
     addon.responseheaders(f)
     assert f.response.stream is True
+
+
+def test_english_policy_speaks_english(tmp_path) -> None:
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    text = (rules / "policy.yaml").read_text()
+    assert "language: fr" in text
+    (rules / "policy.yaml").write_text(text.replace("language: fr", "language: en", 1))
+    a = DlpProxy()
+    with taddons.context(a) as tctx:
+        tctx.configure(a, confdir=str(tmp_path / "c"), dlp_data_dir=str(tmp_path), dlp_rules=str(rules))
+        f = ai_flow(host="api.deepseek.com")
+        run(a, f)
+        message = json.loads(f.response.content)["error"]["message"]
+        assert "forbidden" in message.lower() and "interdit" not in message
+        a.done()

@@ -378,3 +378,37 @@ def test_sdk_through_environment_proxy_variables(
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "Bonjour, voici ma réponse."
+
+
+def test_proxyauth_user_groups_and_password_never_logged(tmp_path, provider: FakeProvider) -> None:
+    """Identity from mitmproxy's proxyauth: a pilot-group member passes, an outsider is told why."""
+    # cmartin is in pilote-ia in the shipped directory (mitmproxy's single-user proxyauth form).
+    p = start_proxy(tmp_path / "run", provider, extra=["--set", "proxyauth=cmartin:Mot-De-Passe-42"])
+    try:
+        common = [
+            "curl",
+            "-sS",
+            "-x",
+            p.url,
+            "--cacert",
+            str(p.ca_pem),
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            '{"messages": []}',
+            "https://chatgpt.com/backend-api/conversation",
+        ]
+        ok = subprocess.run(
+            [*common, "-U", "cmartin:Mot-De-Passe-42"], capture_output=True, text=True, timeout=30, check=True
+        )
+        assert json.loads(ok.stdout)["ok"] is True
+        denied = subprocess.run(
+            [*common[:2], "-w", "%{http_connect}", "-o", "/dev/null", *common[2:]],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert denied.stdout == "407"  # no credentials: the proxy asks for them at CONNECT
+        assert "Mot-De-Passe-42" not in p.logs()
+    finally:
+        p.stop()
