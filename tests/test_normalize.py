@@ -51,9 +51,21 @@ CASES = [
     # decomposed accents are recomposed; the map covers base and mark
     ("He\u0301le\u0300ne", "Hélène", "Hélène", "He\u0301le\u0300ne"),
     ("He\u0301le\u0300ne", "Hélène", "é", "e\u0301"),
+    (f"He{ZWSP}\u0301lène", "Hélène", "é", f"e{ZWSP}\u0301"),
+    ("Ａ\u0301b", "Áb", "Á", "Ａ\u0301"),
     # 2. format characters
-    (f"06{ZWSP}12{ZWSP}34{ZWSP}56{ZWSP}78", "0612345678", "0612345678", f"06{ZWSP}12{ZWSP}34{ZWSP}56{ZWSP}78"),
-    (f"je{ZWJ}an{ZWNJ}@exe{WJ}mple.fr", "jean@exemple.fr", "jean@exemple.fr", f"je{ZWJ}an{ZWNJ}@exe{WJ}mple.fr"),
+    (
+        f"06{ZWSP}12{ZWSP}34{ZWSP}56{ZWSP}78",
+        "0612345678",
+        "0612345678",
+        f"06{ZWSP}12{ZWSP}34{ZWSP}56{ZWSP}78",
+    ),
+    (
+        f"je{ZWJ}an{ZWNJ}@exe{WJ}mple.fr",
+        "jean@exemple.fr",
+        "jean@exemple.fr",
+        f"je{ZWJ}an{ZWNJ}@exe{WJ}mple.fr",
+    ),
     (f"Du{SHY}pont", "Dupont", "Dupont", f"Du{SHY}pont"),
     (f"{BOM}Bonjour", "Bonjour", "Bonjour", "Bonjour"),
     (f"a{LRM}b{RLO}c", "abc", "b", "b"),
@@ -74,16 +86,41 @@ CASES = [
         "jean [at] exemple [dot] fr",
     ),
     ("jean.dupont (at) exemple (dot) fr", "jean.dupont@exemple.fr", "@", "(at)"),
-    ("jean.dupont{at}exemple{dot}fr", "jean.dupont@exemple.fr", "jean.dupont@exemple.fr", "jean.dupont{at}exemple{dot}fr"),
+    (
+        "jean.dupont{at}exemple{dot}fr",
+        "jean.dupont@exemple.fr",
+        "jean.dupont@exemple.fr",
+        "jean.dupont{at}exemple{dot}fr",
+    ),
     ("jean.dupont arobase exemple point fr", "jean.dupont@exemple.fr", "exemple.fr", "exemple point fr"),
-    ("écrire à jean.dupont at exemple.fr", "écrire à jean.dupont@exemple.fr", "jean.dupont@exemple.fr", "jean.dupont at exemple.fr"),
+    (
+        "écrire à jean.dupont at exemple.fr",
+        "écrire à jean.dupont@exemple.fr",
+        "jean.dupont@exemple.fr",
+        "jean.dupont at exemple.fr",
+    ),
     ("jean point dupont arobase exemple point com", "jean.dupont@exemple.com", "dupont", "dupont"),
-    ("jean.dupont [at] exemple [.] fr", "jean.dupont@exemple.fr", "jean.dupont@exemple.fr", "jean.dupont [at] exemple [.] fr"),
+    (
+        "jean.dupont [at] exemple [.] fr",
+        "jean.dupont@exemple.fr",
+        "jean.dupont@exemple.fr",
+        "jean.dupont [at] exemple [.] fr",
+    ),
     ("jean[@]exemple[.]fr", "jean@exemple.fr", "jean@exemple.fr", "jean[@]exemple[.]fr"),
-    ("jean [ at ] exemple [ dot ] fr", "jean@exemple.fr", "jean@exemple.fr", "jean [ at ] exemple [ dot ] fr"),
+    (
+        "jean [ at ] exemple [ dot ] fr",
+        "jean@exemple.fr",
+        "jean@exemple.fr",
+        "jean [ at ] exemple [ dot ] fr",
+    ),
     ("JEAN AT EXEMPLE DOT FR", "JEAN@EXEMPLE.FR", "JEAN@EXEMPLE.FR", "JEAN AT EXEMPLE DOT FR"),
     ("jean @ exemple.fr", "jean@exemple.fr", "jean@exemple.fr", "jean @ exemple.fr"),
-    ("a (at) mairie (dot) gouv (dot) fr.", "a@mairie.gouv.fr.", "a@mairie.gouv.fr", "a (at) mairie (dot) gouv (dot) fr"),
+    (
+        "a (at) mairie (dot) gouv (dot) fr.",
+        "a@mairie.gouv.fr.",
+        "a@mairie.gouv.fr",
+        "a (at) mairie (dot) gouv (dot) fr",
+    ),
     ("jean{at}exemple{dot}fr point final", "jean@exemple.fr point final", "exemple.fr", "exemple{dot}fr"),
     # 5. split numbers
     ("NIR : 1 85 05 78 006 084 36.", "NIR : 185057800608436.", "185057800608436", "1 85 05 78 006 084 36"),
@@ -94,7 +131,12 @@ CASES = [
     ("06 - 12 - 34 - 56 - 78", "0612345678", "0612345678", "06 - 12 - 34 - 56 - 78"),
     ("appelle le 0 6 1 2 3 4 5 6 7 8 !", "appelle le 0612345678 !", "0612345678", "0 6 1 2 3 4 5 6 7 8"),
     ("+33 6 12 34 56 78", "+33612345678", "33612345678", "33 6 12 34 56 78"),
-    ("carte 4970.1012.3456.7890 exp", "carte 4970101234567890 exp", "4970101234567890", "4970.1012.3456.7890"),
+    (
+        "carte 4970.1012.3456.7890 exp",
+        "carte 4970101234567890 exp",
+        "4970101234567890",
+        "4970.1012.3456.7890",
+    ),
     ("carte 4970 1012 3456 7890", "carte 4970101234567890", "4970101234567890", "4970 1012 3456 7890"),
     ("SIRET 732 829 320 00074", "SIRET 73282932000074", "73282932000074", "732 829 320 00074"),
     (
@@ -193,11 +235,14 @@ UNCHANGED = [
     "chat at home",
     "rendez-vous at noon, point final",
     "contact @jean_dupont sur le réseau",
+    "contact@magasin point de vente",
+    "écrire à jean at maison point me",
     "Budget 2024-2025",
     "pages 10 - 20",
     "Commande n° 12345678",
     "",
     "   ",
+    "\u0301 une marque seule",
     "a" * 1000,
     "L'appartement fait 45 m2 et coûte 250 000 €.",
 ]
@@ -343,7 +388,7 @@ def test_offset_map_properties_on_random_texts(seed: int) -> None:
             ), (original, n.text, k, ch)
         # spans of consecutive chars tile the original without gaps except dropped chars
         for (s1, e1), (s2, e2) in zip(spans, spans[1:], strict=False):
-            assert s2 >= s1 and (s2 >= e1 or (s1, e1) == (s2, e2) or s2 == s1)
+            assert s2 >= e1 or (s1, e1) == (s2, e2)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -408,7 +453,7 @@ def test_blob_found_and_decoded(encoded: str, kind: str, decoded: str) -> None:
         "/usr/local/bin/python3.12",
         _b64(EMAIL)[:12],  # too short
         base64.b64encode(bytes(range(0, 256, 3))).decode(),  # binary
-        base64.b64encode("\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11".encode()).decode(),  # control chars
+        base64.b64encode(b"\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11").decode(),  # control chars
         "remise de 20 % sur 30 %",
         "100%25 sûr",  # a single escape
         "AT&T et R&D",
