@@ -100,6 +100,23 @@ class DlpProxy:
         if {"dlp_metrics_port", "dlp_metrics_host"} & updated:
             self._start_metrics(ctx.options.dlp_metrics_host, ctx.options.dlp_metrics_port)
 
+    def reload_policy(self) -> bool:
+        """Reload the rules directory (SIGHUP). An invalid new policy is refused; the old one stays."""
+        rules_dir = self._rules_dir or default_rules_dir()
+        try:
+            policy = load_policy(rules_dir)
+        except ConfigError as exc:
+            self.metrics.reload_failures.inc()
+            log.error(
+                "policy_reload_refused",
+                rules_dir=str(rules_dir),
+                problems=[str(p) for p in exc.problems],
+                version_in_force=self.policy.version if self.policy else None,
+            )
+            return False
+        self._install_policy(policy, rules_dir)
+        return True
+
     def _install_policy(self, policy: Policy, rules_dir: Path) -> None:
         self.policy = policy
         self._rules_dir = rules_dir

@@ -160,6 +160,8 @@ async def _run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, master.shutdown)
+    # SIGHUP re-reads the policy without dropping a flow; an invalid new policy is refused and logged.
+    loop.add_signal_handler(signal.SIGHUP, addon.reload_policy)
     log.info(
         "proxy_starting",
         listen_host=args.listen_host,

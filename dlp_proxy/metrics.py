@@ -46,6 +46,11 @@ class Metrics:
         self.policy_next_review = Gauge(
             "dlp_proxy_policy_next_review_timestamp_seconds", "Next policy review date", registry=r
         )
+        self.reload_failures = Counter(
+            "dlp_proxy_policy_reload_failures",
+            "Policy reloads refused because the new files are invalid",
+            registry=r,
+        )
         self.ready = Gauge(
             "dlp_proxy_ready", "1 when the policy is loaded and the detector ready", registry=r
         )

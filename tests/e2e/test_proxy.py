@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import signal
 import socket
 import ssl
 import subprocess
@@ -410,5 +411,43 @@ def test_proxyauth_user_groups_and_password_never_logged(tmp_path, provider: Fak
         )
         assert denied.stdout == "407"  # no credentials: the proxy asks for them at CONNECT
         assert "Mot-De-Passe-42" not in p.logs()
+    finally:
+        p.stop()
+
+
+def test_sighup_reloads_policy_and_refuses_broken_one(tmp_path, provider: FakeProvider) -> None:
+    rules = copy_rules(tmp_path / "rules")
+    p = start_proxy(tmp_path / "run", provider, rules=rules)
+    try:
+        client = openai_client(p)
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "a"}])
+        policy = (rules / "policy.yaml").read_text()
+        # limit gpt-4o-mini too, then SIGHUP: the next request is blocked
+        forbidden = policy.replace('deny: ["o1-pro*"]', 'deny: ["o1-pro*", "gpt-4o-mini*"]', 1)
+        assert forbidden != policy
+        (rules / "policy.yaml").write_text(forbidden)
+        p.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.chat.completions.create(
+                    model="gpt-4o-mini", messages=[{"role": "user", "content": "b"}]
+                )
+            except openai.PermissionDeniedError as exc:
+                assert exc.response.json()["error"]["code"] == "model_forbidden"
+                break
+            assert time.monotonic() < deadline, "policy not reloaded"
+            time.sleep(0.2)
+        # a broken policy is refused and the one in force stays
+        (rules / "policy.yaml").write_text("policy: [broken\n")
+        p.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "policy_reload_refused" not in p.logs():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert p.proc.poll() is None
+        with pytest.raises(openai.PermissionDeniedError):
+            client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "c"}])
+        assert "dlp_proxy_policy_reload_failures_total 1.0" in p.metrics()
     finally:
         p.stop()
