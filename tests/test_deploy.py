@@ -391,8 +391,8 @@ def test_systemd_unit_runs_the_cli_hardened():
         "HF_HUB_OFFLINE",
     ):
         assert env[key] == docker_env()[key], key
-    # SIGHUP is not handled yet (it would stop the proxy): no active ExecReload.
-    assert "ExecReload" not in unit
+    # SIGHUP reloads the policy (tests/e2e/test_proxy.py::test_sighup_reloads_policy_and_refuses_broken_one).
+    assert unit["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
 
 
 # --------------------------------------------------------------------------------------------------
