@@ -1,0 +1,38 @@
+"""EMAIL_ADDRESS: e-mail addresses, by regex only.
+
+Presidio's EmailRecognizer validates the domain with ``tldextract``, which downloads the public suffix
+list at first use; the proxy must not reach the network at run time (DESIGN.md). A syntactic check plus
+a small list of file extensions that look like TLDs (``logo@2x.png``) is enough for a DLP filter.
+"""
+
+from __future__ import annotations
+
+from .base import FrenchPatternRecognizer, Rule
+
+#: "TLDs" that are really file extensions or code, seen after an "@" in prompts (retina images, npm scopes).
+_NOT_TLDS = frozenset(
+    "png jpg jpeg gif svg webp bmp ico tif tiff pdf js mjs ts tsx jsx css scss map json xml yml yaml "
+    "txt md py rb php html htm zip gz tar exe dll so".split()
+)
+
+
+class EmailRecognizer(FrenchPatternRecognizer):
+    """``prenom.nom@exemple.fr``, ``jean-luc+devis@société.fr`` (internationalised domains included)."""
+
+    ENTITY = "EMAIL_ADDRESS"
+    RULES = (
+        Rule(
+            "email",
+            r"(?<![\w.!#$%&'*+/=?^`{|}~\-@])[\w!#$%&'*+/=?^`{|}~\-]+(?:\.[\w!#$%&'*+/=?^`{|}~\-]+)*"
+            r"@(?:[\w](?:[\w\-]{0,61}[\w])?\.)+[^\W\d_]{2,24}(?![\w\-@])(?!\.\w)",
+            0.95,
+        ),
+    )
+    CONTEXT = ("mail", "email", "e-mail", "courriel", "adresse", "ecrire", "contact*")
+    VALIDATED_SCORE = None
+    CONTEXT_BOOST = 0.05
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """Reject file names that look like addresses (``icon@2x.png``)."""
+        tld = pattern_text.rsplit(".", 1)[-1].lower()
+        return tld not in _NOT_TLDS
