@@ -135,10 +135,24 @@ def test_data_rules_follow_the_client_data_rule(policy: Policy) -> None:
 
     for hosting in ("eu", "outside_eu"):
         found = actions(hosting)
-        for entity in ("FR_NIR", "IBAN_CODE", "CREDIT_CARD", "SECRET"):
+        # the table of the detection issue: block the first row, redact the second, outside the company
+        for entity in ("SECRET", "FR_NIR", "CREDIT_CARD", "FR_NIF", "FR_PASSPORT", "FR_CNI"):
             assert found[entity] == "block"
-        for entity in ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "ADDRESS", "CLIENT_NAME"):
-            assert found[entity] == "pseudonymize"
+        for entity in (
+            "PERSON",
+            "EMAIL_ADDRESS",
+            "PHONE_NUMBER",
+            "ADDRESS",
+            "CLIENT_NAME",
+            "IBAN_CODE",
+            "DATE_OF_BIRTH",
+            "FR_SIREN",
+            "FR_SIRET",
+            "FR_TVA",
+            "IP_ADDRESS",
+            "FR_LICENSE_PLATE",
+        ):
+            assert found[entity] == "redact"
     assert set(actions("company").values()) == {"allow"}
     assert all(0 <= rule.min_score <= 1 for rule in policy.data_rules)
 
@@ -389,11 +403,11 @@ BROKEN = {
     ),
     "bad data rule action": (
         "policy.yaml",
-        "    action: pseudonymize\n",
-        "    action: pseudonymise\n",
-        "pseudonymise",
-        "data_rules[1].action: 'pseudonymise' is not one of block, redact, pseudonymize, allow "
-        "(did you mean 'pseudonymize'?)",
+        "    action: redact\n",
+        "    action: redacte\n",
+        "redacte",
+        "data_rules[1].action: 'redacte' is not one of block, redact, pseudonymize, allow "
+        "(did you mean 'redact'?)",
     ),
     "min_score out of range": (
         "policy.yaml",
@@ -558,3 +572,21 @@ def test_unlisted_pilot_needs_declared_groups(tmp_path: Path) -> None:
             "(did you mean 'informatique'?)",
         )
     ]
+
+
+def test_tool_data_overrides(tmp_path) -> None:
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    text = (rules / "policy.yaml").read_text()
+    marker = "  mistral-api:\n    status: approved\n"
+    assert marker in text
+    (rules / "policy.yaml").write_text(
+        text.replace(marker, marker + "    data: {FR_SIREN: allow, IBAN_CODE: block}\n")
+    )
+    policy = load_policy(rules)
+    assert policy.tool_policy("mistral-api").data_overrides == {"FR_SIREN": "allow", "IBAN_CODE": "block"}
+    (rules / "policy.yaml").write_text(text.replace(marker, marker + "    data: {iban: nope}\n"))
+    problems = check_config(rules)
+    assert any("must be upper case" in str(p) for p in problems)

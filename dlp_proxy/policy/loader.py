@@ -64,7 +64,7 @@ _DEFAULTS_KEYS = (
     "body_size_limit",
     "scan_timeout_seconds",
 )
-_TOOL_KEYS = ("status", "reason", "reason_en", "usage", "groups", "models")
+_TOOL_KEYS = ("status", "reason", "reason_en", "usage", "groups", "models", "data")
 _MODEL_KEYS = ("allow", "deny", "reason", "reason_en")
 _DATA_RULE_KEYS = ("id", "description", "entities", "hosting", "action", "min_score")
 _DIRECTORY_KEYS = ("groups", "users", "networks")
@@ -353,6 +353,7 @@ def _parse_tool(
     group_items = f.text_items(entry, "groups", where)
     tool_groups = None if group_items is None else tuple(name for name, _ in group_items)
     models = _parse_models(entry, f, where)
+    data = _parse_data_overrides(entry, f, where)
     if status in ("pilot", "forbidden") and reason is None and entry.get("reason") is None:
         f.say(entry.line_of("status"), where, f"status {status} needs a 'reason' (shown to the employee)")
     if status == "pilot" and not tool_groups:
@@ -375,7 +376,25 @@ def _parse_tool(
         groups=tool_groups or (),
         models=models,
         listed=True,
+        data=data,
     )
+
+
+def _parse_data_overrides(entry: LineDict, f: FileChecker, tool_where: str) -> tuple[tuple[str, str], ...]:
+    """``data: {ENTITY_TYPE: action}``: this tool's exceptions to the data rules."""
+    data = f.mapping(entry, "data", tool_where)
+    if data is None:
+        return ()
+    where = join(tool_where, "data")
+    out: list[tuple[str, str]] = []
+    for entity in data:
+        if not isinstance(entity, str) or not entity.isupper() or not entity.replace("_", "").isalnum():
+            f.say(data.line_of(entity), where, f"entity type {entity!r} must be upper case, like FR_NIR")
+            continue
+        action = f.choice(data, entity, where, DATA_ACTIONS, None)
+        if action is not None:
+            out.append((entity, action))
+    return tuple(out)
 
 
 def _parse_models(entry: LineDict, f: FileChecker, tool_where: str) -> ModelRule | None:

@@ -88,6 +88,11 @@ class ToolPolicy:
     groups: tuple[str, ...]
     models: ModelRule | None
     listed: bool
+    data: tuple[tuple[str, str], ...] = ()  # entity type → action: this tool's exceptions to the data rules
+
+    @property
+    def data_overrides(self) -> dict[str, str]:
+        return dict(self.data)
 
 
 @dataclass(frozen=True)
