@@ -73,6 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate the policy; print file:line: problem")
     _add_rules(check)
+
+    scan = sub.add_parser("scan", help="find personal data in files or stdin, as the proxy would")
+    scan.add_argument("files", nargs="*", type=Path, help="files to scan (default: stdin)")
+    _add_rules(scan)
+    fmt = scan.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="one JSON document")
+    fmt.add_argument(
+        "--jsonl", action="store_true", help='read JSON lines {"id", "text"}; write one result line per input'
+    )
+    scan.add_argument(
+        "--all", action="store_true", help="every type and score, not only what the policy acts on"
+    )
+    scan.add_argument("--workers", type=int, default=1, help="detection processes (default 1)")
+
+    rule_tests = sub.add_parser("check-rules", help="run the rule tests in rules/tests/*.yaml")
+    _add_rules(rule_tests)
     return parser
 
 
@@ -85,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_ca(args)
     if args.command == "check-config":
         return cmd_check_config(args)
+    if args.command == "scan":
+        return cmd_scan(args)
+    if args.command == "check-rules":
+        return cmd_check_rules(args)
     return 2  # pragma: no cover - argparse enforces the choices
 
 
@@ -104,6 +124,39 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{len(policy.catalog.services)} catalog services, next review {policy.next_review.isoformat()}"
     )
     return 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    configure_logging("warning")
+    from dlp_proxy.scan import run_scan
+
+    mode = "jsonl" if args.jsonl else "json" if args.json else "table"
+    return run_scan(
+        list(args.files) or None,
+        rules_dir=args.rules or default_rules_dir(),
+        mode=mode,
+        all_types=args.all,
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+        workers=max(1, args.workers),
+    )
+
+
+def cmd_check_rules(args: argparse.Namespace) -> int:
+    configure_logging("warning")
+    from dlp_proxy.detect.engine import DetectionEngine
+    from dlp_proxy.detect.ruletests import run_rule_tests
+    from dlp_proxy.errors import ConfigError
+
+    rules_dir = args.rules or default_rules_dir()
+    try:
+        report = run_rule_tests(rules_dir, DetectionEngine(rules_dir))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(report.format())
+    return 0 if report.passed else 1
 
 
 def cmd_ca(args: argparse.Namespace) -> int:
