@@ -203,6 +203,227 @@ def test_every_normalised_char_maps_inside_its_source() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
+# Split numbers: only regular groupings are joined, never across a group that breaks the layout
+# --------------------------------------------------------------------------------------------------
+
+# (original, expected normalised text, [(value in it, its original slice), ...]); every value is looked
+# up once in the normalised text and must map back to exactly that slice of the original.
+JOIN_CASES = [
+    # a phone followed by a postcode: only the 5 pairs are joined
+    (
+        "Appelle le 06 12 34 56 78 75001 Paris",
+        "Appelle le 0612345678 75001 Paris",
+        [("0612345678", "06 12 34 56 78"), ("75001", "75001"), ("Paris", "Paris")],
+    ),
+    # a card followed by its expiry date
+    (
+        "carte 4970 1012 3456 7893 12 27 merci",
+        "carte 4970101234567893 12 27 merci",
+        [("4970101234567893", "4970 1012 3456 7893"), ("12 27", "12 27"), ("merci", "merci")],
+    ),
+    # an IBAN followed by French words: the words are never joined
+    (
+        "Le client belge a donné BE71 0961 2345 6769 pour le remboursement.",
+        "Le client belge a donné BE71096123456769 pour le remboursement.",
+        [("BE71096123456769", "BE71 0961 2345 6769"), ("pour le", "pour le")],
+    ),
+    # two phones, with and without a word between them
+    (
+        "06 12 34 56 78 et 07 98 76 54 32",
+        "0612345678 et 0798765432",
+        [("0612345678", "06 12 34 56 78"), ("0798765432", "07 98 76 54 32")],
+    ),
+    (
+        "06 12 34 56 78 07 98 76 54 32",
+        "0612345678 0798765432",
+        [("0612345678", "06 12 34 56 78"), ("0798765432", "07 98 76 54 32")],
+    ),
+    (
+        "06-12-34-56-78-07-98-76-54-32",
+        "0612345678-0798765432",
+        [("0612345678", "06-12-34-56-78"), ("0798765432", "07-98-76-54-32")],
+    ),
+    # an IBAN followed by "FR": the country's IBAN length says where it ends
+    (
+        "IBAN BE71 0961 2345 6769. FR76 3000 6000 0112 3456 7890 189 pour l'autre.",
+        "IBAN BE71096123456769. FR7630006000011234567890189 pour l'autre.",
+        [
+            ("BE71096123456769", "BE71 0961 2345 6769"),
+            ("FR7630006000011234567890189", "FR76 3000 6000 0112 3456 7890 189"),
+        ],
+    ),
+    (
+        "Compte BE71 0961 2345 6769 FR Banque",
+        "Compte BE71096123456769 FR Banque",
+        [("BE71096123456769", "BE71 0961 2345 6769"), ("FR Banque", "FR Banque")],
+    ),
+    (
+        "FR76 3000 6000 0112 3456 7890 189 DE89 3704 0044 0532 0130 00",
+        "FR7630006000011234567890189 DE89370400440532013000",
+        [
+            ("FR7630006000011234567890189", "FR76 3000 6000 0112 3456 7890 189"),
+            ("DE89370400440532013000", "DE89 3704 0044 0532 0130 00"),
+        ],
+    ),
+    (
+        "IT60 X054 2811 1010 0000 0123 456",
+        "IT60X0542811101000000123456",
+        [("IT60X0542811101000000123456", "IT60 X054 2811 1010 0000 0123 456")],
+    ),
+    # a NIR followed by a date
+    (
+        "NIR 1 85 05 78 006 084 36 12/03/2024",
+        "NIR 185057800608436 12/03/2024",
+        [("185057800608436", "1 85 05 78 006 084 36"), ("12/03/2024", "12/03/2024")],
+    ),
+    (
+        "NIR 1 85 05 78 006 084 36 12 03 1985",
+        "NIR 185057800608436 12 03 1985",
+        [("185057800608436", "1 85 05 78 006 084 36"), ("12 03 1985", "12 03 1985")],
+    ),
+    # NIR of Corsica (2A/2B) and overseas (3-digit department), NIR without its key
+    ("n° 2 69 05 2A 123 456 88.", "n° 269052A12345688.", [("269052A12345688", "2 69 05 2A 123 456 88")]),
+    ("2 69 05 2B 123 456 88", "269052B12345688", [("269052B12345688", "2 69 05 2B 123 456 88")]),
+    ("2 85 05 971 05 123 11", "285059710512311", [("285059710512311", "2 85 05 971 05 123 11")]),
+    ("NIR 1 85 05 78 006 084 ?", "NIR 1850578006084 ?", [("1850578006084", "1 85 05 78 006 084")]),
+    # SIRET then a postcode, 19-digit card, Amex, phones with a prefix, numéro fiscal, VAT number
+    (
+        "SIRET 732 829 320 00074 75001 Paris",
+        "SIRET 73282932000074 75001 Paris",
+        [("73282932000074", "732 829 320 00074"), ("75001", "75001")],
+    ),
+    ("4970 1012 3456 7893 123", "4970101234567893123", [("4970101234567893123", "4970 1012 3456 7893 123")]),
+    ("Amex 3782 822463 10005", "Amex 378282246310005", [("378282246310005", "3782 822463 10005")]),
+    (
+        "+33 6 12 34 56 78 75001",
+        "+33612345678 75001",
+        [("33612345678", "33 6 12 34 56 78"), ("75001", "75001")],
+    ),
+    ("0033 6 12 34 56 78", "0033612345678", [("0033612345678", "0033 6 12 34 56 78")]),
+    ("+33 (0)1 23 45 67 89", "+33 (0)123456789", [("123456789", "1 23 45 67 89")]),
+    ("Pointe-à-Pitre : 0590 27 12 34.", "Pointe-à-Pitre : 0590271234.", [("0590271234", "0590 27 12 34")]),
+    ("code 75001 06 12 34 56 78", "code 75001 0612345678", [("0612345678", "06 12 34 56 78")]),
+    ("NIF 30 23 217 600 053", "NIF 3023217600053", [("3023217600053", "30 23 217 600 053")]),
+    ("TVA FR 59 542 051 180", "TVA FR 59542051180", [("59542051180", "59 542 051 180")]),
+    # groups of one size, up to the first group of another size
+    (
+        "0 6 1 2 3 4 5 6 7 8 75001",
+        "0612345678 75001",
+        [("0612345678", "0 6 1 2 3 4 5 6 7 8"), ("75001", "75001")],
+    ),
+    ("ref 12 34 56 78 90 1", "ref 1234567890 1", [("1234567890", "12 34 56 78 90")]),
+    ("SIREN 732.829.320.", "SIREN 732829320.", [("732829320", "732.829.320")]),
+    # a phone before a number with decimals
+    ("06 12 34 56 78 12,5 €", "0612345678 12,5 €", [("0612345678", "06 12 34 56 78"), ("12,5", "12,5")]),
+]
+
+
+@pytest.mark.parametrize(("original", "expected", "values"), JOIN_CASES)
+def test_only_regular_groupings_are_joined(
+    original: str, expected: str, values: list[tuple[str, str]]
+) -> None:
+    n = normalize(original)
+    assert n.text == expected
+    for value, original_value in values:
+        i = n.text.index(value)
+        start, end = n.to_original(i, i + len(value))
+        assert original[start:end] == original_value, (value, original[start:end])
+        assert (start, end) == (
+            original.index(original_value),
+            original.index(original_value) + len(original_value),
+        )
+
+
+NOT_JOINED = [
+    "Le total s'élève à 1 234 567 890 € HT.",  # an amount, not "1" and a SIREN
+    "Le chiffre d'affaires atteint 1 850 578 006 084 €.",
+    "Le projet coûte 4 970 101 234 567 893 €.",
+    "Soit 123 456 789 012,50 € au total.",
+    "fr76 3000 6000 0112 3456 7890 189",  # lower case: never joined (and the digits are not a card)
+    "BE71 0961 2345 6769pour le",  # "6769pour" is not a group
+    "Appelez le 06 12 34 56 avant lundi",  # 4 pairs only
+    "le 12 03 1985 à 10 30",
+]
+
+
+@pytest.mark.parametrize("text", NOT_JOINED)
+def test_irregular_groupings_left_alone(text: str) -> None:
+    n = normalize(text)
+    assert n.text == text
+    assert not n.changed
+
+
+_GROUP_PIECES = [
+    "06",
+    "12",
+    "34",
+    "5",
+    "78",
+    "4970",
+    "1012",
+    "75001",
+    "BE71",
+    "FR76",
+    "2A",
+    "FR",
+    "123",
+    "00074",
+]
+_WORD_PIECES = ["pour", "le", "et", "du", "Paris", "merci", "rue", "x2", "a1b2"]
+_SEPARATORS = [" ", " ", " ", "-", ".", "/", " - ", "  "]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_number_joining_never_glues_lower_case(seed: int) -> None:
+    """Random mixes of groups and words: only separators between digits/upper-case groups are dropped."""
+    rng = random.Random(seed)
+    for _ in range(400):
+        sep = rng.choice(_SEPARATORS)
+        parts = [
+            rng.choice(_GROUP_PIECES if rng.random() < 0.8 else _WORD_PIECES)
+            for _ in range(rng.randint(1, 12))
+        ]
+        original = sep.join(parts)
+        n = normalize(original)
+        covered = [False] * len(original)
+        for i in range(len(n.text)):
+            start, end = n.to_original(i, i + 1)
+            assert end - start == 1, (original, n.text)  # joining only deletes: every kept char maps 1:1
+            assert original[start] == n.text[i]
+            covered[start] = True
+        k = 0
+        while k < len(original):
+            if covered[k]:
+                k += 1
+                continue
+            j = k
+            while j < len(original) and not covered[j]:
+                j += 1
+            assert original[k:j] == sep, (original, n.text, k)
+            left, right = original[:k].split(sep)[-1], original[j:].split(sep)[0]
+            for group in (left, right):
+                assert group and all(c.isdigit() or c.isupper() for c in group), (original, n.text, group)
+            k = j
+
+
+def test_iban_lengths_follow_the_registry() -> None:
+    """The IBAN lengths used to end an IBAN are those of python-stdnum's copy of the SWIFT registry."""
+    import re
+    from pathlib import Path
+
+    import stdnum
+
+    from dlp_proxy.detect import normalize as module
+
+    registry = {}
+    for line in (Path(stdnum.__file__).parent / "iban.dat").read_text().splitlines():
+        m = re.match(r'([A-Z]{2}) .*bban="([^"]+)"', line)
+        if m:
+            registry[m.group(1)] = 4 + sum(int(x) for x in re.findall(r"(\d+)!", m.group(2)))
+    assert module._IBAN_LENGTHS == registry
+
+
+# --------------------------------------------------------------------------------------------------
 # Left alone: French prose, other scripts, short numbers
 # --------------------------------------------------------------------------------------------------
 

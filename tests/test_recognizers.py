@@ -552,3 +552,20 @@ def test_through_presidio_analyzer_engine(recognizers: list[EntityRecognizer]) -
         ("PHONE_NUMBER", "06 12 34 56 78"),
         ("SECRET", "Soleil2024!"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text,entity,value",
+    [
+        ("Appelez le 06 12 34 56 78 75001 Paris", "PHONE_NUMBER", "06 12 34 56 78"),
+        ("NIR 1 85 05 78 006 084 91 12/03/2024", "FR_NIR", "1 85 05 78 006 084 91"),
+        ("Carte 4970 1012 3456 7893 12/27", "CREDIT_CARD", "4970 1012 3456 7893"),
+    ],
+)
+def test_value_followed_by_another_number_is_found(recognizers, text, entity, value) -> None:
+    """A postcode, a date or an expiry after the value must not hide it."""
+    assert value in found(recognizers, entity, text)
+
+
+def test_longer_digit_run_is_not_a_phone(recognizers) -> None:
+    assert found(recognizers, "PHONE_NUMBER", "Référence 06 12 34 56 78 90") == []

@@ -26,11 +26,16 @@ The stages run in this order, each one feeding the next, because each relies on 
    sits between an e-mail local part and a domain ending with a known top-level domain. This runs after
    stages 1-2 so that markers and addresses are plain ASCII, and before stage 4 so that a dot marker is
    already a dot.
-4. **Split numbers**: digit groups separated by one repeated separator (spaces, ``.``, ``-``, ``/``,
-   ``_``) are joined when they hold at least 9 digits and 3 groups (``1 85 05 78 006 084 36``,
-   ``06-12-34-56-78``, ``0 6 1 2 3 4 5 6 7 8``), as are IBAN-like groups (``FR76 3000 6000 …``,
-   letters kept). Prose numbers, prices and dates have fewer digits and are left alone; dotted quads
-   that look like IPv4 addresses are left alone too.
+4. **Split numbers**: groups separated by one repeated separator (spaces, ``.``, ``-``, ``/``, ``_``)
+   are joined only where their layout is that of one identifier of at least 9 characters, and only up
+   to the group that breaks the layout: IBANs (upper-case country code and key, groups of 4, exactly the
+   country's length: ``FR76 3000 6000 …``), NIRs (``1 85 05 78 006 084 36``, ``2A``/``2B`` and overseas
+   departments), phones (``06-12-34-56-78``, ``+33 6 12 34 56 78``, ``0590 27 12 34``), cards
+   (4-4-4-4(-3), Amex), numéros fiscaux, VAT numbers and, where a number starts, SIRETs (3-3-3-5) and
+   series of groups of one size (``732 829 320``, ``0 6 1 2 3 4 5 6 7 8``). So ``06 12 34 56 78 75001``
+   becomes ``0612345678 75001`` and ``BE71 0961 2345 6769 pour le`` keeps ``pour le``: only digits and
+   upper-case letters are ever joined. Prices (``1 234 567 890 €``, ``1 250,00``), dates and dotted
+   quads that look like IPv4 addresses are left alone.
 
 Every stage records which original characters each output character came from (a piecewise map:
 unchanged runs are stored as one linear piece, so the map costs O(number of edits), not O(n)). An ASCII
@@ -571,32 +576,208 @@ def _email_edits(text: str) -> list[Edit]:
 # --------------------------------------------------------------------------------------------------
 
 _SEP = r"(?: ?[.\-/_] ?| {1,2})"
-# Both patterns start with a digit so that ``re`` skips prose quickly; the lookbehinds placed after the
-# first digit say "not inside a word, not the decimals of a number".
+# A group is a whole token: no letter or digit glued after it ("6769pour" is not a group).
+_WHOLE = r"(?![^\W_])"
+# Groups of a split number: digits, or a Corsican department (2A/2B) inside a NIR. The first group starts
+# with a digit so that ``re`` skips prose quickly; the lookbehinds placed after the first digit say "not
+# inside a word, not the decimals of a number". The run is maximal; :func:`_number_joins` decides which
+# stretches of it are one identifier.
+_GROUP = rf"(?:[0-9]{{1,12}}|2[AB]){_WHOLE}"
 _NUMBER_RE = re.compile(
-    rf"[0-9](?<!\w[0-9])(?<![0-9][.,][0-9])[0-9]{{0,11}}(?P<sep>{_SEP})[0-9]{{1,12}}"
-    r"(?:(?P=sep)[0-9]{1,12})+(?!\w)(?![.,][0-9])"
+    rf"[0-9](?<!\w[0-9])(?<![0-9][.,][0-9])[0-9]{{0,11}}{_WHOLE}(?P<sep>{_SEP}){_GROUP}(?:(?P=sep){_GROUP})+"
 )
-# IBAN-like: country code and check digits, groups of 4 letters/digits, a last group of 1 to 4.
+# IBAN-like: upper-case country code and check digits, then up to 8 groups of 1 to 4 upper-case letters or
+# digits (34 characters at most); :func:`_iban_groups` decides how many of them belong to the IBAN.
 _IBAN_RE = re.compile(
-    rf"[0-9]{{2}}(?<=(?<!\w)[A-Za-z]{{2}}[0-9]{{2}})(?P<sep>{_SEP})(?:[A-Za-z0-9]{{4}}(?P=sep)){{1,7}}"
-    r"[A-Za-z0-9]{1,4}(?!\w)"
+    rf"[0-9]{{2}}(?<=(?<!\w)[A-Z]{{2}}[0-9]{{2}})(?P<sep>{_SEP})[0-9A-Z]{{1,4}}{_WHOLE}"
+    rf"(?:(?P=sep)[0-9A-Z]{{1,4}}{_WHOLE}){{0,7}}"
 )
-_SEP_RE = re.compile(r" ?[.\-/_] ?| {1,2}")
+# Just before a run of digit groups: the head of an IBAN that was not joined (lower-case, wrong length).
+_IBAN_HEAD_BEFORE = re.compile(rf"(?<!\w)[A-Za-z]{{2}}[0-9]{{2}}(?P<sep>{_SEP})\Z")
+_DECIMAL_AFTER = re.compile(r"[.,][0-9]")
+_TVA_BEFORE = re.compile(r"(?<!\w)FR[ .\-]?\Z")
 _MIN_JOINED_DIGITS = 9
 _MIN_IBAN_LENGTH = 15
+_MAX_IBAN_LENGTH = 34
+
+# IBAN length per country, from the SWIFT IBAN registry (release 101, as shipped in python-stdnum's
+# iban.dat). A country's length says exactly where its IBAN ends: "BE71 0961 2345 6769 FR" stops before
+# "FR". Other country codes (experimental IBANs) end at their first group shorter than 4.
+_IBAN_LENGTHS = {
+    cc: int(n)
+    for cc, n in re.findall(
+        r"([A-Z]{2})(\d+)",
+        "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BI27 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DJ27 DK18 "
+        "DO28 EE20 EG29 ES24 FI18 FK18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HN28 HR21 HU28 IE22 IL23 "
+        "IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 MC27 MD24 ME22 MK19 MN20 MR27 "
+        "MT31 MU30 NI28 NL18 NO15 OM23 PK24 PL28 PS29 PT25 QA29 RO24 RS22 RU33 SA24 SC31 SD18 SE24 SI19 "
+        "SK24 SM27 SO23 ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20 YE30",
+    )
+}
+
+
+def _iban_groups(groups: list[str]) -> int:
+    """How many of ``groups`` (the first one being ``CCdd``) form one IBAN; 0 when they do not.
+
+    Groups after the first have 4 characters except the last, which may be shorter. For a registered
+    country the characters must add up to the country's IBAN length exactly; for another code the IBAN
+    ends at its first shorter group (which must hold a digit) or after 34 characters.
+    """
+    length = _IBAN_LENGTHS.get(groups[0][:2])
+    total, k = 4, 1
+    if length is not None:
+        while k < len(groups) and total < length:
+            size = len(groups[k])
+            if not (size == 4 and total + 4 <= length) and total + size != length:
+                break
+            total += size
+            k += 1
+        return k if total == length else 0
+    while k < len(groups) and len(groups[k]) == 4 and total + 4 <= _MAX_IBAN_LENGTH:
+        total += 4
+        k += 1
+    if k < len(groups) and len(groups[k]) < 4 and total + len(groups[k]) <= _MAX_IBAN_LENGTH:
+        if any(c.isdigit() for c in groups[k]):
+            total += len(groups[k])
+            k += 1
+    return k if total >= _MIN_IBAN_LENGTH else 0
+
+
+def _sizes_match(groups: list[str], i: int, sizes: tuple[int, ...]) -> bool:
+    """Do ``groups[i:]`` start with all-digit groups of exactly these sizes?"""
+    if i + len(sizes) > len(groups):
+        return False
+    return all(len(groups[i + j]) == s and groups[i + j].isdigit() for j, s in enumerate(sizes))
+
+
+def _identifier_at(groups: list[str], i: int, before: str) -> int:
+    """Number of groups from ``groups[i]`` that form a known French identifier layout (0: none).
+
+    ``before`` is the text just before the run (only looked at when ``i == 0``): a ``+`` before ``33``,
+    ``(0)`` before a national number, ``FR`` before a VAT key.
+    """
+    first = groups[i]
+    lead = first[0]
+    n = len(first)
+    if n == 1:
+        # NIR: sex, year, month, department (2 digits, 2A/2B, or 3 digits overseas + commune on 2), order,
+        # optional key: 1 85 05 78 006 084 36, 2 69 05 2A 123 456 88, 2 85 05 971 05 123 11.
+        if lead in "123478" and _sizes_match(groups, i + 1, (2, 2)):
+            dept = groups[i + 3] if i + 3 < len(groups) else ""
+            if len(dept) == 2 and (dept.isdigit() or dept in ("2A", "2B")):
+                body = (3, 3)
+            elif len(dept) == 3 and dept.isdigit() and dept[:2] in ("97", "98"):
+                body = (2, 3)
+            else:
+                body = ()
+            if body and _sizes_match(groups, i + 4, body):
+                return 7 if _sizes_match(groups, i + 6, (2,)) else 6
+        # national number after "+33 (0)": (0)1 23 45 67 89
+        if (
+            i == 0
+            and lead != "0"
+            and before.rstrip(" ").endswith("(0)")
+            and _sizes_match(groups, i, (1, 2, 2, 2, 2))
+        ):
+            return 5
+        return 0
+    if n == 2:
+        if lead == "0" and _sizes_match(groups, i, (2, 2, 2, 2, 2)):
+            return 5  # phone: 06 12 34 56 78
+        if first == "33" and i == 0 and before.endswith("+") and _sizes_match(groups, i, (2, 1, 2, 2, 2, 2)):
+            return 6 if groups[i + 1] != "0" else 0  # +33 6 12 34 56 78
+        if lead in "0123" and _sizes_match(groups, i, (2, 2, 3, 3, 3)):
+            return 5  # tax number (numéro fiscal): 30 23 217 600 053
+        if i == 0 and _TVA_BEFORE.search(before) and _sizes_match(groups, i, (2, 3, 3, 3)):
+            return 4  # VAT number: FR 59 542 051 180
+        return 0
+    if n == 4:
+        if first == "0033" and _sizes_match(groups, i, (4, 1, 2, 2, 2, 2)):
+            return 6 if groups[i + 1] != "0" else 0  # 0033 6 12 34 56 78
+        if lead == "0" and _sizes_match(groups, i, (4, 2, 2, 2)):
+            return 4  # phone with its area code: 0590 27 12 34
+        if _sizes_match(groups, i, (4, 4, 4, 4)):
+            return 5 if _sizes_match(groups, i + 4, (3,)) else 4  # card: 4970 1012 3456 7893 (123)
+        if _sizes_match(groups, i, (4, 6, 5)) or _sizes_match(groups, i, (4, 6, 4)):
+            return 3  # Amex, Diners: 3782 822463 10005
+    return 0
+
+
+def _regular_run_at(groups: list[str], i: int) -> int:
+    """At the start of a run: a SIRET (3-3-3-5) or groups of one equal size (0: none).
+
+    Equal groups of 1 to 4 digits (SIREN 732 829 320, 0 6 1 2 3 4 5 6 7 8, 12 34 56 78 90) are joined
+    while the size stays the same. Only tried where a number starts (not after a group that joined
+    nothing): "1 234 567 890 €" is an amount, not "1" and a SIREN.
+    """
+    if _sizes_match(groups, i, (3, 3, 3, 5)):
+        return 4
+    first = groups[i]
+    size = len(first)
+    if not first.isdigit() or size > 4:
+        return 0
+    k = i + 1
+    while k < len(groups) and len(groups[k]) == size and groups[k].isdigit():
+        k += 1
+    return k - i if k - i >= 3 else 0
+
+
+def _number_joins(groups: list[str], before: str, amount: bool) -> list[tuple[int, int]]:
+    """``(first, count)`` of each stretch of ``groups`` to join into one identifier.
+
+    Left to right, a stretch is a known identifier layout (:func:`_identifier_at`: NIR, phone, card,
+    numéro fiscal, VAT) or, where a number starts (start of the run or end of the previous stretch),
+    a SIRET or a series of equal groups (:func:`_regular_run_at`). A stretch stops before the first group
+    that breaks its layout, so "06 12 34 56 78 75001" joins the phone and leaves the postcode. When the
+    run is the integer part of an ``amount`` ("123 456 789 012,50"), no number starts at its first group.
+    """
+    joins: list[tuple[int, int]] = []
+    i = 0
+    fresh = not amount
+    while i < len(groups):
+        k = _identifier_at(groups, i, before) or (_regular_run_at(groups, i) if fresh else 0)
+        if k and sum(len(g) for g in groups[i : i + k]) >= _MIN_JOINED_DIGITS:
+            joins.append((i, k))
+            i += k
+            fresh = True
+        else:
+            i += 1
+            fresh = False
+    return joins
+
+
+def _separator_edits(
+    edits: list[Edit], start: int, groups: list[str], sep: str, joins: list[tuple[int, int]]
+) -> None:
+    """Edits deleting the separators inside each joined stretch of a run starting at ``start``."""
+    offsets = []
+    pos = start
+    for g in groups:
+        offsets.append(pos)
+        pos += len(g) + len(sep)
+    for first, count in joins:
+        for j in range(first, first + count - 1):
+            s = offsets[j] + len(groups[j])
+            edits.append((s, s + len(sep), "", False))
 
 
 def _number_edits(text: str) -> list[Edit]:
-    """Edits deleting the separators of long split numbers (≥ 9 digits, ≥ 3 groups) and of IBANs."""
-    spans: list[tuple[int, int, str]] = []
-    for m in _IBAN_RE.finditer(text):
+    """Edits deleting the separators of split identifiers: IBANs, then regular digit groupings."""
+    edits: list[Edit] = []
+    iban_spans: list[tuple[int, int]] = []
+    pos = 0
+    while (m := _IBAN_RE.search(text, pos)) is not None:
         start, sep = m.start() - 2, m.group("sep")
-        value = text[start : m.end()]
-        compact_len = len(value) - value.count(sep) * len(sep)
-        if compact_len >= _MIN_IBAN_LENGTH and sum(c.isdigit() for c in value) >= _MIN_JOINED_DIGITS:
-            spans.append((start, m.end(), sep))
-    iban_spans = list(spans)
+        groups = text[start : m.end()].split(sep)
+        k = _iban_groups(groups)
+        value = "".join(groups[:k])
+        if k and sum(c.isdigit() for c in value) >= _MIN_JOINED_DIGITS:
+            _separator_edits(edits, start, groups, sep, [(0, k)])
+            end = start + sum(len(g) for g in groups[:k]) + (k - 1) * len(sep)
+            iban_spans.append((start, end))
+            pos = end
+        else:
+            pos = m.start() + 1
     k = 0
     pos = 0
     while (m := _NUMBER_RE.search(text, pos)) is not None:
@@ -604,21 +785,21 @@ def _number_edits(text: str) -> list[Edit]:
         while k < len(iban_spans) and iban_spans[k][1] <= m.start():
             k += 1
         if k < len(iban_spans) and iban_spans[k][0] < m.end():
-            pos = max(m.start() + 1, iban_spans[k][1])  # digits of an IBAN found above: look after it
+            pos = max(m.start() + 1, iban_spans[k][1])  # digits of an IBAN joined above: look after it
             continue
-        sep = m.group("sep")
-        groups = m.group().split(sep)
-        if sum(len(g) for g in groups) < _MIN_JOINED_DIGITS:
-            continue
+        start, end, sep = m.start(), m.end(), m.group("sep")
+        groups = text[start:end].split(sep)
+        amount = _DECIMAL_AFTER.match(text, end) is not None
+        if amount or (end < len(text) and text[end] == "_"):
+            groups.pop()  # the last group has decimals ("000,00") or is glued to a word ("78_suite")
         if sep == "." and len(groups) == 4 and all(len(g) <= 3 for g in groups):
             continue  # an IPv4 address: its recognizer needs the dots
-        spans.append((m.start(), m.end(), sep))
-    spans.sort()
-    edits: list[Edit] = []
-    for start, end, sep in spans:
-        for sm in _SEP_RE.finditer(text, start, end):
-            if sm.group() == sep:
-                edits.append((sm.start(), sm.end(), "", False))
+        head = _IBAN_HEAD_BEFORE.search(text, max(0, start - 12), start)
+        if head is not None and head.group("sep") == sep:
+            continue  # the rest of an IBAN that was not joined ("fr76 3000 6000 …"): not a card
+        joins = _number_joins(groups, text[max(0, start - 8) : start], amount)
+        _separator_edits(edits, start, groups, sep, joins)
+    edits.sort()
     return edits
 
 

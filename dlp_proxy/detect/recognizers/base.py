@@ -33,8 +33,12 @@ if TYPE_CHECKING:
 SEP = r"[ \u00a0\u202f.\-]?"
 #: Not glued to a word or to a previous digit group (so we never match the middle of a longer number).
 NUM_START = r"(?<![\w)+])(?<!\d[ \u00a0\u202f.\-])"
-#: Not followed by a word character or by another digit group.
-NUM_END = r"(?![\w])(?![ \u00a0\u202f.\-]\d)"
+#: Not followed by a word character or by a short digit group that would continue the number
+#: ("06 12 34 56 78 90" is no phone). A longer group (postcode, year, another number) or a date/time
+#: ("… 12/03/2024", "… 14h") may follow.
+NUM_END = r"(?![\w])(?![ \u00a0\u202f.\-]\d{1,2}(?![\d/:h]))"
+#: Not followed by any further digit group: for a SIREN, a following group is the SIRET's NIC.
+NUM_END_STRICT = r"(?![\w])(?![ \u00a0\u202f.\-]\d)"
 
 #: Seconds before a pathological regex (typically a referent's custom one) is abandoned.
 REGEX_TIMEOUT_SECONDS = 5

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from stdnum.fr import siren
 
-from .base import NUM_END, NUM_START, ORDER_CUES, SEP, FrenchPatternRecognizer, Rule, compact
+from .base import NUM_END_STRICT, NUM_START, ORDER_CUES, SEP, FrenchPatternRecognizer, Rule, compact
 
 
 class FrSirenRecognizer(FrenchPatternRecognizer):
     """SIREN, written ``732 829 320``, ``732829320`` or ``732.829.320``."""
 
     ENTITY = "FR_SIREN"
-    RULES = (Rule("siren", NUM_START + r"\d(?:" + SEP + r"\d){8}" + NUM_END, 0.3),)
+    RULES = (Rule("siren", NUM_START + r"\d(?:" + SEP + r"\d){8}" + NUM_END_STRICT, 0.3),)
     CONTEXT = (
         "siren",
         "rcs",
