@@ -12,6 +12,8 @@ asks the policy, and answers blocked requests itself in the client's API shape.
 
 # No `from __future__ import annotations` here: `mitmdump -s` runs this file as a script that is not in
 # sys.modules, and dataclasses cannot resolve string annotations there.
+import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -21,13 +23,17 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.certs import CertStore
 
-from dlp_proxy.body import UndecodableBody, decode_body
+from dlp_proxy.body import DecodedBody, UndecodableBody, decode_body
+from dlp_proxy.decide import DataDecision, decide_data
+from dlp_proxy.detect.pool import DetectorPool, ScanUnavailable
 from dlp_proxy.errors import ConfigError
+from dlp_proxy.extract import Segment, json_segments, write_back
 from dlp_proxy.incidents import Incident, JsonlIncidentStore
 from dlp_proxy.logs import get_logger
 from dlp_proxy.metrics import Metrics, MetricsServer
 from dlp_proxy.paths import default_data_dir, default_rules_dir
 from dlp_proxy.policy import Policy, load_policy
+from dlp_proxy.redact import Redactor
 from dlp_proxy.requestinfo import host_without_port, model_from_request, user_from_proxyauth
 from dlp_proxy.responses import STATUS_BY_CODE, BlockInfo, build_block_response
 
@@ -62,7 +68,9 @@ class DlpProxy:
         self.metrics = Metrics()
         self.metrics_server: MetricsServer | None = None
         self.store: JsonlIncidentStore | None = None
+        self.pool: DetectorPool | None = None
         self._rules_dir: Path | None = None
+        self._running = False
 
     # ------------------------------------------------------------------ set-up
     def load(self, loader: Any) -> None:
@@ -74,6 +82,9 @@ class DlpProxy:
         )
         loader.add_option("dlp_metrics_port", int, 0, "Port for /metrics, /healthz and /readyz (0: off).")
         loader.add_option("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on.")
+        loader.add_option(
+            "dlp_workers", int, 2, "Detection worker processes (each loads the spaCy model, ~0.5 GB)."
+        )
 
     def configure(self, updated: set[str]) -> None:
         if "stream_large_bodies" in updated and ctx.options.stream_large_bodies:
@@ -115,6 +126,8 @@ class DlpProxy:
             )
             return False
         self._install_policy(policy, rules_dir)
+        if self._running:
+            self._start_pool()
         return True
 
     def _install_policy(self, policy: Policy, rules_dir: Path) -> None:
@@ -122,7 +135,6 @@ class DlpProxy:
         self._rules_dir = rules_dir
         next_review = time.mktime(policy.next_review.timetuple())
         self.metrics.set_policy(policy.version, next_review)
-        self.metrics.ready.set(1)
         log.info(
             "policy_loaded",
             version=policy.version,
@@ -147,12 +159,64 @@ class DlpProxy:
             log.info("metrics_listening", host=host, port=self.metrics_server.port)
 
     def readiness(self) -> tuple[bool, str]:
-        """Ready when a policy is in force (the detection issue adds: detector loaded)."""
+        """Ready when a policy is in force and every detection worker has loaded the model."""
         if self.policy is None:
             return False, "policy not loaded"
+        if self.pool is None or not self.pool.ready:
+            return False, "detector not ready"
         return True, f"ready (policy {self.policy.version})"
 
+    def _start_pool(self) -> None:
+        """Start detection workers for the rules in force; swap them in once they are ready.
+
+        On a reload the old pool keeps serving until the new one has loaded its model, so no request
+        waits; if the new one fails (broken recognizer files), the old one stays.
+        """
+        rules_dir = self._rules_dir or default_rules_dir()
+        workers = max(1, ctx.options.dlp_workers) if self._running else 2
+        new = DetectorPool(rules_dir, workers=workers)
+        new.start()
+        if self.pool is None:
+            self.pool = new
+            threading.Thread(
+                target=self._report_ready, args=(new,), name="dlp-pool-ready", daemon=True
+            ).start()
+            return
+
+        def swap() -> None:
+            try:
+                ok = new.wait_ready(new.start_timeout)
+            except ConfigError as exc:
+                ok = False
+                log.error("detector_reload_refused", problems=[str(p) for p in exc.problems])
+            if not ok:
+                new.close()
+                return
+            old, self.pool = self.pool, new
+            if old is not None:
+                old.close()
+            log.info("detector_reloaded", workers=new.workers)
+
+        threading.Thread(target=swap, name="dlp-pool-swap", daemon=True).start()
+
+    def _report_ready(self, pool: DetectorPool) -> None:
+        t0 = time.monotonic()
+        try:
+            ok = pool.wait_ready(pool.start_timeout)
+        except ConfigError as exc:
+            log.error("detector_failed", problems=[str(p) for p in exc.problems])
+            return
+        self.metrics.detector_ready.set(1 if ok else 0)
+        self.metrics.ready.set(1 if ok and self.policy is not None else 0)
+        log.info(
+            "detector_ready" if ok else "detector_failed",
+            workers=pool.workers,
+            seconds=round(time.monotonic() - t0, 1),
+        )
+
     def running(self) -> None:
+        self._running = True
+        self._start_pool()
         confdir = Path(ctx.options.confdir).expanduser()
         log.info(
             "ca_certificate",
@@ -162,6 +226,8 @@ class DlpProxy:
         )
 
     def done(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
         if self.store is not None:
             self.store.close()
         if self.metrics_server is not None:
@@ -205,14 +271,17 @@ class DlpProxy:
             self._block(flow, rc, "body_too_large", rule_id="corps:taille-max")
         self.metrics.hook_latency.labels(hook="requestheaders").observe(time.perf_counter() - t0)
 
-    def request(self, flow: http.HTTPFlow) -> None:
-        """Decode, decide, and answer blocked requests ourselves."""
+    async def request(self, flow: http.HTTPFlow) -> None:
+        """Decode, decide, scan, then forward (possibly redacted) or answer blocked requests ourselves.
+
+        Awaiting the scan pauses only this flow: the CPU work runs in the detector processes.
+        """
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
         if rc is None or flow.response is not None or self.policy is None:
             return
         t0 = time.perf_counter()
         try:
-            self._decide(flow, rc)
+            await self._decide(flow, rc)
         except Exception:  # fail closed: a bug must not let a request through unchecked
             log.exception("decision_failed", request_id=rc.request_id, tool=rc.service_id)
             self._block(flow, rc, "policy_unavailable", rule_id="erreur:interne")
@@ -225,7 +294,7 @@ class DlpProxy:
         rc.client_ip = peer[0] if peer else None
         rc.groups = self.policy.directory.groups_for(rc.user, rc.client_ip)
 
-    def _decide(self, flow: http.HTTPFlow, rc: RequestContext) -> None:
+    async def _decide(self, flow: http.HTTPFlow, rc: RequestContext) -> None:
         policy = self.policy
         assert policy is not None
         self._fill_identity(flow, rc)
@@ -258,6 +327,108 @@ class DlpProxy:
                 groups=policy.tool_policy(rc.service_id).groups,
             )
             return
+        await self._scan_data(flow, rc, policy, service.hosting, body)
+
+    async def _scan_data(
+        self, flow: http.HTTPFlow, rc: RequestContext, policy: Policy, hosting: str, body: DecodedBody
+    ) -> None:
+        """Scan every text of the request and apply the data rules (block, redact or allow)."""
+        rules = policy.data_rules_for(hosting)
+        overrides = policy.tool_policy(rc.service_id).data_overrides
+        acted = {e for r in rules if r.action != "allow" for e in r.entities}
+        acted |= {e for e, a in overrides.items() if a != "allow"}
+        acted -= {e for e, a in overrides.items() if a == "allow"}
+        if not acted:  # e.g. a company-hosted tool: nothing to look for
+            self._allowed(rc)
+            return
+        if body.is_json:
+            segments = json_segments(body.json)
+        elif body.text is not None:
+            segments = [Segment((), body.text)] if body.text.strip() else []
+        else:
+            detail = (
+                "contenu binaire non analysable"
+                if policy.language == "fr"
+                else "binary content cannot be scanned"
+            )
+            self._block(flow, rc, "undecodable_body", rule_id="corps:non-analysable", detail=detail)
+            return
+        if not segments:
+            self._allowed(rc)
+            return
+        if self.pool is None:
+            self._block(flow, rc, "scan_unavailable", rule_id="detection:indisponible")
+            return
+        t0 = time.perf_counter()
+        try:
+            findings = await self.pool.scan(
+                [s.text for s in segments],
+                entities=sorted(acted),
+                min_score=min((r.min_score for r in rules), default=0.5),
+                timeout=policy.scan_timeout_seconds,
+            )
+        except ScanUnavailable as exc:
+            log.warning("scan_unavailable", request_id=rc.request_id, tool=rc.service_id, why=str(exc))
+            self._block(flow, rc, "scan_unavailable", rule_id="detection:indisponible")
+            return
+        self.metrics.scan_latency.observe(time.perf_counter() - t0)
+        decision = decide_data(rules, findings, overrides)
+        if decision.action == "block":
+            self._block(
+                flow,
+                rc,
+                "sensitive_data",
+                rule_id=decision.rule_ids[0],
+                detail=self._types_detail(decision),
+                entity_counts=dict(decision.entity_counts),
+                rule_ids=decision.rule_ids,
+            )
+        elif decision.action == "redact":
+            self._redact(flow, rc, policy, body, segments, decision)
+        else:
+            self._allowed(rc)
+
+    def _types_detail(self, decision: DataDecision) -> str:
+        """Which types were found and how many — never the values."""
+        assert self.policy is not None
+        parts = ", ".join(
+            f"{t} ({n})" for t, n in sorted(decision.entity_counts.items()) if t in decision.blocked_types
+        )
+        return f"types détectés : {parts}" if self.policy.language == "fr" else f"types found: {parts}"
+
+    def _redact(
+        self,
+        flow: http.HTTPFlow,
+        rc: RequestContext,
+        policy: Policy,
+        body: DecodedBody,
+        segments: list[Segment],
+        decision: DataDecision,
+    ) -> None:
+        redactor = Redactor()
+        replacements = {
+            seg.path: redactor.redact(seg.text, found)
+            for seg, found in zip(segments, decision.to_redact, strict=True)
+            if found
+        }
+        if body.is_json:
+            new_json = write_back(body.json, replacements)
+            flow.request.content = json.dumps(new_json, ensure_ascii=False).encode("utf-8")
+        else:
+            flow.request.text = replacements[()]
+        rc.decision = "redacted"
+        self.metrics.requests.labels(tool=rc.service_id, decision="redacted").inc()
+        self.metrics.incidents.labels(decision="redacted").inc()
+        self._record(rc, policy, "redacted", "redacted", decision.rule_ids, dict(decision.entity_counts))
+        log.info(
+            "request_redacted",
+            request_id=rc.request_id,
+            tool=rc.service_id,
+            entities=dict(decision.entity_counts),
+            rules=list(decision.rule_ids),
+        )
+
+    def _allowed(self, rc: RequestContext) -> None:
         self.metrics.requests.labels(tool=rc.service_id, decision="allowed").inc()
         log.debug("request_allowed", request_id=rc.request_id, tool=rc.service_id, model=rc.model)
 
@@ -271,6 +442,8 @@ class DlpProxy:
         reason: str | None = None,
         detail: str | None = None,
         groups: tuple[str, ...] = (),
+        entity_counts: dict[str, int] | None = None,
+        rule_ids: tuple[str, ...] | None = None,
     ) -> None:
         policy = self.policy
         assert policy is not None
@@ -299,23 +472,7 @@ class DlpProxy:
         self.metrics.requests.labels(tool=rc.service_id, decision="blocked").inc()
         self.metrics.blocked.labels(rule=rule_id).inc()
         self.metrics.incidents.labels(decision="blocked").inc()
-        if self.store is not None:
-            self.store.record(
-                Incident(
-                    request_id=rc.request_id,
-                    user=rc.user,
-                    groups=rc.groups,
-                    client_ip=rc.client_ip,
-                    tool=rc.service_id,
-                    tool_name=rc.tool_name,
-                    host=rc.host,
-                    model=rc.model,
-                    decision="blocked",
-                    code=code,
-                    rule_ids=(rule_id,),
-                    policy_version=policy.version,
-                )
-            )
+        self._record(rc, policy, "blocked", code, rule_ids or (rule_id,), entity_counts or {})
         log.info(
             "request_blocked",
             request_id=rc.request_id,
@@ -324,6 +481,35 @@ class DlpProxy:
             code=code,
             rule=rule_id,
             status=STATUS_BY_CODE.get(code, status),
+        )
+
+    def _record(
+        self,
+        rc: RequestContext,
+        policy: Policy,
+        decision: str,
+        code: str,
+        rule_ids: tuple[str, ...],
+        entity_counts: dict[str, int],
+    ) -> None:
+        if self.store is None:
+            return
+        self.store.record(
+            Incident(
+                request_id=rc.request_id,
+                user=rc.user,
+                groups=rc.groups,
+                client_ip=rc.client_ip,
+                tool=rc.service_id,
+                tool_name=rc.tool_name,
+                host=rc.host,
+                model=rc.model,
+                decision=decision,
+                code=code,
+                rule_ids=rule_ids,
+                policy_version=policy.version,
+                entity_counts=entity_counts,
+            )
         )
 
     # ------------------------------------------------------------ responses

@@ -51,6 +51,15 @@ class Metrics:
             "Policy reloads refused because the new files are invalid",
             registry=r,
         )
+        self.scan_latency = Histogram(
+            "dlp_proxy_scan_duration_seconds",
+            "Time to scan one request's texts in the detection workers",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+        self.detector_ready = Gauge(
+            "dlp_proxy_detector_ready", "1 when every detection worker is loaded", registry=r
+        )
         self.ready = Gauge(
             "dlp_proxy_ready", "1 when the policy is loaded and the detector ready", registry=r
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def ai_flow(
 def run(addon: DlpProxy, f) -> None:
     addon.requestheaders(f)
     if f.response is None:
-        addon.request(f)
+        asyncio.run(addon.request(f))
 
 
 def test_ca_exists_after_configure(tmp_path) -> None:
