@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -113,3 +114,50 @@ def test_parser_defaults_are_safe() -> None:
     assert args.metrics_port == DEFAULT_METRICS_PORT and args.metrics_host == "127.0.0.1"
     args = build_parser().parse_args(["run", "--set", "a=1", "--set", "b=2"])
     assert args.setoptions == ["a=1", "b=2"]
+
+
+def test_scan_jsonl_contract_through_the_real_command(tmp_path) -> None:
+    """stdout carries only result lines, in order, ids echoed; logs go to stderr; exit 0."""
+    lines = [
+        json.dumps({"id": 1, "text": "Écris à jeanne.moreau@exemple-client.fr demain.", "lang": "fr"}),
+        json.dumps({"id": "deux", "text": "Traduis ce paragraphe en anglais."}),
+        json.dumps({"id": [3], "text": "Appelle le 06 12 34 56 78."}),
+    ]
+    out = subprocess.run(
+        [DLP, "scan", "--jsonl"], input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    results = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [r["id"] for r in results] == [1, "deux", [3]]
+    email = results[0]["findings"][0]
+    assert email["entity_type"] == "EMAIL_ADDRESS"
+    text = json.loads(lines[0])["text"]
+    assert text[email["start"] : email["end"]] == "jeanne.moreau@exemple-client.fr"
+    assert set(email) == {"entity_type", "start", "end", "score", "recognizer"}
+    assert results[1]["findings"] == []
+    assert results[2]["findings"][0]["entity_type"] == "PHONE_NUMBER"
+
+
+def test_scan_bad_jsonl_line_is_an_error(tmp_path) -> None:
+    out = subprocess.run(
+        [DLP, "scan", "--jsonl"],
+        input='{"id": 1, "text": "ok"}\n{not json\n',
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2
+    assert "2" in out.stderr  # names the line
+
+
+def test_check_rules_passes_then_fails_on_a_wrong_case(tmp_path) -> None:
+    out = run("check-rules", timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    (rules / "tests" / "zz_wrong.yaml").write_text(
+        'entity: EMAIL_ADDRESS\ncases:\n  - text: "Rien à signaler ici."\n    expect: true\n'
+    )
+    out = run("check-rules", "--rules", str(rules), timeout=300)
+    assert out.returncode == 1
+    assert "zz_wrong.yaml" in out.stdout + out.stderr

@@ -16,7 +16,7 @@ import pytest
 from stdnum import iban, luhn
 from stdnum.fr import nir
 
-from tests.e2e.conftest import ProxyProcess
+from tests.e2e.conftest import ProxyProcess, copy_rules, start_proxy
 from tests.e2e.fakeprovider import FakeProvider
 from tests.e2e.test_proxy import anthropic_client, openai_client
 
@@ -161,3 +161,42 @@ def test_no_value_in_logs_incidents_or_metrics(proxy: ProxyProcess, provider) ->
     for where, text in records.items():
         for value in ALL_VALUES:
             assert value not in text, f"{value!r} found in {where}"
+
+
+def test_tool_override_and_html_page_naming_types(tmp_path, provider: FakeProvider) -> None:
+    """A tool may override a data rule: here the OpenAI API may receive e-mails, but not phones."""
+    rules = copy_rules(tmp_path / "rules")
+    policy = (rules / "policy.yaml").read_text()
+    marker = "  openai-api:\n    status: approved\n"
+    assert marker in policy
+    (rules / "policy.yaml").write_text(
+        policy.replace(marker, marker + "    data: {EMAIL_ADDRESS: allow, PHONE_NUMBER: block}\n")
+    )
+    p = start_proxy(tmp_path / "run", provider, rules=rules, extra=["--set", "dlp_workers=1"])
+    try:
+        client = openai_client(p)
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": f"Écris à {EMAIL}."}]
+        )
+        assert EMAIL in received_text(provider)
+        provider.reset()
+        with pytest.raises(openai.PermissionDeniedError) as exc:
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": f"Appelle le {PHONE}."}]
+            )
+        assert "PHONE_NUMBER" in exc.value.response.json()["error"]["message"]
+        # a browser posting the same to the same tool gets the French page naming the type
+        with httpx.Client(proxy=p.url, verify=p.ssl_context()) as c:
+            r = c.post(
+                "https://api.openai.com/v1/chat/completions",
+                json={
+                    "model": "gpt-4o-mini",
+                    "messages": [{"role": "user", "content": f"Appelle le {PHONE}."}],
+                },
+                headers={"accept": "text/html"},
+            )
+        assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+        assert "PHONE_NUMBER" in r.text and PHONE not in r.text
+        assert provider.received == []
+    finally:
+        p.stop()
