@@ -27,9 +27,11 @@ missing ``text``) or a broken policy / rules / model definition, with a message 
 from __future__ import annotations
 
 import json
+import os
+import select
 import time
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
@@ -207,10 +209,57 @@ def _jsonl_items(name: str, stream: IO[str]) -> Iterator[tuple[Any, str]]:
         yield item.get("id"), item["text"]
 
 
+class _PipeLines:
+    """Lines of a pipe read straight from its file descriptor, so we can tell whether more are waiting.
+
+    Why: a producer that writes one line and waits for its answer must get it at once; batching (for
+    ``nlp.pipe`` speed) only groups lines that have already arrived.
+    """
+
+    def __init__(self, stream: IO[str]):
+        self.stream = stream
+        try:
+            self.fd: int | None = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # StringIO in tests: plain iteration
+            self.fd = None
+        self._buf = b""
+
+    def __iter__(self) -> Iterator[str]:
+        if self.fd is None:
+            yield from self.stream
+            return
+        while True:
+            while b"\n" in self._buf:
+                line, self._buf = self._buf.split(b"\n", 1)
+                yield line.decode("utf-8", errors="strict") + "\n"
+            data = os.read(self.fd, 1 << 16)
+            if not data:
+                if self._buf:
+                    rest, self._buf = self._buf, b""
+                    yield rest.decode("utf-8", errors="strict")
+                return
+            self._buf += data
+
+    def pending(self) -> bool:
+        """True when another line is buffered or the pipe has data ready now."""
+        if self.fd is None:
+            return True
+        if b"\n" in self._buf:
+            return True
+        try:
+            return bool(select.select([self.fd], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
+
+
 def _batches(
-    items: Iterable[tuple[Any, str]], size: int
+    items: Iterable[tuple[Any, str]], size: int, pending: Callable[[], bool] = lambda: True
 ) -> Iterator[tuple[list[tuple[Any, str]], BadInput | None]]:
-    """Batches of items; a BadInput ends the stream after the batch read before it (so it gets written)."""
+    """Batches of items; a BadInput ends the stream after the batch read before it (so it gets written).
+
+    A batch is also cut when no further input is waiting (``pending``), so interactive producers are
+    answered line by line.
+    """
     batch: list[tuple[Any, str]] = []
     iterator = iter(items)
     while True:
@@ -224,7 +273,7 @@ def _batches(
             yield batch, exc
             return
         batch.append(item)
-        if len(batch) >= size:
+        if len(batch) >= size or not pending():
             yield batch, None
             batch = []
 
@@ -314,9 +363,14 @@ def _run_documents(
 def _run_jsonl(
     files: Sequence[Path] | None, scanner: _Scanner, stdin: IO[str], stdout: IO[str], batch_size: int
 ) -> int:
+    pipe = _PipeLines(stdin) if files is None else None
+
     def items() -> Iterator[tuple[Any, str]]:
-        if files is None:
-            yield from _jsonl_items("<stdin>", stdin)
+        if pipe is not None:
+            try:
+                yield from _jsonl_items("<stdin>", pipe)
+            except UnicodeDecodeError as exc:
+                raise BadInput(f"<stdin>: not valid UTF-8 ({exc.reason})") from None
             return
         for path in files:
             try:
@@ -328,7 +382,8 @@ def _run_jsonl(
                 raise BadInput(f"{path}: cannot read ({exc.strerror})") from None
 
     count = 0
-    for batch, error in _batches(items(), max(1, batch_size)):
+    pending = pipe.pending if pipe is not None else (lambda: True)
+    for batch, error in _batches(items(), max(1, batch_size), pending):
         results = scanner.scan([text for _, text in batch])
         for (item_id, _), findings in zip(batch, results, strict=True):
             line = {"id": item_id, "findings": [f.to_dict() for f in findings]}

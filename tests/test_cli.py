@@ -161,3 +161,24 @@ def test_check_rules_passes_then_fails_on_a_wrong_case(tmp_path) -> None:
     out = run("check-rules", "--rules", str(rules), timeout=300)
     assert out.returncode == 1
     assert "zz_wrong.yaml" in out.stdout + out.stderr
+
+
+def test_scan_jsonl_answers_an_interactive_producer_line_by_line() -> None:
+    """A producer that waits for each answer before sending the next line must not stall."""
+    proc = subprocess.Popen(
+        [DLP, "scan", "--jsonl"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        for i in range(3):
+            proc.stdin.write(json.dumps({"id": i, "text": f"Message {i} pour jean{i}@exemple.fr"}) + "\n")
+            proc.stdin.flush()
+            answer = json.loads(proc.stdout.readline())  # would hang if the scanner waited for a full batch
+            assert answer["id"] == i and answer["findings"][0]["entity_type"] == "EMAIL_ADDRESS"
+        proc.stdin.close()
+        assert proc.wait(60) == 0
+    finally:
+        proc.kill()
