@@ -89,7 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     rule_tests = sub.add_parser("check-rules", help="run the rule tests in rules/tests/*.yaml")
     _add_rules(rule_tests)
+    for register in _registered_commands():
+        register(sub)
     return parser
+
+
+def _registered_commands() -> list:
+    """Modules that add their own sub-commands: each has ``register(subparsers)`` setting ``func``."""
+    return []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_scan(args)
     if args.command == "check-rules":
         return cmd_check_rules(args)
+    func = getattr(args, "func", None)
+    if func is not None:  # sub-commands registered by their own modules (register(subparsers))
+        return int(func(args))
     return 2  # pragma: no cover - argparse enforces the choices
 
 
