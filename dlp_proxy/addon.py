@@ -12,6 +12,7 @@ asks the policy, and answers blocked requests itself in the client's API shape.
 
 # No `from __future__ import annotations` here: `mitmdump -s` runs this file as a script that is not in
 # sys.modules, and dataclasses cannot resolve string annotations there.
+import asyncio
 import json
 import threading
 import time
@@ -40,6 +41,8 @@ from dlp_proxy.responses import STATUS_BY_CODE, BlockInfo, build_block_response
 log = get_logger("dlp_proxy.addon")
 
 METADATA_KEY = "dlp_proxy"
+# Files of the rules directory that the detection workers load (the rest is policy, read in-process).
+DETECTOR_FILES = ("recognizers.yaml", "clients.txt", "allowlist.txt")
 CA_FILE = "mitmproxy-ca-cert.pem"
 
 
@@ -58,6 +61,19 @@ class RequestContext:
     client_ip: str | None = None
     groups: tuple[str, ...] = ()
     decision: str = "allowed"
+
+
+def _watch_interval(value: str) -> float:
+    """The rules-directory poll interval in seconds (mitmproxy options have no float type)."""
+    try:
+        interval = float(value)
+    except ValueError:
+        raise exceptions.OptionsError(
+            f"dlp_watch_seconds must be a number of seconds, not {value!r}"
+        ) from None
+    if interval < 0:
+        raise exceptions.OptionsError("dlp_watch_seconds must be 0 (off) or positive")
+    return interval
 
 
 class DlpProxy:
@@ -83,10 +99,18 @@ class DlpProxy:
         loader.add_option("dlp_metrics_port", int, 0, "Port for /metrics, /healthz and /readyz (0: off).")
         loader.add_option("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on.")
         loader.add_option(
+            "dlp_watch_seconds",
+            str,
+            "2",
+            "Poll interval for changes to the rules directory, which reload the policy (0: only SIGHUP).",
+        )
+        loader.add_option(
             "dlp_workers", int, 2, "Detection worker processes (each loads the spaCy model, ~0.5 GB)."
         )
 
     def configure(self, updated: set[str]) -> None:
+        if "dlp_watch_seconds" in updated:
+            _watch_interval(ctx.options.dlp_watch_seconds)  # raises OptionsError when invalid
         if "stream_large_bodies" in updated and ctx.options.stream_large_bodies:
             raise exceptions.OptionsError(
                 "stream_large_bodies cannot be used with dlp-proxy: bodies would reach AI providers "
@@ -126,9 +150,45 @@ class DlpProxy:
             )
             return False
         self._install_policy(policy, rules_dir)
-        if self._running:
-            self._start_pool()
+        detector_files = self._detector_signature()
+        if self._running and detector_files != self._detector_files:
+            self._detector_files = detector_files
+            self._start_pool()  # client list, allow-list or custom recognizers changed
         return True
+
+    def _detector_signature(self) -> tuple:
+        """What the detection workers read from the rules directory; a change needs new workers."""
+        rules_dir = self._rules_dir or default_rules_dir()
+        sig = []
+        for name in DETECTOR_FILES:
+            try:
+                st = (rules_dir / name).stat()
+                sig.append((name, st.st_mtime_ns, st.st_size))
+            except OSError:
+                sig.append((name, None, None))
+        return tuple(sig)
+
+    def _rules_signature(self) -> tuple:
+        rules_dir = self._rules_dir or default_rules_dir()
+        sig = []
+        for path in sorted(rules_dir.rglob("*")):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            sig.append((str(path), st.st_mtime_ns, st.st_size))
+        return tuple(sig)
+
+    def _watch_rules(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
+        """Poll the rules directory; on a change, reload on the event loop (flows keep running)."""
+        last = self._rules_signature()
+        while self._running:
+            time.sleep(interval)
+            current = self._rules_signature()
+            if current != last:
+                last = current
+                log.info("policy_files_changed", rules_dir=str(self._rules_dir))
+                loop.call_soon_threadsafe(self.reload_policy)
 
     def _install_policy(self, policy: Policy, rules_dir: Path) -> None:
         self.policy = policy
@@ -167,6 +227,11 @@ class DlpProxy:
         return True, f"ready (policy {self.policy.version})"
 
     def _start_pool(self) -> None:
+        if not hasattr(self, "_detector_files") or self.pool is None:
+            self._detector_files = self._detector_signature()
+        self._start_pool_now()
+
+    def _start_pool_now(self) -> None:
         """Start detection workers for the rules in force; swap them in once they are ready.
 
         On a reload the old pool keeps serving until the new one has loaded its model, so no request
@@ -217,6 +282,12 @@ class DlpProxy:
     def running(self) -> None:
         self._running = True
         self._start_pool()
+        interval = _watch_interval(ctx.options.dlp_watch_seconds)
+        if interval > 0:
+            loop = asyncio.get_running_loop()
+            threading.Thread(
+                target=self._watch_rules, args=(loop, interval), name="dlp-watch", daemon=True
+            ).start()
         confdir = Path(ctx.options.confdir).expanduser()
         log.info(
             "ca_certificate",
@@ -226,6 +297,7 @@ class DlpProxy:
         )
 
     def done(self) -> None:
+        self._running = False
         if self.pool is not None:
             self.pool.close()
         if self.store is not None:

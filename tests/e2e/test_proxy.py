@@ -417,7 +417,8 @@ def test_proxyauth_user_groups_and_password_never_logged(tmp_path, provider: Fak
 
 def test_sighup_reloads_policy_and_refuses_broken_one(tmp_path, provider: FakeProvider) -> None:
     rules = copy_rules(tmp_path / "rules")
-    p = start_proxy(tmp_path / "run", provider, rules=rules)
+    # no file watching here: only the signal may reload
+    p = start_proxy(tmp_path / "run", provider, rules=rules, extra=["--set", "dlp_watch_seconds=0"])
     try:
         client = openai_client(p)
         client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "a"}])
@@ -449,5 +450,30 @@ def test_sighup_reloads_policy_and_refuses_broken_one(tmp_path, provider: FakePr
         with pytest.raises(openai.PermissionDeniedError):
             client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "c"}])
         assert "dlp_proxy_policy_reload_failures_total 1.0" in p.metrics()
+    finally:
+        p.stop()
+
+
+def test_policy_file_change_reloads_without_signal(tmp_path, provider: FakeProvider) -> None:
+    rules = copy_rules(tmp_path / "rules")
+    p = start_proxy(tmp_path / "run", provider, rules=rules, extra=["--set", "dlp_watch_seconds=0.3"])
+    try:
+        client = openai_client(p)
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "a"}])
+        policy = (rules / "policy.yaml").read_text()
+        (rules / "policy.yaml").write_text(
+            policy.replace('deny: ["o1-pro*"]', 'deny: ["o1-pro*", "gpt-4o-mini*"]', 1)
+        )
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                client.chat.completions.create(
+                    model="gpt-4o-mini", messages=[{"role": "user", "content": "b"}]
+                )
+            except openai.PermissionDeniedError:
+                break
+            assert time.monotonic() < deadline, "policy change not picked up"
+            time.sleep(0.2)
+        assert "policy_files_changed" in p.logs()
     finally:
         p.stop()
