@@ -271,6 +271,8 @@ class DlpProxy:
         except ConfigError as exc:
             log.error("detector_failed", problems=[str(p) for p in exc.problems])
             return
+        if not ok and (pool is not self.pool or not self._running):
+            return  # shutting down or replaced: not a failure worth reporting
         self.metrics.detector_ready.set(1 if ok else 0)
         self.metrics.ready.set(1 if ok and self.policy is not None else 0)
         log.info(
