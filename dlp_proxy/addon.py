@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from dlp_proxy.logs import get_logger
 from dlp_proxy.metrics import Metrics, MetricsServer
 from dlp_proxy.paths import default_data_dir, default_rules_dir
 from dlp_proxy.policy import Policy, load_policy
+from dlp_proxy.policy.review import review_status
 from dlp_proxy.redact import Redactor
 from dlp_proxy.requestinfo import host_without_port, model_from_request, user_from_proxyauth
 from dlp_proxy.responses import STATUS_BY_CODE, BlockInfo, build_block_response
@@ -168,6 +170,26 @@ class DlpProxy:
                 sig.append((name, None, None))
         return tuple(sig)
 
+    def _review_overdue(self) -> float:
+        """Evaluated at each scrape, so the metric turns to 1 the day after the review date."""
+        policy = self.policy
+        return 1.0 if policy is not None and review_status(policy, date.today()).overdue else 0.0
+
+    def _warn_if_review_overdue(self) -> None:
+        policy = self.policy
+        if policy is None:
+            return
+        status = review_status(policy, date.today())
+        if status.overdue:
+            log.warning(
+                "policy_review_overdue",
+                version=policy.version,
+                next_review=policy.next_review.isoformat(),
+                days_late=-status.days_left,
+                message=status.message_fr if policy.language == "fr" else status.message_en,
+            )
+        self._review_warned_on = date.today()
+
     def _rules_signature(self) -> tuple:
         rules_dir = self._rules_dir or default_rules_dir()
         sig = []
@@ -184,6 +206,8 @@ class DlpProxy:
         last = self._rules_signature()
         while self._running:
             time.sleep(interval)
+            if getattr(self, "_review_warned_on", None) != date.today():
+                self._warn_if_review_overdue()  # once a day
             current = self._rules_signature()
             if current != last:
                 last = current
@@ -195,6 +219,8 @@ class DlpProxy:
         self._rules_dir = rules_dir
         next_review = time.mktime(policy.next_review.timetuple())
         self.metrics.set_policy(policy.version, next_review)
+        self.metrics.review_overdue.set_function(self._review_overdue)
+        self._warn_if_review_overdue()
         log.info(
             "policy_loaded",
             version=policy.version,

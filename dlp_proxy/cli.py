@@ -96,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registered_commands() -> list:
     """Modules that add their own sub-commands: each has ``register(subparsers)`` setting ``func``."""
-    return []
+    from dlp_proxy.policy.cli import register as policy_commands
+
+    return [policy_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

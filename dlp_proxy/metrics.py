@@ -46,6 +46,11 @@ class Metrics:
         self.policy_next_review = Gauge(
             "dlp_proxy_policy_next_review_timestamp_seconds", "Next policy review date", registry=r
         )
+        self.review_overdue = Gauge(
+            "dlp_proxy_policy_review_overdue",
+            "1 when the policy's quarterly review date has passed",
+            registry=r,
+        )
         self.reload_failures = Counter(
             "dlp_proxy_policy_reload_failures",
             "Policy reloads refused because the new files are invalid",

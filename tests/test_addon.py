@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,28 @@ def test_english_policy_speaks_english(tmp_path) -> None:
         message = json.loads(f.response.content)["error"]["message"]
         assert "forbidden" in message.lower() and "interdit" not in message
         a.done()
+
+
+def test_review_overdue_warns_and_sets_metric(tmp_path, capsys) -> None:
+    import shutil
+
+    from prometheus_client import generate_latest
+
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    text = (rules / "policy.yaml").read_text()
+    text = re.sub(r"last_review: \S+", "last_review: 2020-01-01", text, count=1)
+    text = re.sub(r"next_review: \S+", "next_review: 2020-04-01", text, count=1)
+    (rules / "policy.yaml").write_text(text)
+    a = DlpProxy()
+    with taddons.context(a) as tctx:
+        tctx.configure(a, confdir=str(tmp_path / "c"), dlp_data_dir=str(tmp_path), dlp_rules=str(rules))
+        assert b"dlp_proxy_policy_review_overdue 1.0" in generate_latest(a.metrics.registry)
+        a.done()
+    assert "policy_review_overdue" in capsys.readouterr().out + capsys.readouterr().err
+
+
+def test_review_not_overdue_for_shipped_policy(addon) -> None:
+    from prometheus_client import generate_latest
+
+    assert b"dlp_proxy_policy_review_overdue 0.0" in generate_latest(addon.metrics.registry)
