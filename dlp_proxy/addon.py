@@ -14,6 +14,7 @@ asks the policy, and answers blocked requests itself in the client's API shape.
 # sys.modules, and dataclasses cannot resolve string annotations there.
 import asyncio
 import json
+import os
 import threading
 import time
 import uuid
@@ -30,7 +31,14 @@ from dlp_proxy.decide import DataDecision, decide_data
 from dlp_proxy.detect.pool import DetectorPool, ScanUnavailable
 from dlp_proxy.errors import ConfigError
 from dlp_proxy.extract import Segment, json_segments, write_back
-from dlp_proxy.incidents import Incident, JsonlIncidentStore
+from dlp_proxy.incidents import (
+    Incident,
+    IncidentStore,
+    StoreError,
+    StoreMaintenance,
+    chain_head_number,
+    open_store,
+)
 from dlp_proxy.logs import get_logger
 from dlp_proxy.metrics import Metrics, MetricsServer
 from dlp_proxy.paths import default_data_dir, default_rules_dir
@@ -85,7 +93,8 @@ class DlpProxy:
         self.policy: Policy | None = None
         self.metrics = Metrics()
         self.metrics_server: MetricsServer | None = None
-        self.store: JsonlIncidentStore | None = None
+        self.store: IncidentStore | None = None
+        self.maintenance: StoreMaintenance | None = None
         self.pool: DetectorPool | None = None
         self._rules_dir: Path | None = None
         self._running = False
@@ -97,6 +106,13 @@ class DlpProxy:
         )
         loader.add_option(
             "dlp_data_dir", str, "", "Directory for incidents and other records (default: ./dlp-proxy-data)."
+        )
+        loader.add_option(
+            "dlp_store",
+            str,
+            "",
+            "Incident store URL: sqlite:///path or postgresql://… (default: $DLP_PROXY_STORE, else "
+            "incidents.sqlite3 in the data directory).",
         )
         loader.add_option("dlp_metrics_port", int, 0, "Port for /metrics, /healthz and /readyz (0: off).")
         loader.add_option("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on.")
@@ -129,11 +145,8 @@ class DlpProxy:
             except ConfigError as exc:
                 raise exceptions.OptionsError(f"invalid policy in {rules_dir}:\n{exc}") from None
             self._install_policy(policy, rules_dir)
-        if "dlp_data_dir" in updated or self.store is None:
-            data_dir = Path(ctx.options.dlp_data_dir) if ctx.options.dlp_data_dir else default_data_dir()
-            if self.store is not None:
-                self.store.close()
-            self.store = JsonlIncidentStore(data_dir / "incidents.jsonl")
+        if {"dlp_data_dir", "dlp_store"} & updated or self.store is None:
+            self._open_store()
         if {"dlp_metrics_port", "dlp_metrics_host"} & updated:
             self._start_metrics(ctx.options.dlp_metrics_host, ctx.options.dlp_metrics_port)
 
@@ -229,6 +242,38 @@ class DlpProxy:
             catalog_services=len(policy.catalog.services),
             next_review=policy.next_review.isoformat(),
         )
+
+    def _open_store(self) -> None:
+        """Open the incident store (SQLite by default, PostgreSQL for several replicas) and its upkeep."""
+        data_dir = Path(ctx.options.dlp_data_dir) if ctx.options.dlp_data_dir else default_data_dir()
+        url = ctx.options.dlp_store or os.environ.get("DLP_PROXY_STORE") or None
+        key = os.environ.get("DLP_PROXY_INCIDENT_KEY")
+        self._close_store()
+        try:
+            self.store = open_store(url, data_dir, hmac_key=key.encode() if key else None)
+        except (ValueError, StoreError) as exc:
+            raise exceptions.OptionsError(f"incident store: {exc}") from None
+        retention = self.policy.retention_months if self.policy else None
+        self.maintenance = StoreMaintenance(
+            self.store,
+            retention_days=int(retention * 365.25 / 12) if retention else None,
+            on_latest_hash=self._chain_head,
+        ).start()
+
+    def _chain_head(self, latest: str) -> None:
+        """Logged and exported periodically: truncating the newest incidents becomes detectable."""
+        log.info("incident_chain_head", hash=latest)
+        self.metrics.chain_head.set(chain_head_number(latest))
+        if self.store is not None:
+            self.metrics.store_backlog.set(self.store.backlog())
+
+    def _close_store(self) -> None:
+        if self.maintenance is not None:
+            self.maintenance.stop()
+            self.maintenance = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
     def _start_metrics(self, host: str, port: int) -> None:
         if self.metrics_server is not None:
@@ -328,8 +373,7 @@ class DlpProxy:
         self._running = False
         if self.pool is not None:
             self.pool.close()
-        if self.store is not None:
-            self.store.close()
+        self._close_store()
         if self.metrics_server is not None:
             self.metrics_server.stop()
 

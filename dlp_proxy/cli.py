@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="records directory (default $DLP_PROXY_DATA_DIR or ./dlp-proxy-data)",
     )
     run.add_argument(
+        "--store",
+        default=None,
+        help="incident store URL: sqlite:///path or postgresql://… (default $DLP_PROXY_STORE or SQLite)",
+    )
+    run.add_argument(
         "--set",
         dest="setoptions",
         action="append",
@@ -211,6 +216,7 @@ async def _run(args: argparse.Namespace) -> int:
             dlp_data_dir=str(data_dir),
             dlp_metrics_port=args.metrics_port,
             dlp_metrics_host=args.metrics_host,
+            dlp_store=args.store or "",
         )
         if master.options.body_size_limit is None and addon.policy is not None:
             # Memory backstop for bodies without Content-Length; the policy's own limit answers a clear 413.

@@ -65,6 +65,16 @@ class Metrics:
         self.detector_ready = Gauge(
             "dlp_proxy_detector_ready", "1 when every detection worker is loaded", registry=r
         )
+        self.chain_head = Gauge(
+            "dlp_proxy_incident_chain_head",
+            "First 52 bits of the latest incident hash (compare with `incidents verify --expected-latest`)",
+            registry=r,
+        )
+        self.store_backlog = Gauge(
+            "dlp_proxy_incident_backlog",
+            "Incidents waiting to be written (store down: spooled on disk)",
+            registry=r,
+        )
         self.ready = Gauge(
             "dlp_proxy_ready", "1 when the policy is loaded and the detector ready", registry=r
         )

@@ -91,10 +91,11 @@ def test_forbidden_model_blocked_with_openai_shape(addon, tmp_path) -> None:
     assert f.response.headers["x-should-retry"] == "false"
     err = json.loads(f.response.content)["error"]
     assert err["code"] == "model_forbidden" and "coût et usage non validé" in err["message"]
-    addon.store.flush()
-    rows = [json.loads(x) for x in (tmp_path / "incidents.jsonl").read_text().splitlines()]
-    assert rows[-1]["code"] == "model_forbidden" and rows[-1]["client_ip"] == "10.1.2.3"
-    assert rows[-1]["policy_version"] == addon.policy.version
+    assert addon.store.flush(10)
+    rows = addon.store.query()
+    assert rows[-1].code == "model_forbidden" and rows[-1].client_ip == "10.1.2.3"
+    assert rows[-1].policy_version == addon.policy.version and rows[-1].decision == "blocked"
+    assert addon.store.verify().ok
 
 
 def test_pilot_tool_outside_group_blocked_and_inside_allowed(addon) -> None:

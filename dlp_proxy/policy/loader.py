@@ -63,6 +63,7 @@ _DEFAULTS_KEYS = (
     "unlisted_groups",
     "body_size_limit",
     "scan_timeout_seconds",
+    "retention_months",
 )
 _TOOL_KEYS = ("status", "reason", "reason_en", "usage", "groups", "models", "data")
 _MODEL_KEYS = ("allow", "deny", "reason", "reason_en")
@@ -260,6 +261,9 @@ def _parse_referents(doc: LineDict, f: FileChecker) -> tuple[Referent, ...]:
     return tuple(referents)
 
 
+DEFAULT_RETENTION_MONTHS = 12
+
+
 def _parse_defaults(doc: LineDict, f: FileChecker, groups: set[str] | None) -> dict[str, Any]:
     result: dict[str, Any] = {
         "unlisted_tool": "forbidden",
@@ -268,6 +272,7 @@ def _parse_defaults(doc: LineDict, f: FileChecker, groups: set[str] | None) -> d
         "unlisted_groups": (),
         "body_size_limit": DEFAULT_BODY_SIZE_LIMIT,
         "scan_timeout_seconds": DEFAULT_SCAN_TIMEOUT_SECONDS,
+        "retention_months": DEFAULT_RETENTION_MONTHS,
     }
     defaults = f.mapping(doc, "defaults", "")
     if defaults is None:
@@ -315,6 +320,18 @@ def _parse_defaults(doc: LineDict, f: FileChecker, groups: set[str] | None) -> d
     )
     if timeout is not None:
         result["scan_timeout_seconds"] = timeout
+    months = f.number(
+        defaults, "retention_months", where, DEFAULT_RETENTION_MONTHS, low=1, high=120, low_open=False
+    )
+    if months is not None:
+        if months != int(months):
+            f.say(
+                defaults.line_of("retention_months"),
+                "defaults.retention_months",
+                "expected a whole number of months",
+            )
+        else:
+            result["retention_months"] = int(months)
     return result
 
 

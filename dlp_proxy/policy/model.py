@@ -198,6 +198,9 @@ class Policy:
     changelog: tuple[ChangelogEntry, ...] = ()
     usages: dict[str, tuple[str, ...]] = field(default_factory=dict)
     consequences: tuple[str, ...] = ()
+    retention_months: int = (
+        12  # incidents older than this are purged (a checkpoint keeps the chain verifiable)
+    )
     unlisted_tool: str = "forbidden"
     unlisted_reason: str = ""
     unlisted_reason_en: str | None = None

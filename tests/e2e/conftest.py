@@ -75,8 +75,19 @@ class ProxyProcess:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as r:
             return r.read().decode()
 
-    def incidents_file(self) -> Path:
-        return self.data_dir / "incidents.jsonl"
+    def incidents(self) -> list[dict]:
+        """Every record of the proxy's incident store (its SQLite file), read as another process would."""
+        from dlp_proxy.incidents import IncidentFilter, open_store
+
+        store = open_store(None, self.data_dir)
+        try:
+            return [r.to_dict() for r in store.query(IncidentFilter(kind=None))]
+        finally:
+            store.close()
+
+    def data_bytes(self) -> bytes:
+        """Raw bytes of every file in the data dir (database, WAL, spool): for "no value anywhere" checks."""
+        return b"".join(p.read_bytes() for p in sorted(self.data_dir.rglob("*")) if p.is_file())
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -152,15 +152,18 @@ def test_no_value_in_logs_incidents_or_metrics(proxy: ProxyProcess, provider) ->
             model="gpt-4o-mini", messages=[{"role": "user", "content": f"NIR {NIR} et mail {EMAIL}"}]
         )
     deadline = time.monotonic() + 5
-    while not proxy.incidents_file().exists() and time.monotonic() < deadline:
+    while not any(r["entity_counts"].get("FR_NIR") == 1 for r in proxy.incidents()):
+        assert time.monotonic() < deadline, "incident not recorded"
         time.sleep(0.05)
-    time.sleep(0.3)
-    incidents = proxy.incidents_file().read_text()
-    assert '"FR_NIR": 1' in incidents
+    incidents = json.dumps(proxy.incidents(), ensure_ascii=False)
     records = {"logs": proxy.logs(), "incidents": incidents, "metrics": proxy.metrics()}
     for where, text in records.items():
         for value in ALL_VALUES:
             assert value not in text, f"{value!r} found in {where}"
+    raw = proxy.data_bytes()  # the store's own files, WAL included
+    assert raw
+    for value in ALL_VALUES:
+        assert value.encode() not in raw, f"{value!r} found in the store's files"
 
 
 def test_tool_override_and_html_page_naming_types(tmp_path, provider: FakeProvider) -> None:

@@ -35,11 +35,9 @@ def anthropic_client(proxy: ProxyProcess) -> anthropic.Anthropic:
 def wait_incidents(proxy: ProxyProcess, n: int) -> list[dict]:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        path = proxy.incidents_file()
-        if path.exists():
-            rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-            if len(rows) >= n:
-                return rows
+        rows = proxy.incidents()
+        if len(rows) >= n:
+            return rows
         time.sleep(0.05)
     raise AssertionError("incident not written")
 

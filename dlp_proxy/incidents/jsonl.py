@@ -1,8 +1,6 @@
-"""Incident records: what the policy acted on, for the security team — never the data itself.
+"""The first store: JSON lines in ``incidents.jsonl`` (no chain). Kept until the addon uses ``open_store``.
 
-An incident holds who, which tool, which rule and what was decided. It never holds a value found in
-traffic nor a credential. This first store appends JSON lines to ``incidents.jsonl`` in the data
-directory; writes go through a background thread so the proxy's event loop never waits on the disk.
+Deprecated: new code opens a chained store with :func:`dlp_proxy.incidents.open_store`.
 """
 
 from __future__ import annotations
@@ -10,40 +8,13 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-from .logs import get_logger
+from dlp_proxy.logs import get_logger
+
+from .model import Incident
 
 log = get_logger("dlp_proxy.incidents")
-
-
-@dataclass(frozen=True)
-class Incident:
-    """One request the policy acted on."""
-
-    request_id: str
-    user: str | None
-    groups: tuple[str, ...]
-    client_ip: str | None
-    tool: str | None
-    tool_name: str | None
-    host: str
-    model: str | None
-    decision: str  # "blocked" (later: "redacted", "pseudonymized")
-    code: str  # tool_forbidden | tool_pilot_only | model_forbidden | body_too_large | ...
-    rule_ids: tuple[str, ...]
-    policy_version: str
-    entity_counts: dict[str, int] = field(default_factory=dict)
-    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds"))
-
-    def to_json(self) -> str:
-        """One JSON line; keys sorted so files diff cleanly."""
-        data = asdict(self)
-        data["groups"] = list(self.groups)
-        data["rule_ids"] = list(self.rule_ids)
-        return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
 class JsonlIncidentStore:
@@ -75,9 +46,10 @@ class JsonlIncidentStore:
             finally:
                 self._queue.task_done()
 
-    def flush(self) -> None:
+    def flush(self, timeout: float | None = None) -> bool:
         """Wait until every queued incident is on disk (tests, shutdown)."""
         self._queue.join()
+        return True
 
     def close(self) -> None:
         self._queue.put(None)
