@@ -1,0 +1,120 @@
+"""Smoke tests of bench/detection_eval.py: exact gold spans, vector extraction, a small evaluation run.
+
+No accuracy thresholds here: the bench prints them next to its figures.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench" / "detection_eval.py"
+
+pytest.importorskip("faker", reason="the synthetic corpus needs faker (the test extra)")
+
+
+def _load_bench():
+    name = "detection_eval_bench"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return _load_bench()
+
+
+def test_corpus_gold_spans_are_the_values_and_generation_is_deterministic(bench) -> None:
+    docs = bench.generate_corpus(len(bench.KINDS) * 3, seed=7)
+    assert {d.kind for d in docs} == set(bench.KINDS)
+    seen_types = set()
+    for doc in docs:
+        assert doc.gold, doc.id
+        previous_end = -1
+        for g in sorted(doc.gold, key=lambda g: g.start):
+            assert doc.text[g.start : g.end] == g.value, (doc.id, g)
+            assert g.value == g.value.strip() and g.value, (doc.id, g)
+            assert g.start >= previous_end, f"overlapping gold spans in {doc.id}"
+            previous_end = g.end
+            assert g.entity in bench.GOLD_TYPES
+            seen_types.add(g.entity)
+            if g.entity in bench.STDNUM_TYPES:
+                assert bench.stdnum_valid(g.entity, g.value), (doc.id, g)
+    assert seen_types == set(bench.GOLD_TYPES)
+    assert bench.generate_corpus(len(bench.KINDS), seed=7) == docs[: len(bench.KINDS)]
+
+
+def test_clean_prompts_and_evasion_cases_are_well_formed(bench) -> None:
+    clean = bench.generate_clean(40, seed=7)
+    assert len(clean) == len(set(clean)) == 40
+    assert not any("{" in text for text in clean), "unfilled placeholder"
+    cases = bench.generate_evasions(seed=7)
+    assert len(cases) >= 40
+    for case in cases:
+        value = case.text[case.start : case.end]
+        assert value and value != case.plain, case
+    assert bench.generate_evasions(seed=7) == cases
+
+
+def test_doctest_parser_labels_numbers_without_running_them(bench) -> None:
+    text = """
+>>> from stdnum.fr import siren
+>>> siren.validate('404833048')
+'404833048'
+>>> siren.validate('404833047')
+Traceback (most recent call last):
+    ...
+InvalidChecksum: ...
+>>> numbers = '''
+...
+... 775 699 309
+... 552008443
+... '''
+>>> [x for x in numbers.splitlines() if x and not siren.is_valid(x)]
+[]
+"""
+    found = bench.parse_doctest(text, "t.doctest", None)
+    assert [(f["module"], f["value"], f["valid"]) for f in found] == [
+        ("fr.siren", "404833048", True),
+        ("fr.siren", "404833047", False),
+        ("fr.siren", "775 699 309", True),
+        ("fr.siren", "552008443", True),
+    ]
+    assert found[1]["how"] == "InvalidChecksum"
+
+
+def test_shipped_vectors_agree_with_stdnum(bench) -> None:
+    vectors = bench.load_vectors()
+    assert {v.entity for v in vectors} == set(bench.STDNUM_TYPES)
+    for v in vectors:
+        assert bench.stdnum_valid(v.entity, v.value) == v.valid, v
+
+
+@pytest.mark.model
+def test_small_evaluation_runs_and_returns_per_type_figures(bench, engine) -> None:
+    sizes = bench.Sizes(docs=len(bench.KINDS) * 2, clean=12, vectors_per_entity=2)
+    results = bench.evaluate(engine, sizes=sizes, seed=7)
+    corpus = results["ours"]["corpus"]["per_type"]
+    assert set(bench.GOLD_TYPES) <= set(corpus)
+    for row in corpus.values():
+        assert row["gold"] > 0
+        assert 0.0 <= row["recall"] <= 1.0
+        assert row["precision"] is None or 0.0 <= row["precision"] <= 1.0
+    assert set(results["ours"]["vectors"]["per_entity"]) == set(bench.STDNUM_TYPES)
+    assert results["ours"]["clean"]["prompts"] == 12
+    assert results["ours"]["evasion"]["cases"] == len(bench.generate_evasions(seed=7))
+    assert results["targets"] and all(t["status"] in ("met", "MISSED", "tie") for t in results["targets"])
+    out = io.StringIO()  # the report prints without error
+    bench.print_report(results, examples=2, out=out)
+    assert "== Targets" in out.getvalue()
