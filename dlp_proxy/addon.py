@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from dlp_proxy.policy.review import review_status
 from dlp_proxy.redact import Redactor
 from dlp_proxy.requestinfo import host_without_port, model_from_request, user_from_proxyauth
 from dlp_proxy.responses import STATUS_BY_CODE, BlockInfo, build_block_response
+from dlp_proxy.shadow import ShadowRules, load_shadow_rules, sighting_for
 
 log = get_logger("dlp_proxy.addon")
 
@@ -98,6 +99,7 @@ class DlpProxy:
         self.pool: DetectorPool | None = None
         self._rules_dir: Path | None = None
         self._running = False
+        self.shadow_rules: ShadowRules | None = None
 
     # ------------------------------------------------------------------ set-up
     def load(self, loader: Any) -> None:
@@ -142,8 +144,10 @@ class DlpProxy:
             rules_dir = Path(ctx.options.dlp_rules) if ctx.options.dlp_rules else default_rules_dir()
             try:
                 policy = load_policy(rules_dir)
+                shadow_rules = load_shadow_rules(rules_dir)
             except ConfigError as exc:
                 raise exceptions.OptionsError(f"invalid policy in {rules_dir}:\n{exc}") from None
+            self.shadow_rules = shadow_rules
             self._install_policy(policy, rules_dir)
         if {"dlp_data_dir", "dlp_store"} & updated or self.store is None:
             self._open_store()
@@ -155,6 +159,7 @@ class DlpProxy:
         rules_dir = self._rules_dir or default_rules_dir()
         try:
             policy = load_policy(rules_dir)
+            shadow_rules = load_shadow_rules(rules_dir)
         except ConfigError as exc:
             self.metrics.reload_failures.inc()
             log.error(
@@ -164,6 +169,7 @@ class DlpProxy:
                 version_in_force=self.policy.version if self.policy else None,
             )
             return False
+        self.shadow_rules = shadow_rules
         self._install_policy(policy, rules_dir)
         detector_files = self._detector_signature()
         if self._running and detector_files != self._detector_files:
@@ -389,6 +395,24 @@ class DlpProxy:
         if not any(self.policy.intercepts(h) for h in candidates):
             data.ignore_connection = True
             self.metrics.passthrough.inc()
+
+    def http_connect(self, flow: http.HTTPFlow) -> None:
+        """Shadow AI: count AI hosts that are forbidden, unlisted or unknown, from the CONNECT alone.
+
+        Nothing is decrypted for this: the host the client asks for is enough. Counted per group and
+        per ISO week; no user and no address is kept with a sighting.
+        """
+        if self.policy is None or self.store is None:
+            return
+        host = host_without_port(flow.request.host)
+        try:
+            user = user_from_proxyauth(flow.metadata.get("proxyauth"))
+            peer = flow.client_conn.peername
+            groups = self.policy.directory.groups_for(user, peer[0] if peer else None)
+            for sighting in sighting_for(host, self.policy, self.shadow_rules, groups, datetime.now(UTC)):
+                self.store.record_sighting(sighting)
+        except Exception:  # never let reporting break a connection
+            log.exception("shadow_sighting_failed")
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Classify the tool from the host the client asked for, before other addons rewrite it."""

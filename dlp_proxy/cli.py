@@ -101,9 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registered_commands() -> list:
     """Modules that add their own sub-commands: each has ``register(subparsers)`` setting ``func``."""
+    from dlp_proxy.incidents.cli import register as incidents_commands
     from dlp_proxy.policy.cli import register as policy_commands
+    from dlp_proxy.report.cli import register as report_commands
 
-    return [policy_commands]
+    return [policy_commands, incidents_commands, report_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,10 +128,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from dlp_proxy.errors import ConfigError
     from dlp_proxy.policy import check_config, load_policy
+    from dlp_proxy.shadow import load_shadow_rules
 
     rules_dir = args.rules or default_rules_dir()
     problems = check_config(rules_dir)
+    try:
+        load_shadow_rules(rules_dir)
+    except ConfigError as exc:
+        problems = [*problems, *exc.problems]
     if problems:
         for p in problems:
             print(p, file=sys.stderr)

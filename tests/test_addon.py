@@ -289,7 +289,8 @@ def test_review_overdue_warns_and_sets_metric(tmp_path, capsys) -> None:
         tctx.configure(a, confdir=str(tmp_path / "c"), dlp_data_dir=str(tmp_path), dlp_rules=str(rules))
         assert b"dlp_proxy_policy_review_overdue 1.0" in generate_latest(a.metrics.registry)
         a.done()
-    assert "policy_review_overdue" in capsys.readouterr().out + capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "policy_review_overdue" in captured.out + captured.err
 
 
 def test_review_not_overdue_for_shipped_policy(addon) -> None:

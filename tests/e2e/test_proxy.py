@@ -475,3 +475,45 @@ def test_policy_file_change_reloads_without_signal(tmp_path, provider: FakeProvi
         assert "policy_files_changed" in p.logs()
     finally:
         p.stop()
+
+
+def test_shadow_ai_counted_from_connect_without_decrypting(proxy: ProxyProcess) -> None:
+    """Forbidden / unlisted catalog tools and unknown AI-looking hosts are counted per group and week."""
+    from dlp_proxy.incidents import open_store
+
+    for url in (
+        "https://api.groq.com/openai/v1/models",
+        "https://chat.deepseek.com/",
+        "https://llm-gateway.example.org/",
+    ):
+        subprocess.run(
+            [
+                "curl",
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-x",
+                proxy.url,
+                "--cacert",
+                str(proxy.ca_pem),
+                "-m",
+                "5",
+                url,
+            ],
+            capture_output=True,
+            timeout=30,
+        )
+    deadline = time.monotonic() + 10
+    while True:
+        store = open_store(None, proxy.data_dir)
+        try:
+            seen = {(s.host, s.status): s for s in store.sightings()}
+        finally:
+            store.close()
+        if len(seen) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert seen[("api.groq.com", "unlisted")].group == "(aucun)"
+    assert ("chat.deepseek.com", "forbidden") in seen
+    assert ("llm-gateway.example.org", "unknown_ai") in seen
+    assert all("127.0.0.1" not in (s.host + s.group) for s in seen.values())

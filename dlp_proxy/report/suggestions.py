@@ -1,0 +1,317 @@
+"""Suggestions for the referents, in French, derived from the report's figures.
+
+Each rule below reads the figures, never the raw incidents, and proposes one concrete action in the
+words of the company's AI policy: the 4-step adoption procedure (demande formelle, validation juridique
+et informatique, test pilote, déploiement progressif), the quarterly review and its published
+compte-rendu, training, checking a detection rule for false positives.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .build import NO_GROUP, Report, Suggestion, entity_label
+
+if TYPE_CHECKING:
+    from dlp_proxy.policy import Policy
+
+ADOPTION_MIN_PEOPLE = 3  # distinct people trying a tool before suggesting its adoption procedure
+ADOPTION_MIN_ATTEMPTS = 10  # ... or attempts, when users are not identified
+SHADOW_MIN = 10  # connections to an unknown AI host before suggesting to catalogue it
+NOISY_RULE_SHARE = 0.30  # a data rule behind this share of incidents...
+NOISY_RULE_MIN = 50  # ...and at least this many is worth checking for false positives
+TRAINING_MIN = 30  # incidents of one data type on one tool before suggesting training
+TRAINING_MAX_SUGGESTIONS = 2
+REPEAT_ALERT = 20  # incidents for one person before suggesting an individual reminder
+OPS_MIN = 10  # scan timeouts / oversized bodies before suggesting a capacity check
+REVIEW_SOON_DAYS = 30
+
+
+def _n(value: int) -> str:
+    """French thousands separator (narrow no-break space)."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def _people(n: int) -> str:
+    return f"{_n(n)} personne{'s' if n > 1 else ''}"
+
+
+def _list(items: list[str], limit: int = 3, noun: str = "") -> str:
+    """« a », « a et b », « a, b et c », « a, b, c et 2 autres [noun]s »."""
+    if not items:
+        return ""
+    if len(items) <= limit:
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1]
+    more = len(items) - limit
+    plural = "s" if more > 1 else ""
+    rest = f"{more} autre{plural}" + (f" {noun}{plural}" if noun else "")
+    return ", ".join(items[:limit]) + " et " + rest
+
+
+def _list_or(items: list[str]) -> str:
+    """« a », « a ou b », « a, b ou c »."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " ou " + items[-1]
+
+
+def _pct(share: float) -> str:
+    return f"{round(share * 100)}\u202f%"
+
+
+def _groups(groups: tuple[str, ...] | list[str]) -> str:
+    named = [g for g in groups if g != NO_GROUP]
+    if not named:
+        return "sans groupe"
+    return ("le groupe " if len(named) == 1 else "les groupes ") + _list(named)
+
+
+def _fr_date(day) -> str:
+    months = ("janvier février mars avril mai juin juillet août septembre octobre novembre décembre").split()
+    return f"{day.day}{'er' if day.day == 1 else ''} {months[day.month - 1]} {day.year}"
+
+
+def suggest(report: Report, policy: Policy) -> list[Suggestion]:
+    """Every suggestion the figures support, most urgent first."""
+    out: list[Suggestion] = []
+    approved = policy.approved_tools()
+    alternatives = f" : {_list_or(approved)}" if approved else ""
+
+    # Quarterly review
+    review = report.review
+    if review.overdue:
+        out.append(
+            Suggestion(
+                "review",
+                f"La révision trimestrielle de la politique prévue le {_fr_date(review.next_review)} est "
+                f"dépassée de {_n(review.days)} jour{'s' if review.days > 1 else ''} : la planifier avec "
+                "les référents IA (informatique, juridique, métier), puis publier le compte-rendu "
+                "(changelog de policy.yaml) et former les équipes aux changements.",
+                1,
+            )
+        )
+    elif review.days <= REVIEW_SOON_DAYS:
+        out.append(
+            Suggestion(
+                "review",
+                f"La révision trimestrielle est prévue le {_fr_date(review.next_review)} : préparer "
+                "l'ordre du jour avec les chiffres de ce rapport (outils demandés, règles à ajuster).",
+                2,
+            )
+        )
+    if not any(
+        v.in_changelog and v.published and report.start <= v.published <= report.end for v in report.versions
+    ):
+        out.append(
+            Suggestion(
+                "changelog",
+                "Aucune nouvelle version de la politique n'a été publiée sur la période : la révision "
+                "trimestrielle doit donner lieu à un compte-rendu publié, même sans changement.",
+                3,
+            )
+        )
+    for version in report.versions:
+        if not version.in_changelog and version.incidents:
+            out.append(
+                Suggestion(
+                    "changelog",
+                    f"La version « {version.version} » de la politique a été appliquée "
+                    f"({_n(version.incidents)} incidents) mais n'apparaît pas dans le changelog : "
+                    "publier son compte-rendu.",
+                    2,
+                )
+            )
+
+    # The incident store itself
+    if report.integrity.checked and report.integrity.ok is False:
+        out.append(
+            Suggestion(
+                "integrity",
+                f"Le registre des incidents a été modifié ({report.integrity.problem}) : les chiffres de ce "
+                "rapport ne sont pas fiables. Lancer « dlp-proxy incidents verify » et ouvrir une enquête "
+                "avec l'équipe sécurité.",
+                1,
+            )
+        )
+
+    # Rule tests
+    tests = report.rule_tests
+    if tests.ran and tests.error:
+        out.append(
+            Suggestion(
+                "rule_tests",
+                f"Les tests de règles n'ont pas pu être exécutés ({tests.error}) : corriger puis relancer "
+                "« dlp-proxy check-rules ».",
+                1,
+            )
+        )
+    elif tests.ran and tests.failed:
+        files = sorted({f.file for f in tests.failures})
+        out.append(
+            Suggestion(
+                "rule_tests",
+                f"{_n(tests.failed)} test{'s' if tests.failed > 1 else ''} de règles en échec "
+                f"({_list(files)}) : corriger les règles de détection ou les cas de test, puis relancer "
+                "« dlp-proxy check-rules » avant le prochain déploiement.",
+                1,
+            )
+        )
+
+    # Tools people try without being allowed to
+    def enough(row) -> bool:
+        return row.people >= ADOPTION_MIN_PEOPLE or (
+            row.people == 0 and row.attempts >= ADOPTION_MIN_ATTEMPTS
+        )
+
+    def who(row) -> str:
+        return _people(row.people) if row.people else f"{_n(row.attempts)} tentatives"
+
+    for row in report.attempts:
+        if row.status == "pilot" and enough(row):
+            out.append(
+                Suggestion(
+                    "adoption",
+                    f"L'outil {row.name} (en test pilote) a été demandé par {who(row)} hors du groupe pilote "
+                    f"({_n(row.attempts)} tentatives, surtout {_groups(row.groups)}) : si le pilote est "
+                    "concluant, préparer l'étape 4 de la procédure d'adoption, le déploiement progressif.",
+                    1 if row.people >= 2 * ADOPTION_MIN_PEOPLE else 2,
+                )
+            )
+    forbidden = [r for r in report.attempts if r.status == "forbidden" and r.listed and enough(r)]
+    if forbidden:
+        tools = _list([f"{r.name} ({who(r)})" for r in forbidden], 4)
+        s = "s" if len(forbidden) > 1 else ""
+        out.append(
+            Suggestion(
+                "adoption",
+                f"Outil{s} interdit{s} tenté{s} malgré tout : {tools}. Rappeler aux équipes le motif de "
+                f"l'interdiction et les orienter vers un outil autorisé{alternatives} ; si le besoin est "
+                "réel, étudier une alternative via la procédure d'adoption en 4 étapes.",
+                1 if any(r.people >= 2 * ADOPTION_MIN_PEOPLE for r in forbidden) else 2,
+            )
+        )
+    unlisted = [r for r in report.attempts if not r.listed and r.status != "approved" and enough(r)]
+    if unlisted:
+        tools = _list([f"{r.name} ({who(r)})" for r in unlisted], 4)
+        several = len(unlisted) > 1
+        out.append(
+            Suggestion(
+                "adoption",
+                f"Outil{'s' if several else ''} absent{'s' if several else ''} de la politique, tenté"
+                f"{'s' if several else ''} par plusieurs personnes : {tools}. Pour "
+                f"{'ceux qui répondent' if several else 's’il répond'} à un besoin, lancer la procédure "
+                "d'adoption en 4 étapes (demande formelle, validation juridique et informatique, test "
+                "pilote, déploiement progressif) ; sinon, confirmer l'interdiction dans la politique avec un "
+                "motif.",
+                1 if any(r.people >= 2 * ADOPTION_MIN_PEOPLE for r in unlisted) else 2,
+            )
+        )
+
+    # Shadow AI: catalogue tools the policy does not list, without incidents (their requests were
+    # never decrypted, e.g. hosts the catalogue added since), and hosts outside the catalogue.
+    attempted = {a.tool for a in report.attempts}
+    quiet = [
+        h
+        for h in report.shadow.hosts
+        if h.status == "unlisted" and h.count >= SHADOW_MIN and h.service_id not in attempted
+    ]
+    if quiet:
+        names = _list([f"{h.name} ({_n(h.count)} connexions)" for h in quiet], 4)
+        out.append(
+            Suggestion(
+                "shadow",
+                f"Outils du catalogue absents de la politique et contactés régulièrement : {names}. "
+                "Décider de leur statut (procédure d'adoption en 4 étapes, ou interdiction explicite avec "
+                "un motif).",
+                2,
+            )
+        )
+    unknown = [h for h in report.shadow.hosts if h.status == "unknown_ai" and h.count >= SHADOW_MIN]
+    if unknown:
+        hosts = _list(
+            [
+                f"{h.host} ({_n(h.count)} connexions, {h.weeks} semaine{'s' if h.weeks > 1 else ''})"
+                for h in unknown
+            ],
+            4,
+        )
+        out.append(
+            Suggestion(
+                "shadow",
+                f"Services d'IA hors catalogue contactés régulièrement : {hosts}. Les ajouter au catalogue "
+                "(catalog.yaml) pour que la politique s'y applique, puis décider de leur statut ; un faux "
+                "positif se déclare dans shadow_ai.yaml (ignore).",
+                2,
+            )
+        )
+
+    # Data rules that fire very often
+    for rule in report.rules:
+        if not rule.rule_id.startswith("donnees:"):
+            continue
+        if rule.count >= NOISY_RULE_MIN and rule.share >= NOISY_RULE_SHARE:
+            types = _list([f"{entity_label(t)} ({_n(n)})" for t, n in rule.top_entities])
+            out.append(
+                Suggestion(
+                    "rule",
+                    f"La règle {rule.rule_id} a déclenché {_n(rule.count)} incidents "
+                    f"({_pct(rule.share)} du total), surtout pour : {types}. Vérifier la règle "
+                    "(faux positifs ?) sur un échantillon, compléter allowlist.txt ou ajuster min_score, "
+                    "et ajouter les cas trouvés aux tests de règles.",
+                    2,
+                )
+            )
+    for rule in report.rules:
+        if rule.rule_id == "detection:indisponible" and rule.count >= OPS_MIN:
+            out.append(
+                Suggestion(
+                    "ops",
+                    f"L'analyse a été indisponible {_n(rule.count)} fois (requêtes refusées) : vérifier le "
+                    "dimensionnement du proxy (processus d'analyse, scan_timeout_seconds).",
+                    2,
+                )
+            )
+        if rule.rule_id == "corps:taille-max" and rule.count >= OPS_MIN:
+            out.append(
+                Suggestion(
+                    "ops",
+                    f"{_n(rule.count)} requêtes ont dépassé la taille maximale analysée : vérifier le besoin "
+                    "(documents volumineux ?) et, si besoin, relever body_size_limit.",
+                    3,
+                )
+            )
+
+    # Training: personal data sent often to the same tool
+    per_tool: dict[str, list[tuple[int, str]]] = {}
+    for entity in report.entities:
+        for tool, n in entity.by_tool.items():
+            if n >= TRAINING_MIN:
+                per_tool.setdefault(tool, []).append((n, entity.label))
+    ranked = sorted(per_tool.items(), key=lambda kv: (-sum(n for n, _ in kv[1]), kv[0]))
+    for tool, found in ranked[:TRAINING_MAX_SUGGESTIONS]:
+        found.sort(key=lambda p: (-p[0], p[1]))
+        types = _list([f"{label} ({_n(n)} requêtes)" for n, label in found], 3, "type")
+        out.append(
+            Suggestion(
+                "training",
+                f"Données personnelles souvent saisies dans {tool} : {types}. Former les équipes concernées "
+                "aux usages autorisés — « aucune donnée client ne doit être saisie dans un outil non hébergé "
+                "par l'entreprise » — et rappeler l'outil interne adapté.",
+                2,
+            )
+        )
+
+    # Repeat users
+    heavy = [u for u in report.repeat_users if u.count >= REPEAT_ALERT]
+    if heavy:
+        out.append(
+            Suggestion(
+                "repeat",
+                f"{_people(len(heavy))} cumule{'nt' if len(heavy) > 1 else ''} au moins {REPEAT_ALERT} "
+                f"incidents sur la période ({_list([u.label for u in heavy], 5)}) : un échange avec le "
+                "manager et un référent IA, et une formation ciblée, avant les conséquences prévues par "
+                "la politique.",
+                2,
+            )
+        )
+
+    out.sort(key=lambda s: s.priority)
+    return out
