@@ -1,0 +1,594 @@
+"""Reversible pseudonyms: one vault per user, so answers can be given back with the original values.
+
+``VaultRegistry.vault_for(user)`` gives the user's ``PseudonymVault``. A vault turns a detected value into a
+pseudonym that is stable for that user — the same value gets the same pseudonym in every message of a
+request and in later requests of the conversation, which lets a model follow who is who across turns and
+lets a server-side conversation (``previous_response_id``) be restored later — and it keeps the reverse
+map that ``dlp_proxy.restore`` uses on the answer.
+
+Placeholder format: ``[[PERSON_1]]``, ``[[EMAIL_ADDRESS_2]]``, ``[[FR_NIR_1]]``.
+
+* ASCII only, made of pieces byte-level BPE tokenizers see all the time (``[[``/``]]`` from wiki links and
+  code, upper-case words, ``_``, digits), so a model has every reason to copy it verbatim — in prose, in
+  Markdown and inside JSON tool arguments. Non-ASCII brackets (``⟦…⟧``, ``«…»``) fall apart into rare byte
+  tokens and risk being "corrected" to ``[``; a random suffix (``PERSON_7_X3Q``) risks being dropped or
+  mistyped; a single bracket (``[PERSON_1]``, what ``redact.py`` writes) reads like a Markdown link label or
+  a citation, much closer to ordinary text. (Reasoned, not measured: no tokenizer files offline here.)
+* Nothing in it needs escaping in JSON, HTML or Markdown (an underscore inside a word is not emphasis), so
+  the answer carries it byte for byte whatever the wrapping.
+* It cannot collide with text: ``[[`` + upper-case type + ``_`` + number + ``]]`` does not occur in prose,
+  and when the request text already contains the would-be placeholder (a user pasting an earlier redacted
+  text, a wiki page), the vault takes the next number instead (``avoid=``). Numbers are never reused in a
+  vault's life, even after an entry expires, so an old answer never restores to another person's value.
+  (Once a user's whole vault has expired, numbering starts again: a server-side conversation older than
+  ``ttl_seconds`` is not restored reliably.)
+* It says what was removed (the type), never the value, and ``dlp_proxy.restore`` recognises it with a
+  prefix test, holding back at most ``len(placeholder) - 1`` characters of a stream.
+
+Surrogates (option, per entity type): a realistic French value of the same type from Faker ``fr_FR`` —
+"Camille Texier", an ``example.org`` address, a phone number in ARCEP's fiction ranges, an IBAN, SIREN,
+SIRET, NIR or card number with a valid checksum, an IP address from the documentation ranges — laid out like
+the original (spaces, dots, ``+33``). It is stable per value (derived from a per-vault secret seed and the
+value), never equal to another surrogate of the vault, to a value the vault has seen, or to anything the
+request text contains. Types without a sensible fake (``SECRET``, custom types) get a placeholder.
+
+Keys are normalised (case, whitespace; separators for identifiers; ``+33`` for phones), so "DUPONT" and
+"Dupont", or "06 12 34 56 78" and "0612345678", share a pseudonym. Answers get the first spelling seen.
+
+Vaults live in memory only, are bounded (LRU on users and on entries per user), expire after
+``ttl_seconds`` without use, are never shared between users and never logged: no ``repr`` here shows a value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Container, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from dlp_proxy.decide import FindingLike
+from dlp_proxy.restore.text import Replacements
+
+if TYPE_CHECKING:
+    from faker import Faker
+
+#: What a placeholder looks like (for documentation and tests; restoring uses the vault's exact strings).
+PLACEHOLDER_PATTERN = re.compile(r"\[\[[A-Z][A-Z0-9_]*_[1-9][0-9]*\]\]")
+
+
+class _Redactor(Protocol):
+    def placeholder(self, entity_type: str, value: str) -> str: ...
+
+
+PLACEHOLDER = "placeholder"
+SURROGATE = "surrogate"
+
+# Types whose values are identifiers: separators do not make another value.
+_IDENTIFIER_TYPES = frozenset(
+    {
+        "PHONE_NUMBER",
+        "IBAN_CODE",
+        "CREDIT_CARD",
+        "FR_NIR",
+        "FR_SIREN",
+        "FR_SIRET",
+        "FR_TVA",
+        "FR_NIF",
+        "FR_CNI",
+        "FR_PASSPORT",
+        "FR_LICENSE_PLATE",
+    }
+)
+
+
+def placeholder_type(entity_type: str) -> str:
+    """The entity type as written in a placeholder: upper-case ASCII letters, digits and underscores."""
+    cleaned = re.sub(r"[^A-Z0-9]+", "_", entity_type.upper()).strip("_")
+    if not cleaned or not cleaned[0].isalpha():
+        cleaned = "X_" + cleaned if cleaned else "DATA"
+    return cleaned
+
+
+def normalise(entity_type: str, value: str) -> str:
+    """The vault key of a value: same key, same pseudonym."""
+    if entity_type in _IDENTIFIER_TYPES:
+        key = re.sub(r"[\W_]+", "", value).casefold()
+        if entity_type == "PHONE_NUMBER":
+            key = re.sub(r"^(?:\+|00)33(?:0)?", "0", re.sub(r"[^\d+]", "", value))
+        return key
+    return " ".join(value.split()).casefold()
+
+
+@dataclass(slots=True, repr=False)
+class _Entry:
+    key: tuple[str, str, str]  # (entity type, normalised value, PLACEHOLDER | SURROGATE)
+    pseudonym: str
+    original: str
+    last_used: float
+
+
+class PseudonymVault:
+    """One user's pseudonyms. Thread-safe; bounded; entries expire ``ttl_seconds`` after their last use."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 10_000,
+        ttl_seconds: float = 24 * 3600,
+        clock: Callable[[], float] = time.monotonic,
+        seed: bytes | None = None,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self._max_entries = max_entries
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._secret = seed if seed is not None else secrets.token_bytes(16)
+        self._lock = threading.RLock()
+        self._entries: OrderedDict[tuple[str, str, str], _Entry] = OrderedDict()  # LRU first
+        self._by_pseudonym: dict[str, _Entry] = {}
+        self._originals: dict[str, int] = {}  # casefolded original → number of entries holding it
+        self._counters: dict[str, int] = {}
+        self._version = 0
+        self._compiled: tuple[int, Replacements] | None = None
+        self._faker: Faker | None = None
+        self.last_used = clock()
+
+    def __repr__(self) -> str:
+        return f"<PseudonymVault entries={len(self._entries)}>"
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._purge(self._clock())
+            return len(self._entries)
+
+    # -- giving pseudonyms -------------------------------------------------------------------------------
+
+    def placeholder(self, entity_type: str, value: str, *, avoid: str = "") -> str:
+        """``[[TYPE_N]]`` for this value, the same every time; never a string that ``avoid`` contains."""
+        with self._lock:
+            now = self._touch()
+            key = (entity_type, normalise(entity_type, value), PLACEHOLDER)
+            entry = self._get(key, now)
+            if entry is None:
+                entry = self._add(key, self._new_placeholder(entity_type, avoid), value, now)
+            return entry.pseudonym
+
+    def surrogate(self, entity_type: str, value: str, *, avoid: str = "") -> str:
+        """A realistic French fake of the same type, stable for this value (a placeholder if none fits)."""
+        generator = SURROGATES.get(entity_type)
+        if generator is None:
+            return self.placeholder(entity_type, value, avoid=avoid)
+        with self._lock:
+            now = self._touch()
+            key = (entity_type, normalise(entity_type, value), SURROGATE)
+            entry = self._get(key, now)
+            if entry is None:
+                fake = self._new_surrogate(entity_type, key[1], value, generator, avoid)
+                if fake is None:
+                    return self.placeholder(entity_type, value, avoid=avoid)
+                entry = self._add(key, fake, value, now)
+            return entry.pseudonym
+
+    def pseudonymize(
+        self,
+        text: str,
+        findings: Sequence[FindingLike],
+        *,
+        surrogate_types: Container[str] = (),
+        redact_types: Container[str] = (),
+        redactor: _Redactor | None = None,
+        avoid: str | None = None,
+    ) -> str:
+        """``text`` with every finding replaced; overlapping spans are merged first.
+
+        ``surrogate_types``: entity types that get a realistic fake instead of a placeholder.
+        ``redact_types`` + ``redactor`` (e.g. ``dlp_proxy.redact.Redactor()`` of the request): types the
+        policy redacts for good — they get the redactor's ``[TYPE_N]`` and never enter the vault, so they are
+        not restored in the answer; a merged span holding any such type is redacted.
+        ``avoid``: the whole request's text (every segment), so no new pseudonym equals something it already
+        contains; defaults to ``text``.
+        """
+        avoid = text if avoid is None else avoid
+        spans = sorted(((f.start, f.end, f.entity_type) for f in findings), key=lambda s: (s[0], -s[1]))
+        merged: list[tuple[int, int, str, bool]] = []
+        for start, end, etype in spans:
+            irreversible = etype in redact_types
+            if merged and start < merged[-1][1]:
+                ps, pe, pt, pr = merged[-1]
+                merged[-1] = (ps, max(pe, end), pt, pr or irreversible)
+            else:
+                merged.append((start, end, etype, irreversible))
+        out: list[str] = []
+        pos = 0
+        for start, end, etype, irreversible in merged:
+            out.append(text[pos:start])
+            value = text[start:end]
+            if irreversible:
+                if redactor is None:
+                    raise ValueError("redact_types needs a redactor")
+                out.append(redactor.placeholder(etype, value))
+            elif etype in surrogate_types:
+                out.append(self.surrogate(etype, value, avoid=avoid))
+            else:
+                out.append(self.placeholder(etype, value, avoid=avoid))
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
+
+    # -- giving values back ------------------------------------------------------------------------------
+
+    def mapping(self) -> dict[str, str]:
+        """A snapshot: pseudonym (placeholder or surrogate) → original value."""
+        with self._lock:
+            self._purge(self._clock())
+            return {e.pseudonym: e.original for e in self._entries.values()}
+
+    def replacements(self) -> Replacements:
+        """The snapshot compiled for ``dlp_proxy.restore`` (cached until the vault changes)."""
+        with self._lock:
+            self._purge(self._clock())
+            if self._compiled is not None and self._compiled[0] == self._version:
+                return self._compiled[1]
+            version = self._version
+            snapshot = {e.pseudonym: e.original for e in self._entries.values()}
+        compiled = Replacements(snapshot)  # built outside the lock: other requests of the user go on
+        with self._lock:
+            if self._version == version:
+                self._compiled = (version, compiled)
+        return compiled
+
+    def restore_text(self, text: str) -> str:
+        """``text`` with every pseudonym of this vault replaced by its original value."""
+        return self.replacements().restore(text)
+
+    # -- internals (called with the lock held) ----------------------------------------------------------
+
+    def _touch(self) -> float:
+        now = self._clock()
+        self.last_used = now
+        self._purge(now)
+        return now
+
+    def _get(self, key: tuple[str, str, str], now: float) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            entry.last_used = now
+            self._entries.move_to_end(key)
+        return entry
+
+    def _add(self, key: tuple[str, str, str], pseudonym: str, original: str, now: float) -> _Entry:
+        entry = _Entry(key, pseudonym, original, now)
+        self._entries[key] = entry
+        self._by_pseudonym[pseudonym] = entry
+        folded = original.casefold()
+        self._originals[folded] = self._originals.get(folded, 0) + 1
+        self._version += 1
+        while len(self._entries) > self._max_entries:
+            self._drop(next(iter(self._entries.values())))
+        return entry
+
+    def _drop(self, entry: _Entry) -> None:
+        del self._entries[entry.key]
+        self._by_pseudonym.pop(entry.pseudonym, None)
+        folded = entry.original.casefold()
+        left = self._originals.get(folded, 1) - 1
+        if left:
+            self._originals[folded] = left
+        else:
+            self._originals.pop(folded, None)
+        self._version += 1
+
+    def _purge(self, now: float) -> None:
+        deadline = now - self._ttl
+        while self._entries:
+            oldest = next(iter(self._entries.values()))
+            if oldest.last_used > deadline:
+                break
+            self._drop(oldest)
+
+    def _new_placeholder(self, entity_type: str, avoid: str) -> str:
+        label = placeholder_type(entity_type)
+        n = self._counters.get(label, 0)
+        while True:
+            n += 1
+            candidate = f"[[{label}_{n}]]"
+            if candidate not in avoid and candidate not in self._by_pseudonym:
+                self._counters[label] = n
+                return candidate
+
+    def _new_surrogate(
+        self,
+        entity_type: str,
+        norm: str,
+        value: str,
+        generator: Callable[[Faker, str], str],
+        avoid: str,
+    ) -> str | None:
+        if self._faker is None:
+            from faker import Faker  # imported on first use: ~70 ms, only where surrogates are asked for
+
+            self._faker = Faker("fr_FR")
+        faker = self._faker
+        avoid_folded = avoid.casefold()
+        value_folded = " ".join(value.split()).casefold()
+        for attempt in range(32):
+            digest = hmac.new(self._secret, f"{entity_type}\0{norm}\0{attempt}".encode(), hashlib.sha256)
+            faker.seed_instance(int.from_bytes(digest.digest()[:8], "big"))
+            fake = generator(faker, value)
+            folded = fake.casefold()
+            if (
+                fake
+                and fake not in self._by_pseudonym
+                and folded not in self._originals
+                and folded != value_folded
+                and normalise(entity_type, fake) != norm
+                and folded not in avoid_folded
+                and not PLACEHOLDER_PATTERN.search(fake)
+            ):
+                return fake
+        return None
+
+
+class VaultRegistry:
+    """The vaults of all users: at most ``max_users`` (least recently used dropped first), each dropped
+    after ``ttl_seconds`` without use. Thread-safe."""
+
+    def __init__(
+        self,
+        max_users: int = 1_000,
+        max_entries_per_user: int = 10_000,
+        ttl_seconds: float = 24 * 3600,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_users < 1:
+            raise ValueError("max_users must be at least 1")
+        self._max_users = max_users
+        self._max_entries = max_entries_per_user
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._vaults: OrderedDict[str, PseudonymVault] = OrderedDict()  # LRU first
+
+    def __repr__(self) -> str:
+        return f"<VaultRegistry users={len(self._vaults)}>"
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._purge(self._clock())
+            return len(self._vaults)
+
+    def vault_for(self, user_key: str) -> PseudonymVault:
+        """The user's vault, created on first use. ``user_key`` identifies the user (proxy login, else IP)."""
+        with self._lock:
+            now = self._clock()
+            self._purge(now)
+            vault = self._vaults.get(user_key)
+            if vault is None:
+                vault = PseudonymVault(
+                    max_entries=self._max_entries, ttl_seconds=self._ttl, clock=self._clock
+                )
+                self._vaults[user_key] = vault
+                while len(self._vaults) > self._max_users:
+                    self._vaults.popitem(last=False)
+            else:
+                self._vaults.move_to_end(user_key)
+            vault.last_used = now
+            return vault
+
+    def get(self, user_key: str) -> PseudonymVault | None:
+        """The user's vault if there is a live one; never creates one (for the answer side)."""
+        with self._lock:
+            self._purge(self._clock())
+            return self._vaults.get(user_key)
+
+    def drop(self, user_key: str) -> None:
+        with self._lock:
+            self._vaults.pop(user_key, None)
+
+    def _purge(self, now: float) -> None:
+        deadline = now - self._ttl
+        while self._vaults:
+            key, oldest = next(iter(self._vaults.items()))
+            if oldest.last_used > deadline:
+                break
+            del self._vaults[key]
+
+
+# -- surrogates ----------------------------------------------------------------------------------------
+
+# ARCEP reserves these blocks of 10,000 numbers for fiction: they never ring anyone.
+_FICTION_PHONE_BLOCKS = {
+    "01": "019900",
+    "02": "026191",
+    "03": "035301",
+    "04": "046571",
+    "05": "053649",
+}
+_FICTION_MOBILE_BLOCK = "063998"
+_DOC_IPV4_NETS = ("192.0.2", "198.51.100", "203.0.113")  # RFC 5737
+_SIV_LETTERS = "ABCDEFGHJKLMNPQRSTVWXYZ"  # French plates use neither I, O nor U
+_MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def _lay_out_like(original: str, generated: str, *, group: int = 0) -> str:
+    """``generated``'s letters and digits in the original's layout (same separators at the same places)
+    when both have as many; else ``generated``, grouped by ``group`` if the original had spaces."""
+    chars = [c for c in generated if c.isalnum()]
+    slots = sum(1 for c in original if c.isalnum())
+    if slots == len(chars):
+        it = iter(chars)
+        return "".join(next(it) if c.isalnum() else c for c in original)
+    if group and " " in original.strip():
+        compact = "".join(chars)
+        return " ".join(compact[i : i + group] for i in range(0, len(compact), group))
+    return generated
+
+
+def _person(faker: Faker, original: str) -> str:
+    words = original.split()
+    if len(words) <= 1:
+        fake = faker.last_name()
+        for _ in range(8):  # one word for one word ("Le Gall" would not fit)
+            if " " not in fake:
+                break
+            fake = faker.last_name()
+        return fake.upper() if original.isupper() else fake
+    first, last = faker.first_name(), faker.last_name()
+    if original.isupper():
+        return f"{first} {last}".upper()
+    if words[0].isupper() and len(words[0]) > 1 and not words[-1].isupper():  # "DUPONT Jean"
+        return f"{last.upper()} {first}"
+    return f"{first} {last}"
+
+
+def _email(faker: Faker, original: str) -> str:
+    return faker.email(safe=True)
+
+
+def _phone(faker: Faker, original: str) -> str:
+    digits = re.sub(r"\D", "", original)
+    international = original.lstrip().startswith(("+", "00"))
+    national = "0" + digits[2:] if international and digits.startswith(("33", "0033")) else digits
+    if national.startswith("0033"):
+        national = "0" + national[4:]
+    block = _FICTION_PHONE_BLOCKS.get(national[:2], _FICTION_MOBILE_BLOCK)
+    fake = block + faker.numerify("####")
+    if international:
+        prefix = "0033" if original.lstrip().startswith("00") else "+33"
+        return _lay_out_like(original, prefix + fake[1:])
+    return _lay_out_like(original, fake)
+
+
+def _iban(faker: Faker, original: str) -> str:
+    return _lay_out_like(original, faker.iban(), group=4)
+
+
+def _card(faker: Faker, original: str) -> str:
+    return _lay_out_like(original, faker.credit_card_number(card_type="visa16"), group=4)
+
+
+def _nir(faker: Faker, original: str) -> str:
+    fake = faker.ssn()
+    if sum(c.isdigit() for c in original) == 13:  # written without its key
+        fake = fake[:13]
+    return _lay_out_like(original, fake)
+
+
+def _siren_number(faker: Faker) -> str:
+    return re.sub(r"\D", "", faker.siren())
+
+
+def _siren(faker: Faker, original: str) -> str:
+    return _lay_out_like(original, _siren_number(faker))
+
+
+def _siret(faker: Faker, original: str) -> str:
+    return _lay_out_like(original, re.sub(r"\D", "", faker.siret()))
+
+
+def _tva(faker: Faker, original: str) -> str:
+    siren = _siren_number(faker)
+    key = (12 + 3 * (int(siren) % 97)) % 97
+    return _lay_out_like(original, f"FR{key:02d}{siren}")
+
+
+def _nif(faker: Faker, original: str) -> str:
+    head = str(faker.random_int(0, 3)) + faker.numerify("#########")
+    return _lay_out_like(original, f"{head}{int(head) % 511:03d}")
+
+
+def _same_shape(faker: Faker, original: str) -> str:
+    """Every digit replaced by a digit and every letter by a letter of the same case."""
+    out = []
+    for c in original:
+        if c.isdigit():
+            out.append(str(faker.random_digit()))
+        elif c.isalpha():
+            letter = faker.random_uppercase_letter()
+            out.append(letter if c.isupper() else letter.lower())
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def _plate(faker: Faker, original: str) -> str:
+    letters = "".join(faker.random_element(_SIV_LETTERS) for _ in range(4))
+    fake = f"{letters[:2]}-{faker.numerify('###')}-{letters[2:]}"
+    if re.fullmatch(r"[A-Za-z]{2}\W?\d{3}\W?[A-Za-z]{2}", original.strip()):
+        return _lay_out_like(original, fake)
+    return fake
+
+
+def _ip(faker: Faker, original: str) -> str:
+    if ":" in original:
+        return "2001:db8::" + ":".join(f"{faker.random_int(1, 0xFFFF):x}" for _ in range(2))
+    return f"{faker.random_element(_DOC_IPV4_NETS)}.{faker.random_int(1, 254)}"
+
+
+def _address(faker: Faker, original: str) -> str:
+    return f"{faker.street_address()}, {faker.postcode()} {faker.city()}"
+
+
+def _date_of_birth(faker: Faker, original: str) -> str:
+    d = faker.date_of_birth(minimum_age=18, maximum_age=90)
+    text = original.strip()
+    if re.search(r"[^\W\d_]", text):  # "12 mars 1980"
+        return f"{d.day} {_MONTHS_FR[d.month - 1]} {d.year}"
+    digits = sum(c.isdigit() for c in text)
+    if re.match(r"\d{4}", text):
+        return _lay_out_like(original, f"{d:%Y%m%d}") if digits == 8 else d.isoformat()
+    if digits == 8:
+        return _lay_out_like(original, f"{d:%d%m%Y}")
+    if digits == 6:
+        return _lay_out_like(original, f"{d:%d%m%y}")
+    return f"{d:%d/%m/%Y}"
+
+
+def _url(faker: Faker, original: str) -> str:
+    return f"https://www.{faker.domain_word()}.example/"
+
+
+#: Entity type → generator of a realistic fake from a seeded Faker ``fr_FR`` and the original value.
+SURROGATES: Mapping[str, Callable[[Any, str], str]] = {
+    "PERSON": _person,
+    "EMAIL_ADDRESS": _email,
+    "PHONE_NUMBER": _phone,
+    "IBAN_CODE": _iban,
+    "CREDIT_CARD": _card,
+    "FR_NIR": _nir,
+    "FR_SIREN": _siren,
+    "FR_SIRET": _siret,
+    "FR_TVA": _tva,
+    "FR_NIF": _nif,
+    "FR_CNI": _same_shape,
+    "FR_PASSPORT": _same_shape,
+    "FR_LICENSE_PLATE": _plate,
+    "IP_ADDRESS": _ip,
+    "ADDRESS": _address,
+    "LOCATION": lambda faker, original: faker.city(),
+    "DATE_OF_BIRTH": _date_of_birth,
+    "CLIENT_NAME": lambda faker, original: faker.company(),
+    "ORGANIZATION": lambda faker, original: faker.company(),
+    "URL": _url,
+}
