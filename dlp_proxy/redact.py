@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from dlp_proxy.decide import FindingLike
 
 
-@dataclass
+@dataclass(repr=False)  # the maps hold detected values: never in a repr, a log or a traceback
 class Redactor:
     """Numbers values per entity type for one request."""
 

@@ -30,3 +30,9 @@ def test_overlapping_findings_merge() -> None:
     text = "M. Jean Dupont, 12 rue de la Paix"
     out = r.redact(text, [F("PERSON", 3, 14), F("PERSON", 8, 14), F("ADDRESS", 16, 33)])
     assert out == "M. [PERSON_1], [ADDRESS_1]"
+
+
+def test_repr_never_shows_values() -> None:
+    r = Redactor()
+    r.redact("jean@example.fr", [F("EMAIL_ADDRESS", 0, 15)])
+    assert "jean" not in repr(r)
