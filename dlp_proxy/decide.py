@@ -36,6 +36,16 @@ class DataDecision:
     entity_counts: Mapping[str, int] = field(default_factory=dict)  # acted-on types → counts
     rule_ids: tuple[str, ...] = ()
     blocked_types: tuple[str, ...] = ()
+    actions: Mapping[str, str] = field(default_factory=dict)  # acted-on type → "redact" | "pseudonymize"
+
+    @property
+    def redact_types(self) -> frozenset[str]:
+        """Types replaced irreversibly (never restored in the answer)."""
+        return frozenset(t for t, a in self.actions.items() if a == "redact")
+
+    @property
+    def pseudonymized(self) -> bool:
+        return any(a == "pseudonymize" for a in self.actions.values())
 
 
 def decide_data(
@@ -48,6 +58,7 @@ def decide_data(
     counts: Counter[str] = Counter()
     blocked: Counter[str] = Counter()
     rule_ids: list[str] = []
+    actions: dict[str, str] = {}
     to_redact: list[tuple[FindingLike, ...]] = []
     for findings in findings_per_segment:
         redact_here: list[FindingLike] = []
@@ -68,9 +79,12 @@ def decide_data(
                 blocked[f.entity_type] += 1
             else:  # redact / pseudonymize
                 redact_here.append(f)
+                # one action per type in a request: irreversible redaction wins over pseudonyms
+                if actions.get(f.entity_type) != "redact":
+                    actions[f.entity_type] = action
         to_redact.append(tuple(redact_here))
     if blocked:
         return DataDecision("block", (), dict(counts), tuple(rule_ids), tuple(sorted(blocked)))
     if counts:
-        return DataDecision("redact", tuple(to_redact), dict(counts), tuple(rule_ids))
+        return DataDecision("redact", tuple(to_redact), dict(counts), tuple(rule_ids), (), actions)
     return DataDecision("allow")

@@ -49,3 +49,11 @@ def test_tool_override() -> None:
     assert d.action == "redact" and d.rule_ids == ("donnees:outil:FR_NIR",)
     d = decide_data(RULES, [[F("PERSON", 0, 4, 0.9)]], overrides={"PERSON": "allow"})
     assert d.action == "allow"
+
+
+def test_pseudonymize_and_redact_types_are_told_apart() -> None:
+    rules = [R("pseudo", ("PERSON",), "pseudonymize"), R("masque", ("IBAN_CODE",), "redact")]
+    d = decide_data(rules, [[F("PERSON", 0, 4, 0.9), F("IBAN_CODE", 5, 30, 1.0)]])
+    assert d.action == "redact" and d.pseudonymized
+    assert d.redact_types == {"IBAN_CODE"}
+    assert d.actions == {"PERSON": "pseudonymize", "IBAN_CODE": "redact"}
