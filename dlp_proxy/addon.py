@@ -13,7 +13,6 @@ asks the policy, and answers blocked requests itself in the client's API shape.
 # No `from __future__ import annotations` here: `mitmdump -s` runs this file as a script that is not in
 # sys.modules, and dataclasses cannot resolve string annotations there.
 import asyncio
-import json
 import os
 import threading
 import time
@@ -30,7 +29,7 @@ from dlp_proxy.body import DecodedBody, UndecodableBody, decode_body
 from dlp_proxy.decide import DataDecision, decide_data
 from dlp_proxy.detect.pool import DetectorPool, ScanUnavailable
 from dlp_proxy.errors import ConfigError
-from dlp_proxy.extract import Segment, json_segments, write_back
+from dlp_proxy.extract import Extraction, extract_request, extract_websocket_message
 from dlp_proxy.incidents import (
     Incident,
     IncidentStore,
@@ -44,9 +43,11 @@ from dlp_proxy.metrics import Metrics, MetricsServer
 from dlp_proxy.paths import default_data_dir, default_rules_dir
 from dlp_proxy.policy import Policy, load_policy
 from dlp_proxy.policy.review import review_status
+from dlp_proxy.pseudonyms import VaultRegistry
 from dlp_proxy.redact import Redactor
 from dlp_proxy.requestinfo import host_without_port, model_from_request, user_from_proxyauth
 from dlp_proxy.responses import STATUS_BY_CODE, BlockInfo, build_block_response
+from dlp_proxy.restore import make_stream_restorer, restore_json_body, stream_kind
 from dlp_proxy.shadow import ShadowRules, load_shadow_rules, sighting_for
 
 log = get_logger("dlp_proxy.addon")
@@ -72,6 +73,13 @@ class RequestContext:
     client_ip: str | None = None
     groups: tuple[str, ...] = ()
     decision: str = "allowed"
+    hosting: str = "outside_eu"
+    pseudonymized: bool = False  # a flag only: the values live in the user's vault, never in metadata
+
+    @property
+    def user_key(self) -> str:
+        """Whose pseudonym vault: the proxy user, else the client address (never shared between users)."""
+        return self.user or f"ip:{self.client_ip}"
 
 
 def _watch_interval(value: str) -> float:
@@ -100,6 +108,8 @@ class DlpProxy:
         self._rules_dir: Path | None = None
         self._running = False
         self.shadow_rules: ShadowRules | None = None
+        # Reversible pseudonyms, per user: bounded, expiring, in memory only.
+        self.vaults = VaultRegistry(max_users=5000, max_entries_per_user=10_000, ttl_seconds=24 * 3600)
 
     # ------------------------------------------------------------------ set-up
     def load(self, loader: Any) -> None:
@@ -495,6 +505,7 @@ class DlpProxy:
                 groups=policy.tool_policy(rc.service_id).groups,
             )
             return
+        rc.hosting = service.hosting
         await self._scan_data(flow, rc, policy, service.hosting, body)
 
     async def _scan_data(
@@ -509,18 +520,15 @@ class DlpProxy:
         if not acted:  # e.g. a company-hosted tool: nothing to look for
             self._allowed(rc)
             return
-        if body.is_json:
-            segments = json_segments(body.json)
-        elif body.text is not None:
-            segments = [Segment((), body.text)] if body.text.strip() else []
-        else:
-            detail = (
-                "contenu binaire non analysable"
-                if policy.language == "fr"
-                else "binary content cannot be scanned"
-            )
-            self._block(flow, rc, "undecodable_body", rule_id="corps:non-analysable", detail=detail)
+        try:
+            extraction = await self._extract(flow, rc, body)
+        except UndecodableBody as exc:
+            detail = exc.reason if policy.language == "fr" else exc.reason_en
+            self._block(flow, rc, "undecodable_body", rule_id="corps:illisible", detail=detail)
             return
+        if self._refuse_unscannable(flow, rc, policy, hosting, extraction):
+            return
+        segments = extraction.segments
         if not segments:
             self._allowed(rc)
             return
@@ -552,9 +560,79 @@ class DlpProxy:
                 rule_ids=decision.rule_ids,
             )
         elif decision.action == "redact":
-            self._redact(flow, rc, policy, body, segments, decision)
+            locked = [
+                s.where
+                for s, found in zip(segments, decision.to_redact, strict=True)
+                if found and not s.rewritable
+            ]
+            if locked or extraction.signed:
+                # A document, a signed body or signed reasoning cannot be rewritten: refuse instead.
+                detail = self._locked_detail(decision, signed=extraction.signed)
+                self._block(
+                    flow,
+                    rc,
+                    "sensitive_data",
+                    rule_id=decision.rule_ids[0],
+                    detail=detail,
+                    entity_counts=dict(decision.entity_counts),
+                    rule_ids=decision.rule_ids,
+                )
+                return
+            self._redact(flow, rc, policy, extraction, decision)
         else:
             self._allowed(rc)
+
+    async def _extract(self, flow: http.HTTPFlow, rc: RequestContext, body: DecodedBody) -> Extraction:
+        """The request's texts per its API; big bodies (documents) are parsed off the event loop."""
+        args = (
+            rc.family,
+            flow.request.method,
+            flow.request.path,
+            flow.request.headers,
+            body.content,
+            flow.request.headers.get("content-type"),
+        )
+        if len(body.content) > 64 * 1024:
+            return await asyncio.to_thread(extract_request, *args)
+        return extract_request(*args)
+
+    def _refuse_unscannable(
+        self, flow: http.HTTPFlow, rc: RequestContext, policy: Policy, hosting: str, extraction: Extraction
+    ) -> bool:
+        """Content the proxy cannot read (images, audio, token ids, unreadable files): the policy decides."""
+        refused = []
+        for item in extraction.unscannable:
+            action = policy.unscannable_action(rc.service_id, hosting, item.kind)
+            self.metrics.unscannable.labels(tool=rc.service_id, kind=item.kind, decision=action).inc()
+            if action != "allow":
+                refused.append(item)
+        if not refused:
+            return False
+        kinds = sorted({u.kind for u in refused})
+        detail = (
+            f"contenu non analysable : {', '.join(kinds)}"
+            if policy.language == "fr"
+            else f"content that cannot be scanned: {', '.join(kinds)}"
+        )
+        counts = {f"NON_ANALYSABLE:{k}": sum(1 for u in refused if u.kind == k) for k in kinds}
+        self._block(
+            flow,
+            rc,
+            "unscannable_content",
+            rule_id="contenu:non-analysable",
+            detail=detail,
+            entity_counts=counts,
+        )
+        return True
+
+    def _locked_detail(self, decision: DataDecision, *, signed: bool) -> str:
+        assert self.policy is not None
+        types = ", ".join(f"{t} ({n})" for t, n in sorted(decision.entity_counts.items()))
+        if self.policy.language == "fr":
+            why = "requête signée par le client" if signed else "document joint"
+            return f"types détectés : {types} — {why}, impossible à modifier sans le casser"
+        why = "request signed by the client" if signed else "attached document"
+        return f"types found: {types} — {why}, cannot be rewritten without breaking it"
 
     def _types_detail(self, decision: DataDecision) -> str:
         """Which types were found and how many — never the values."""
@@ -569,27 +647,34 @@ class DlpProxy:
         flow: http.HTTPFlow,
         rc: RequestContext,
         policy: Policy,
-        body: DecodedBody,
-        segments: list[Segment],
+        extraction: Extraction,
         decision: DataDecision,
     ) -> None:
+        """Replace values in place: pseudonyms (restored in the answer) or typed markers (not restored)."""
+        vault = self.vaults.vault_for(rc.user_key)
         redactor = Redactor()
+        avoid = "\n".join(s.text for s in extraction.segments)
         replacements = {
-            seg.path: redactor.redact(seg.text, found)
-            for seg, found in zip(segments, decision.to_redact, strict=True)
+            seg.id: vault.pseudonymize(
+                seg.text, found, redact_types=decision.redact_types, redactor=redactor, avoid=avoid
+            )
+            for seg, found in zip(extraction.segments, decision.to_redact, strict=True)
             if found
         }
-        if body.is_json:
-            new_json = write_back(body.json, replacements)
-            flow.request.content = json.dumps(new_json, ensure_ascii=False).encode("utf-8")
-        else:
-            flow.request.text = replacements[()]
-        rc.decision = "redacted"
-        self.metrics.requests.labels(tool=rc.service_id, decision="redacted").inc()
-        self.metrics.incidents.labels(decision="redacted").inc()
-        self._record(rc, policy, "redacted", "redacted", decision.rule_ids, dict(decision.entity_counts))
+        new_body = extraction.rewrite(replacements)
+        if new_body is not None:
+            flow.request.content = new_body  # re-encoded with the client's Content-Encoding
+        new_path = extraction.rewrite_query(replacements)
+        if new_path is not None:
+            flow.request.path = new_path
+        rc.pseudonymized = decision.pseudonymized
+        verdict = "pseudonymized" if decision.pseudonymized else "redacted"
+        rc.decision = verdict
+        self.metrics.requests.labels(tool=rc.service_id, decision=verdict).inc()
+        self.metrics.incidents.labels(decision=verdict).inc()
+        self._record(rc, policy, verdict, verdict, decision.rule_ids, dict(decision.entity_counts))
         log.info(
-            "request_redacted",
+            f"request_{verdict}",
             request_id=rc.request_id,
             tool=rc.service_id,
             entities=dict(decision.entity_counts),
@@ -681,14 +766,110 @@ class DlpProxy:
         )
 
     # ------------------------------------------------------------ responses
+    def _replacements(self, rc: RequestContext):  # -> Replacements | None
+        vault = self.vaults.get(rc.user_key)
+        return vault.replacements() if vault is not None and len(vault) else None
+
     def responseheaders(self, flow: http.HTTPFlow) -> None:
-        """Stream event streams and NDJSON as they come, so time-to-first-token is kept."""
+        """Stream event streams and NDJSON as they come, restoring pseudonyms on the fly.
+
+        Only a possible partial pseudonym at the end of a delta is held back, never the stream.
+        """
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
         if rc is None or flow.response is None:
             return
-        ctype = flow.response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if ctype in ("text/event-stream", "application/x-ndjson", "application/jsonl", "application/ndjson"):
+        kind = stream_kind(flow.request.path, flow.response.headers.get("content-type", ""))
+        if kind is None:
+            return  # a whole body: restored in `response`
+        repl = self._replacements(rc)
+        if not repl:
             flow.response.stream = True
+            return
+        try:
+            restorer = make_stream_restorer(
+                kind, repl, content_encoding=flow.response.headers.get("content-encoding")
+            )
+        except (
+            ValueError
+        ):  # unknown encoding: pass it on; the client may see pseudonyms, never real data leaks
+            log.warning("stream_not_restored", request_id=rc.request_id, tool=rc.service_id, kind=kind)
+            flow.response.stream = True
+            return
+        flow.response.headers.pop("content-encoding", None)  # the restorer emits identity bytes
+        flow.response.headers.pop("content-length", None)
+        flow.response.stream = restorer
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        """Restore pseudonyms in a whole (non-streamed) answer: JSON strings, tool-call arguments, text."""
+        rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
+        if rc is None or flow.response is None or flow.response.stream or rc.decision == "blocked":
+            return
+        ctype = flow.response.headers.get("content-type", "").lower()
+        if not ("json" in ctype or ctype.startswith("text/")):
+            return
+        repl = self._replacements(rc)
+        if not repl:
+            return
+        body = flow.response.get_content(strict=False) or b""
+        restored = restore_json_body(body, repl)
+        if restored != body:
+            flow.response.set_content(restored)
+
+    async def websocket_message(self, flow: http.HTTPFlow) -> None:
+        """Text messages a client sends to an AI host over WebSocket are scanned like request bodies."""
+        rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
+        policy = self.policy
+        if rc is None or policy is None or flow.websocket is None or not flow.websocket.messages:
+            return
+        message = flow.websocket.messages[-1]
+        if not message.from_client:
+            repl = self._replacements(rc) if message.is_text else None
+            if repl:
+                restored = restore_json_body(message.content, repl)
+                if restored != message.content:
+                    message.content = restored
+            return
+        if not message.is_text:
+            if policy.unscannable_action(rc.service_id, rc.hosting, "binary") != "allow":
+                message.drop()
+            return
+        extraction = extract_websocket_message(message.text)
+        rules = policy.data_rules_for(rc.hosting)
+        overrides = policy.tool_policy(rc.service_id).data_overrides
+        if not extraction.segments or not any(r.action != "allow" for r in rules):
+            return
+        try:
+            assert self.pool is not None
+            findings = await self.pool.scan(
+                [s.text for s in extraction.segments], timeout=policy.scan_timeout_seconds
+            )
+        except (ScanUnavailable, AssertionError):
+            message.drop()  # fail closed
+            log.warning("websocket_message_dropped", request_id=rc.request_id, why="scan unavailable")
+            return
+        decision = decide_data(rules, findings, overrides)
+        if decision.action == "block":
+            message.drop()
+            self._record(
+                rc, policy, "blocked", "sensitive_data", decision.rule_ids, dict(decision.entity_counts)
+            )
+            log.info(
+                "websocket_message_blocked", request_id=rc.request_id, entities=dict(decision.entity_counts)
+            )
+        elif decision.action == "redact":
+            vault = self.vaults.vault_for(rc.user_key)
+            replacements = {
+                seg.id: vault.pseudonymize(
+                    seg.text, found, redact_types=decision.redact_types, redactor=Redactor()
+                )
+                for seg, found in zip(extraction.segments, decision.to_redact, strict=True)
+                if found
+            }
+            new_text = extraction.rewrite_text(replacements)
+            if new_text is not None:
+                message.text = new_text
+            verdict = "pseudonymized" if decision.pseudonymized else "redacted"
+            self._record(rc, policy, verdict, verdict, decision.rule_ids, dict(decision.entity_counts))
 
 
 addons = [DlpProxy()]

@@ -65,6 +65,12 @@ class Metrics:
         self.detector_ready = Gauge(
             "dlp_proxy_detector_ready", "1 when every detection worker is loaded", registry=r
         )
+        self.unscannable = Counter(
+            "dlp_proxy_unscannable_content",
+            "Content the proxy cannot scan (image, audio, token ids…), by tool, kind and decision",
+            ["tool", "kind", "decision"],
+            registry=r,
+        )
         self.chain_head = Gauge(
             "dlp_proxy_incident_chain_head",
             "First 52 bits of the latest incident hash (compare with `incidents verify --expected-latest`)",

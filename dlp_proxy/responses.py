@@ -88,6 +88,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "tool_pilot_only": 403,
     "model_forbidden": 403,
     "sensitive_data": 403,
+    "unscannable_content": 403,
     "body_too_large": 413,
     "undecodable_body": 400,
     "scan_unavailable": 503,
@@ -328,6 +329,20 @@ def _sensitive_data(t: _Texts) -> str:
     )
 
 
+def _unscannable_content(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"votre requête vers {t.tool} contient un contenu que le proxy ne peut pas analyser (image, "
+            f"audio, document illisible…) et la politique IA ne l'autorise pas pour cet outil ; elle n'a "
+            f"pas été transmise. Copiez le texte utile dans votre message, sans données client."
+        )
+    return (
+        f"your request to {t.tool} carries content the proxy cannot scan (image, audio, unreadable "
+        f"document…) and the AI policy does not allow it for this tool; it was not sent. Paste the "
+        f"useful text into your message instead, without client data."
+    )
+
+
 def _body_too_large(t: _Texts) -> str:
     if t.lang == "fr":
         return (
@@ -390,6 +405,7 @@ _CORE: dict[str, Callable[[_Texts], str]] = {
     "tool_pilot_only": _tool_pilot_only,
     "model_forbidden": _model_forbidden,
     "sensitive_data": _sensitive_data,
+    "unscannable_content": _unscannable_content,
     "body_too_large": _body_too_large,
     "undecodable_body": _undecodable_body,
     "scan_unavailable": _scan_unavailable,
@@ -397,7 +413,9 @@ _CORE: dict[str, Callable[[_Texts], str]] = {
 }
 
 # "Access denied" for policy decisions, "request blocked" when the proxy could not vet the request.
-_POLICY_CODES = frozenset({"tool_forbidden", "tool_pilot_only", "model_forbidden", "sensitive_data"})
+_POLICY_CODES = frozenset(
+    {"tool_forbidden", "tool_pilot_only", "model_forbidden", "sensitive_data", "unscannable_content"}
+)
 
 
 def _prefix(info: BlockInfo, t: _Texts) -> str:

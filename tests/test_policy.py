@@ -138,12 +138,10 @@ def test_data_rules_follow_the_client_data_rule(policy: Policy) -> None:
         # the table of the detection issue: block the first row, redact the second, outside the company
         for entity in ("SECRET", "FR_NIR", "CREDIT_CARD", "FR_NIF", "FR_PASSPORT", "FR_CNI"):
             assert found[entity] == "block"
+        # pseudonymized (restored in answers) per the extraction issue; identifiers redacted
+        for entity in ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "ADDRESS", "CLIENT_NAME"):
+            assert found[entity] == "pseudonymize"
         for entity in (
-            "PERSON",
-            "EMAIL_ADDRESS",
-            "PHONE_NUMBER",
-            "ADDRESS",
-            "CLIENT_NAME",
             "IBAN_CODE",
             "DATE_OF_BIRTH",
             "FR_SIREN",
@@ -406,7 +404,7 @@ BROKEN = {
         "    action: redact\n",
         "    action: redacte\n",
         "redacte",
-        "data_rules[1].action: 'redacte' is not one of block, redact, pseudonymize, allow "
+        "data_rules[2].action: 'redacte' is not one of block, redact, pseudonymize, allow "
         "(did you mean 'redact'?)",
     ),
     "min_score out of range": (
@@ -590,3 +588,17 @@ def test_tool_data_overrides(tmp_path) -> None:
     (rules / "policy.yaml").write_text(text.replace(marker, marker + "    data: {iban: nope}\n"))
     problems = check_config(rules)
     assert any("must be upper case" in str(p) for p in problems)
+
+
+def test_unscannable_content_policy(policy: Policy, tmp_path) -> None:
+    assert policy.unscannable_action("openai-api", "outside_eu", "image") == "allow"
+    assert policy.unscannable_action("openai-api", "outside_eu", "token_ids") == "block"
+    assert policy.unscannable_action("llm-interne", "company", "binary") == "allow"
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    text = (rules / "policy.yaml").read_text()
+    marker = "  mistral-api:\n    status: approved\n"
+    (rules / "policy.yaml").write_text(text.replace(marker, marker + "    unscannable: {image: block}\n"))
+    assert load_policy(rules).unscannable_action("mistral-api", "eu", "image") == "block"
+    (rules / "policy.yaml").write_text(text.replace(marker, marker + "    unscannable: {imag: block}\n"))
+    assert any("imag" in str(p) for p in check_config(rules))

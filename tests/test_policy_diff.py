@@ -307,10 +307,10 @@ def test_data_rule_action_and_score_changed(dirs: tuple[Path, Path]) -> None:
     )
     diff, fr, en = compare(old, new)
     assert [(c.rule_id, c.kind) for c in diff.data_rule_changes] == [
-        ("donnees-personnelles-hors-entreprise", "changed")
+        ("identifiants-retires-hors-entreprise", "changed")
     ]
     rules = section(fr, "Règles de protection des données")
-    assert "- **Règle `donnees-personnelles-hors-entreprise` modifiée** :" in rules
+    assert "- **Règle `identifiants-retires-hors-entreprise` modifiée** :" in rules
     assert "  - Action : masqué → bloqué (la requête est refusée)" in rules
     assert "  - Score minimal de détection : 0,5 → 0,7" in rules
     rules_en = section(en, "Data protection rules")
@@ -351,6 +351,7 @@ def test_data_rule_entities_hosting_added_removed_and_reordered(dirs: tuple[Path
         "numeros-clients",
         "identifiants-sensibles-hors-entreprise",
         "donnees-personnelles-hors-entreprise",
+        "identifiants-retires-hors-entreprise",
     )
     rules = section(fr, "Règles de protection des données")
     assert "- **Nouvelle règle `numeros-clients`** : Les numéros clients sont pseudonymisés." in rules
@@ -368,7 +369,8 @@ def test_data_rule_entities_hosting_added_removed_and_reordered(dirs: tuple[Path
     assert (
         "- **Ordre des règles modifié** (la première règle applicable décide) : "
         "`outils-heberges-par-l-entreprise`, `numeros-clients`, "
-        "`identifiants-sensibles-hors-entreprise`, `donnees-personnelles-hors-entreprise`." in rules
+        "`identifiants-sensibles-hors-entreprise`, `donnees-personnelles-hors-entreprise`, "
+        "`identifiants-retires-hors-entreprise`." in rules
     )
     assert "  - Data added: IBAN (`IBAN_CODE`)" in section(en, "Data protection rules")
 

@@ -64,8 +64,9 @@ _DEFAULTS_KEYS = (
     "body_size_limit",
     "scan_timeout_seconds",
     "retention_months",
+    "unscannable",
 )
-_TOOL_KEYS = ("status", "reason", "reason_en", "usage", "groups", "models", "data")
+_TOOL_KEYS = ("status", "reason", "reason_en", "usage", "groups", "models", "data", "unscannable")
 _MODEL_KEYS = ("allow", "deny", "reason", "reason_en")
 _DATA_RULE_KEYS = ("id", "description", "entities", "hosting", "action", "min_score")
 _DIRECTORY_KEYS = ("groups", "users", "networks")
@@ -262,6 +263,7 @@ def _parse_referents(doc: LineDict, f: FileChecker) -> tuple[Referent, ...]:
 
 
 DEFAULT_RETENTION_MONTHS = 12
+UNSCANNABLE_KINDS = ("image", "audio", "video", "token_ids", "document_unreadable", "binary")
 
 
 def _parse_defaults(doc: LineDict, f: FileChecker, groups: set[str] | None) -> dict[str, Any]:
@@ -273,6 +275,7 @@ def _parse_defaults(doc: LineDict, f: FileChecker, groups: set[str] | None) -> d
         "body_size_limit": DEFAULT_BODY_SIZE_LIMIT,
         "scan_timeout_seconds": DEFAULT_SCAN_TIMEOUT_SECONDS,
         "retention_months": DEFAULT_RETENTION_MONTHS,
+        "unscannable": (),
     }
     defaults = f.mapping(doc, "defaults", "")
     if defaults is None:
@@ -332,6 +335,7 @@ def _parse_defaults(doc: LineDict, f: FileChecker, groups: set[str] | None) -> d
             )
         else:
             result["retention_months"] = int(months)
+    result["unscannable"] = _parse_unscannable(defaults, f, where)
     return result
 
 
@@ -371,6 +375,7 @@ def _parse_tool(
     tool_groups = None if group_items is None else tuple(name for name, _ in group_items)
     models = _parse_models(entry, f, where)
     data = _parse_data_overrides(entry, f, where)
+    unscannable = _parse_unscannable(entry, f, where)
     if status in ("pilot", "forbidden") and reason is None and entry.get("reason") is None:
         f.say(entry.line_of("status"), where, f"status {status} needs a 'reason' (shown to the employee)")
     if status == "pilot" and not tool_groups:
@@ -394,7 +399,24 @@ def _parse_tool(
         models=models,
         listed=True,
         data=data,
+        unscannable=unscannable,
     )
+
+
+def _parse_unscannable(entry: LineDict, f: FileChecker, where: str) -> tuple[tuple[str, str], ...]:
+    """``unscannable: {image: allow, document_unreadable: block}``: content the proxy cannot read."""
+    node = f.mapping(entry, "unscannable", where)
+    if node is None:
+        return ()
+    path = join(where, "unscannable")
+    f.keys(node, path, UNSCANNABLE_KINDS)
+    out: list[tuple[str, str]] = []
+    for kind in node:
+        if kind in UNSCANNABLE_KINDS:
+            action = f.choice(node, kind, path, ("allow", "block"), None)
+            if action is not None:
+                out.append((kind, action))
+    return tuple(out)
 
 
 def _parse_data_overrides(entry: LineDict, f: FileChecker, tool_where: str) -> tuple[tuple[str, str], ...]:

@@ -89,6 +89,7 @@ class ToolPolicy:
     models: ModelRule | None
     listed: bool
     data: tuple[tuple[str, str], ...] = ()  # entity type → action: this tool's exceptions to the data rules
+    unscannable: tuple[tuple[str, str], ...] = ()  # content kind → allow | block, for this tool
 
     @property
     def data_overrides(self) -> dict[str, str]:
@@ -198,9 +199,9 @@ class Policy:
     changelog: tuple[ChangelogEntry, ...] = ()
     usages: dict[str, tuple[str, ...]] = field(default_factory=dict)
     consequences: tuple[str, ...] = ()
-    retention_months: int = (
-        12  # incidents older than this are purged (a checkpoint keeps the chain verifiable)
-    )
+    # incidents older than this are purged (a checkpoint keeps the chain verifiable)
+    retention_months: int = 12
+    unscannable: tuple[tuple[str, str], ...] = ()  # content kind (image, audio…) → allow | block
     unlisted_tool: str = "forbidden"
     unlisted_reason: str = ""
     unlisted_reason_en: str | None = None
@@ -283,6 +284,19 @@ class Policy:
             if name not in names:
                 names.append(name)
         return names
+
+    def unscannable_action(self, service_id: str, hosting: str, kind: str) -> str:
+        """What to do with content the proxy cannot scan (image, audio, token ids, unreadable document).
+
+        The tool's own setting, then the policy default; company-hosted tools receive everything
+        (no client data leaves the company); anything not said is blocked (fail closed).
+        """
+        tool = dict(self.tool_policy(service_id).unscannable)
+        if kind in tool:
+            return tool[kind]
+        if hosting == "company":
+            return "allow"
+        return dict(self.unscannable).get(kind, "block")
 
     def data_rules_for(self, hosting: str) -> tuple[DataRule, ...]:
         """Data rules that apply to tools of this hosting class (company, eu, outside_eu)."""
