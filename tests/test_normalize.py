@@ -122,6 +122,33 @@ CASES = [
         "a (at) mairie (dot) gouv (dot) fr",
     ),
     ("jean{at}exemple{dot}fr point final", "jean@exemple.fr point final", "exemple.fr", "exemple{dot}fr"),
+    # spaced dots, around a spaced at-marker only
+    (
+        "Adresse : joseph . giraud7 @ gmail . com",
+        "Adresse : joseph.giraud7@gmail.com",
+        "joseph.giraud7@gmail.com",
+        "joseph . giraud7 @ gmail . com",
+    ),
+    ("jean . dupont [at] exemple . fr", "jean.dupont@exemple.fr", "dupont@", "dupont [at]"),
+    # percent-encoded "@" in a URL query
+    (
+        "https://crm.exemple.fr/contact?email=potier.philippine%40yahoo.fr&src=mail",
+        "https://crm.exemple.fr/contact?email=potier.philippine@yahoo.fr&src=mail",
+        "potier.philippine@yahoo.fr",
+        "potier.philippine%40yahoo.fr",
+    ),
+    ("jean%2Bdevis%40exemple.fr", "jean%2Bdevis@exemple.fr", "@", "%40"),
+    # 0. JSON \uXXXX escapes
+    (
+        '{"contact": "marthe.teixeira-rocher\\u0040hotmail.fr"}',
+        '{"contact": "marthe.teixeira-rocher@hotmail.fr"}',
+        "marthe.teixeira-rocher@hotmail.fr",
+        "marthe.teixeira-rocher\\u0040hotmail.fr",
+    ),
+    ("H\\u00e9l\\u00E8ne", "Hélène", "è", "\\u00E8"),
+    ("Tél : \\u0030\\u0036 12 34 56 78", "Tél : 0612345678", "0612345678", "\\u0030\\u0036 12 34 56 78"),
+    ("smiley \\ud83d\\ude00 ok", "smiley \U0001f600 ok", "\U0001f600", "\\ud83d\\ude00"),
+    ("jean\\u200b@exemple.fr", "jean@exemple.fr", "jean@exemple.fr", "jean\\u200b@exemple.fr"),
     # 5. split numbers
     ("NIR : 1 85 05 78 006 084 36.", "NIR : 185057800608436.", "185057800608436", "1 85 05 78 006 084 36"),
     ("06-12-34-56-78", "0612345678", "0612345678", "06-12-34-56-78"),
@@ -458,6 +485,15 @@ UNCHANGED = [
     "contact @jean_dupont sur le réseau",
     "contact@magasin point de vente",
     "écrire à jean at maison point me",
+    # spaced dots need a spaced at-marker, and a lower-case TLD after them
+    "jean@exemple.fr . De plus, merci.",
+    "Réponds à contact . commercial@exemple.fr",
+    "Le point . sur le planning @ demain",
+    "Remplace %40 par @ dans l'URL encodée.",
+    "Le fichier rapport%40v2.pdf est joint.",
+    # a lone surrogate escape, or backslash-u without four hex digits, stays as it is
+    "emoji cassé \\ud83d seul",
+    "C:\\users\\ulysse\\documents",
     "Budget 2024-2025",
     "pages 10 - 20",
     "Commande n° 12345678",
@@ -557,6 +593,12 @@ _PIECES = [
     "𝐚",
     " [at] ",
     " (dot) ",
+    " . ",
+    " @ ",
+    "%40",
+    "\\u0040",
+    "\\u00e9",
+    "\\ud83d\\ude00",
     " arobase ",
     " point ",
     " at ",

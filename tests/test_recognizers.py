@@ -21,7 +21,9 @@ from presidio_analyzer.nlp_engine import SpacyNlpEngine
 from stdnum import luhn
 from stdnum.fr import nir, siren
 
+from dlp_proxy.detect.normalize import normalize
 from dlp_proxy.detect.recognizers import STRUCTURED_ENTITIES, build_recognizers
+from dlp_proxy.detect.recognizers.base import FrenchPatternRecognizer, Rule
 from dlp_proxy.detect.recognizers.clients import (
     ClientNameRecognizer,
     automaton_for,
@@ -149,7 +151,11 @@ def test_every_entity_has_a_rule_test_file() -> None:
 def test_rule_case(
     recognizers: list[EntityRecognizer], case_id: str, entity: str, text: str, expect: bool
 ) -> None:
+    # Like the engine: the original text and its normalised copy (evasion cases: "joseph . giraud7 @ …").
     hits = found(recognizers, entity, text)
+    normalised = normalize(text).text
+    if normalised != text:
+        hits += found(recognizers, entity, normalised)
     assert bool(hits) == expect, f"{case_id}: {entity} {'missing' if expect else 'unexpected'}: {hits}"
 
 
@@ -214,6 +220,112 @@ def test_iban_every_sepa_layout(recognizers: list[EntityRecognizer]) -> None:
     ]
     text = "Comptes : " + " ; ".join(ibans) + "."
     assert found(recognizers, "IBAN_CODE", text) == ibans
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "BE 48 3200 7018 4927",
+        "be 54 9799 7279 3197",
+        "BE 099790 8568 5357",
+        "BE 07-0682455012-66",
+        "BE 43.4679.1170.4101",
+        "BE32 123-4567890-02",
+        "NO 02 15037577003",
+        "NO 19 4920 06 96270",
+        "NO 44 1850.05.14562",
+        "NO07.8380.08.06006",
+        "ES10 0075 0080 11 0600658108",
+        "ES72 2013-0692-81-0201150993",
+        "ME 25 5403 0000 2379 9201 09",
+        "MK072 5012 0000 0589 84",
+        "MC11 1273 9000 7000 1111 1000 h79",
+        "TL 38 008 00123456789101 57",
+        "fr7630006000011234567890189",
+    ],
+)
+def test_iban_national_layouts(recognizers: list[EntityRecognizer], written: str) -> None:
+    """The finding is exactly the IBAN's characters, whatever the grouping, never the words after it."""
+    for text in (
+        f"IBAN : {written}",
+        f"Virement sur {written} pour le loyer.",
+        f"RIB {written}, BIC BNPAFRPP.",
+    ):
+        assert find(recognizers, "IBAN_CODE", text) == [(written, 1.0)], text
+
+
+def test_iban_ends_at_the_country_length(recognizers: list[EntityRecognizer]) -> None:
+    # The next IBAN right after one, and the words after it, are not part of it.
+    text = "Comptes BE 48 3200 7018 4927 NO 02 15037577003 et FR76 3000 6000 0112 3456 7890 189 pour le"
+    assert found(recognizers, "IBAN_CODE", text) == [
+        "BE 48 3200 7018 4927",
+        "NO 02 15037577003",
+        "FR76 3000 6000 0112 3456 7890 189",
+    ]
+    # A number that runs on past the country's length, a wrong key, an unknown country: no IBAN.
+    assert found(recognizers, "IBAN_CODE", "Lot BE 48 3200 7018 49271") == []
+    assert found(recognizers, "IBAN_CODE", "Lot BE4832007018 4927X") == []
+    assert found(recognizers, "IBAN_CODE", "IBAN BE 48 3200 7018 4928") == []
+    assert found(recognizers, "IBAN_CODE", "IBAN QQ93 1234 5678 9012 3456") == []
+
+
+def test_iban_lengths_come_from_the_registry() -> None:
+    from dlp_proxy.detect import normalize as normalize_module
+    from dlp_proxy.detect.recognizers.iban import IBAN_LENGTHS
+
+    assert IBAN_LENGTHS["FR"] == 27 and IBAN_LENGTHS["NO"] == 15 and IBAN_LENGTHS["MT"] == 31
+    assert IBAN_LENGTHS == normalize_module._IBAN_LENGTHS
+
+
+def test_nif_official_name_is_a_cue_not_a_reference(recognizers: list[EntityRecognizer]) -> None:
+    """ "Numéro fiscal de référence": a positive cue that contains a negative word wins over it."""
+    assert find(recognizers, "FR_NIF", "Numéro fiscal de référence : 3023217600053") == [
+        ("3023217600053", 0.95)
+    ]
+    assert find(recognizers, "FR_NIF", "Référence : 3023217600053") == []
+    # A negative cue of its own, nearer than the positive one, still decides.
+    assert find(recognizers, "FR_NIF", "Numéro fiscal ? Non, référence commande 3023217600053") == []
+
+
+def test_negative_word_inside_a_positive_cue_phrase_is_part_of_the_cue() -> None:
+    class Demo(FrenchPatternRecognizer):
+        ENTITY = "DEMO"
+        RULES = (Rule("demo", r"\bX\d{6}\b", 0.3),)
+        CONTEXT = ("numero de dossier patient",)
+        NEGATIVE_CONTEXT = ("dossier",)
+
+    rec = Demo()
+    assert len(rec.analyze("Numéro de dossier patient : X123456", ["DEMO"], None)) == 1
+    assert rec.analyze("Dossier : X123456", ["DEMO"], None) == []
+    # The phrase may start before the negative cue's window (35 characters) and still cover its word.
+    text = "Numéro de dossier patient pour le bilan : X123456"
+    assert text.index("dossier") > text.index("X") - Demo.NEGATIVE_BEFORE > 0
+    assert len(rec.analyze(text, ["DEMO"], None)) == 1
+    # A negative word of its own, nearer than the phrase, still decides.
+    assert rec.analyze("Numéro de dossier patient ? Non, dossier X123456", ["DEMO"], None) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("TVA intracommunautaire : 23 334 175 221", "23 334 175 221"),
+        ("n° TVA 23334175221", "23334175221"),
+        ("TVA intracom. K7399859412", "K7399859412"),
+        ("TVA intracom. 4Z123456782", "4Z123456782"),
+        ("Client : FRK7399859412", "FRK7399859412"),
+        ("Client : FR K 7399859412", "FR K 7399859412"),
+        ("Client : FR 44 732 829 320", "FR 44 732 829 320"),
+    ],
+)
+def test_tva_without_prefix_and_new_keys(recognizers: list[EntityRecognizer], text: str, value: str) -> None:
+    assert find(recognizers, "FR_TVA", text) == [(value, 1.0)]
+
+
+def test_tva_without_prefix_needs_a_cue(recognizers: list[EntityRecognizer]) -> None:
+    for text in ("Je te transmets 23334175221 pour la suite.", "Réf. K7399859412", "23 334 175 221"):
+        assert find(recognizers, "FR_TVA", text) == [], text
+    assert find(recognizers, "FR_TVA", "TVA intracommunautaire : 23 334 175 222") == []
+    assert find(recognizers, "FR_TVA", "TVA : FR L 7399859412") == []
 
 
 def test_card_expiry_is_not_part_of_the_number(recognizers: list[EntityRecognizer]) -> None:
@@ -286,6 +398,21 @@ def test_email_without_network(recognizers: list[EntityRecognizer]) -> None:
     assert found(recognizers, "EMAIL_ADDRESS", text) == ["jean.dupont@exemple.fr", "RH@société.fr"]
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("ldap: user=moniquejulien@roche.fr", "moniquejulien@roche.fr"),
+        ("mail to=obourgeois@weber.fr cc=x", "obourgeois@weber.fr"),
+        ("SMTP_USER=payetadele@example.net", "payetadele@example.net"),
+        ("https://x.fr/contact?id=3&email=jean@exemple.fr", "jean@exemple.fr"),
+        # "=" inside a real local part (VERP bounce address) keeps the address whole
+        ("Retour : bounces+jean=exemple.fr@liste.fr", "bounces+jean=exemple.fr@liste.fr"),
+    ],
+)
+def test_email_starts_at_the_local_part(recognizers: list[EntityRecognizer], text: str, value: str) -> None:
+    assert found(recognizers, "EMAIL_ADDRESS", text) == [value]
+
+
 def test_ip_scores_by_kind(recognizers: list[EntityRecognizer]) -> None:
     scores = dict(find(recognizers, "IP_ADDRESS", "Adresses : 81.250.12.34, 10.0.0.5, 127.0.0.1, ::1."))
     assert scores["81.250.12.34"] >= 0.85
@@ -351,6 +478,22 @@ def test_provider_keys(recognizers: list[EntityRecognizer], key: str) -> None:
         ("pwd=Xk9$mPq2", "Xk9$mPq2"),
         ("Son mot de passe est Printemps2025 depuis lundi.", "Printemps2025"),
         ("Authorization: Bearer abcDEF123456ghiJKL789", "abcDEF123456ghiJKL789"),
+        # configuration variables: a prefix glued with "_" or "-"
+        ("SMTP_USER=a@exemple.fr\nSMTP_PASSWORD=Tigre412@", "Tigre412@"),
+        ("DB_PASSWORD: Ecureuil#88", "Ecureuil#88"),
+        ("MYSQL_ROOT_PASSWORD=Rt5#xx9q", "Rt5#xx9q"),
+        ("db-password=Azerty12", "Azerty12"),
+        ("export PGPASSWORD=Marmotte2024", "Marmotte2024"),
+        ("API_KEY=abcDEF123456ghiJKL789", "abcDEF123456ghiJKL789"),
+        ("SECRET_KEY=django-insecure-8x2k3m4n5p6q7r8s", "django-insecure-8x2k3m4n5p6q7r8s"),
+        ("client_secret=abcDEF123456ghiJKL789", "abcDEF123456ghiJKL789"),
+        # a bracket that closes around the value is not part of it; one inside the value is
+        ("Connexion SSH (mot de passe : Chocolat152$). Merci", "Chocolat152$"),
+        ("(mot de passe : Vacances032!)", "Vacances032!"),
+        ("[mdp: Soleil99]", "Soleil99"),
+        ("mdp: Pass(123)", "Pass(123)"),
+        ("mdp=Truc)99 fin", "Truc)99"),
+        ("password='Soleil2024.'", "Soleil2024."),
     ],
 )
 def test_password_covers_the_value_not_the_cue(

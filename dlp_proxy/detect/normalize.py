@@ -8,6 +8,9 @@ the ones we made up.
 
 The stages run in this order, each one feeding the next, because each relies on the previous one:
 
+0. **JSON escapes**: ``\\uXXXX`` escapes (and surrogate pairs) left in text copied from JSON or
+   JavaScript become their character: ``jean\\u0040exemple.fr`` is ``jean@exemple.fr``. First, so that
+   the decoded characters go through the stages below like typed ones.
 1. **Format characters and NFKC** (one pass, per grapheme cluster). Format characters (Unicode category
    Cf: zero-width space/joiner/non-joiner, word joiner, soft hyphen, BOM, bidi controls) are dropped first
    so that they cannot split a word or a number; then each cluster (a base character and its combining
@@ -22,10 +25,11 @@ The stages run in this order, each one feeding the next, because each relies on 
    in the same contexts. A word in another script (``Привет``, ``Москва2024``) is left untouched. This
    runs after NFKC so that full-width letters already count as Latin.
 3. **Obfuscated e-mails**: ``jean.dupont [at] exemple [dot] fr``, ``(at)``, ``{at}``, `` arobase ``,
-   `` at ``, ``[.]``, ``(dot)``, `` point `` … become ``jean.dupont@exemple.fr``, only when an at-marker
-   sits between an e-mail local part and a domain ending with a known top-level domain. This runs after
-   stages 1-2 so that markers and addresses are plain ASCII, and before stage 4 so that a dot marker is
-   already a dot.
+   `` at ``, ``[.]``, ``(dot)``, `` point ``, a percent-encoded ``%40`` (``?email=jean.dupont%40exemple.fr``)
+   and, around a spaced at-marker, spaced dots (``joseph . giraud7 @ gmail . com``) … become
+   ``jean.dupont@exemple.fr``, only when an at-marker sits between an e-mail local part and a domain
+   ending with a known top-level domain. This runs after stages 1-2 so that markers and addresses are
+   plain ASCII, and before stage 4 so that a dot marker is already a dot.
 4. **Split numbers**: groups separated by one repeated separator (spaces, ``.``, ``-``, ``/``, ``_``)
    are joined only where their layout is that of one identifier of at least 9 characters, and only up
    to the group that breaks the layout: IBANs (upper-case country code and key, groups of 4, exactly the
@@ -363,6 +367,35 @@ def _is_latin_letter(c: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------
+# Stage 0: JSON/JavaScript \uXXXX escapes
+# --------------------------------------------------------------------------------------------------
+
+# One escape, or a surrogate pair written as two ("\ud83d\ude00").
+_UNICODE_ESCAPE_RE = re.compile(
+    r"\\u(?:[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|[0-9a-fA-F]{4})"
+)
+
+
+def _escape_edits(text: str) -> list[Edit]:
+    """Edits decoding ``\\uXXXX`` escapes, as left in text copied from JSON (``jean\\u0040exemple.fr``).
+
+    Each escape becomes its character, mapped to the whole escape. A lone surrogate is left as it is.
+    """
+    edits: list[Edit] = []
+    for m in _UNICODE_ESCAPE_RE.finditer(text):
+        esc = m.group()
+        if len(esc) == 12:  # surrogate pair
+            high, low = int(esc[2:6], 16), int(esc[8:12], 16)
+            cp = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+        else:
+            cp = int(esc[2:], 16)
+            if 0xD800 <= cp <= 0xDFFF:
+                continue
+        edits.append((m.start(), m.end(), chr(cp), False))
+    return edits
+
+
+# --------------------------------------------------------------------------------------------------
 # Stage 1: format characters + NFKC
 # --------------------------------------------------------------------------------------------------
 
@@ -494,26 +527,42 @@ _TLDS = (
 # After a spelled-out " point "/" dot ", only TLDs that are not also French words: "contact@magasin point
 # de vente" must stay as it is ("de" is Germany's TLD).
 _SPELLED_TLDS = "fr|com|net|org|eu|info|biz|io|gouv|gov|edu|be|ch|lu|mc|ca|qc|uk|nl|pt|pl|dz|tn|sn|cm"
-_AT_MARK = r"(?:\s*[\[({<]\s*(?:at|arobase|@)\s*[\])}>]\s*|\s+(?:at|arobase|@)\s+|@)"
+# "%40" is a percent-encoded "@" (an address in a URL query: "?email=jean.dupont%40exemple.fr").
+_AT_MARK = r"(?:\s*[\[({<]\s*(?:at|arobase|@)\s*[\])}>]\s*|\s+(?:at|arobase|@)\s+|@|%40)"
 _BRACKET_DOT = r"\s*[\[({<]\s*(?:dot|point|\.)\s*[\])}>]\s*"
 _SPELLED_DOT = r"\s+(?:dot|point)\s+"
 _DOT_MARK = rf"(?:{_BRACKET_DOT}|{_SPELLED_DOT})"
 _DOT = rf"(?:\.|{_DOT_MARK})"
+# A dot with spaces on both sides, only in an address whose at-marker is spaced too: "joseph . giraud7
+# @ gmail . com". After it, the TLD must be lower-case, so that a sentence that goes on after an address
+# ("… @ exemple.fr . De plus, …") is not glued to it.
+_SPACED_DOT = r"[ \t]+\.[ \t]+"
+_DOT_SPACED = rf"(?:\.|{_DOT_MARK}|{_SPACED_DOT})"
 _LOCAL_ATOM = r"[\w%+\-]+"
 _LABEL = r"[^\W_](?:[\w\-]{0,61}[^\W_])?"
 
 # Where an at-marker may be: "@", or "at"/"arobase" followed by a space or a closing bracket. Written
 # so that ``re`` can skip quickly to the next "@"/"a" (0.3 ms on 50 KB of French).
-_AT_ANCHOR = re.compile(r"[@aA](?:(?<=@)|(?<=[aA])(?:[tT][\s\])}>]|[rR][oO][bB][aA][sS][eE]))")
+_AT_ANCHOR = re.compile(r"[@aA%](?:(?<=@)|(?<=%)40|(?<=[aA])(?:[tT][\s\])}>]|[rR][oO][bB][aA][sS][eE]))")
 _AT_PREFIX_CHARS = frozenset(" \t\r\n\f\v[({<")
 _AT_FIND = re.compile(_AT_MARK, re.IGNORECASE)
-_DOT_MARK_RE = re.compile(_DOT_MARK, re.IGNORECASE)
+_DOT_MARK_RE = re.compile(rf"{_DOT_MARK}|{_SPACED_DOT}", re.IGNORECASE)
 # The local part must end exactly where the at-marker starts (searched with endpos = marker start).
 _EMAIL_LEFT = re.compile(rf"(?<![\w.%+\-@]){_LOCAL_ATOM}(?:{_DOT}{_LOCAL_ATOM}){{0,8}}\Z", re.IGNORECASE)
+_EMAIL_LEFT_SPACED = re.compile(
+    rf"(?<![\w.%+\-@]){_LOCAL_ATOM}(?:{_DOT_SPACED}{_LOCAL_ATOM}){{0,8}}\Z", re.IGNORECASE
+)
 # From the at-marker: domain labels, then a dot (or marker) and a known TLD.
 _EMAIL_RIGHT = re.compile(
     rf"(?P<at>{_AT_MARK})(?P<domain>{_LABEL}(?:{_DOT}{_LABEL}){{0,6}})"
     rf"(?:(?:\.|{_BRACKET_DOT})(?:{_TLDS})|{_SPELLED_DOT}(?:{_SPELLED_TLDS}))(?![\w\-]|\.[^\W_])",
+    re.IGNORECASE,
+)
+_EMAIL_RIGHT_SPACED = re.compile(
+    rf"(?P<at>\s+(?:at|arobase|@)\s+|\s*[\[({{<]\s*(?:at|arobase|@)\s*[\])}}>]\s*)"
+    rf"(?P<domain>{_LABEL}(?:{_DOT_SPACED}{_LABEL}){{0,6}})"
+    rf"(?:(?:\.|{_BRACKET_DOT})(?:{_TLDS})|{_SPACED_DOT}(?-i:{_TLDS})|{_SPELLED_DOT}(?:{_SPELLED_TLDS}))"
+    rf"(?![\w\-]|\.[^\W_])",
     re.IGNORECASE,
 )
 _LEFT_WINDOW = 256
@@ -554,10 +603,12 @@ def _email_edits(text: str) -> list[Edit]:
         if am is None or am.end() <= p:
             continue
         at_start = am.start()
-        rm = _EMAIL_RIGHT.match(text, at_start)
+        rm = _EMAIL_RIGHT.match(text, at_start) or _EMAIL_RIGHT_SPACED.match(text, at_start)
         if rm is None:
             continue
-        lm = _EMAIL_LEFT.search(text, max(last, at_start - _LEFT_WINDOW), at_start)
+        # Spaced dots only around a spaced at-marker: "joseph . giraud7 @ gmail . com".
+        left = _EMAIL_LEFT_SPACED if rm.group("at")[0].isspace() else _EMAIL_LEFT
+        lm = left.search(text, max(last, at_start - _LEFT_WINDOW), at_start)
         if lm is None:
             continue
         for dm in _DOT_MARK_RE.finditer(text, lm.start(), lm.end()):
@@ -813,6 +864,8 @@ def normalize(text: str) -> Normalized:
     identity = _OffsetMap.identity(len(text))
     offsets = identity
     t = text
+    if "\\u" in t:
+        t, offsets = _apply(t, _escape_edits(t), offsets)
     if not t.isascii():
         if not unicodedata.is_normalized("NFKC", t) or _CF_SEARCH.search(t):
             t, offsets = _apply(t, _unicode_edits(t), offsets)

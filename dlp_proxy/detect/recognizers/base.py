@@ -71,6 +71,9 @@ ORDER_CUES: tuple[str, ...] = (
     "version",
 )
 
+#: How far before the negative-cue window a positive cue phrase may start and still cover a word of it.
+_CUE_OVERHANG = 40
+
 #: A dotted quad is an IP address or a version number, never a company or social security number.
 _DOTTED_QUAD = regex.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _CURRENCY_AFTER = regex.compile(r"\s?(?:€|eur\b|euros?\b|\$|usd\b|k€|m€|ht\b|ttc\b|%)", regex.IGNORECASE)
@@ -140,7 +143,9 @@ class Rule:
     ``score`` is the confidence without context and without validation. ``needs_context`` drops matches
     with no cue nearby. ``validator`` replaces the recognizer's ``validate_result`` for this rule
     (True = checksum passed, False = reject, None = no opinion). ``flags`` overrides the recognizer's
-    regex flags (e.g. case-sensitive provider key prefixes).
+    regex flags (e.g. case-sensitive provider key prefixes). ``requires``, when set, is a cheap gate for a
+    costly rule: lower-case strings of which ``text.lower()`` must contain one for the rule to be tried
+    at all (a rule that needs a cue skips the texts that hold none of its cue words).
     """
 
     name: str
@@ -149,6 +154,7 @@ class Rule:
     needs_context: bool = False
     validator: Callable[[str], bool | None] | None = None
     flags: int | None = None
+    requires: tuple[str, ...] = ()
 
 
 class FrenchPatternRecognizer(PatternRecognizer):
@@ -229,12 +235,25 @@ class FrenchPatternRecognizer(PatternRecognizer):
         return (after.group(0), -1) if after else None
 
     def reference_distance(self, text: str, start: int) -> int | None:
-        """Distance to the nearest order/invoice/product cue before the value, or None."""
+        """Distance to the nearest order/invoice/product cue before the value, or None.
+
+        A negative word inside a positive cue phrase is part of that cue, not a reference: in "numéro
+        fiscal de référence" (the official name of the NIF) "référence" does not make it an order number.
+        Positive cues are matched longest first on a window reaching a bit further back, so a phrase that
+        starts before the negative window still covers its words.
+        """
         if self._negative_cues is None:
             return None
         window = fold(text[max(0, start - self.NEGATIVE_BEFORE) : start])
-        nearest = _last_match(self._negative_cues, window)
-        return len(window) - nearest.end() if nearest is not None else None
+        wide = fold(text[max(0, start - self.NEGATIVE_BEFORE - _CUE_OVERHANG) : start])
+        offset = len(wide) - len(window)
+        covered = [m.span() for m in self._cues.finditer(wide)] if self._cues is not None else []
+        nearest = None
+        for match in self._negative_cues.finditer(wide, offset):
+            s, e = match.span()
+            if not any(cs <= s and e <= ce for cs, ce in covered):
+                nearest = match
+        return len(wide) - nearest.end() if nearest is not None else None
 
     def contradicted(self, text: str, start: int, end: int) -> bool:
         """The surroundings prove the value is something else, whatever the cues say.
@@ -259,7 +278,13 @@ class FrenchPatternRecognizer(PatternRecognizer):
         if entities and self.entity not in entities:
             return []
         results: list[RecognizerResult] = []
+        lowered: str | None = None
         for rule, compiled in self._compiled:
+            if rule.requires:
+                if lowered is None:
+                    lowered = text.lower()
+                if not any(word in lowered for word in rule.requires):
+                    continue
             try:
                 matches = list(compiled.finditer(text, timeout=REGEX_TIMEOUT_SECONDS))
             except TimeoutError:

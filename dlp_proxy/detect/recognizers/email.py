@@ -7,6 +7,8 @@ a small list of file extensions that look like TLDs (``logo@2x.png``) is enough 
 
 from __future__ import annotations
 
+import regex
+
 from .base import FrenchPatternRecognizer, Rule
 
 #: "TLDs" that are really file extensions or code, seen after an "@" in prompts (retina images, npm scopes).
@@ -14,6 +16,11 @@ _NOT_TLDS = frozenset(
     "png jpg jpeg gif svg webp bmp ico tif tiff pdf js mjs ts tsx jsx css scss map json xml yml yaml "
     "txt md py rb php html htm zip gz tar exe dll so".split()
 )
+
+#: A key and "=" glued before the address ("user=jean@x.fr", "SMTP_USER=…", "?to=…&cc=…"): the syntax of
+#: a local part allows "=", but these are configuration keys or URL parameters, not part of the address.
+#: Without "+" and "%" so that a VERP address ("bounces+jean=exemple.fr@liste.fr") stays whole.
+_KEY_PREFIX = regex.compile(r"[\w.\-&?;=/]*=(?=\w)")
 
 
 class EmailRecognizer(FrenchPatternRecognizer):
@@ -31,6 +38,14 @@ class EmailRecognizer(FrenchPatternRecognizer):
     CONTEXT = ("mail", "email", "e-mail", "courriel", "adresse", "ecrire", "contact*")
     VALIDATED_SCORE = None
     CONTEXT_BOOST = 0.05
+
+    def refine_span(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        """Start at the local part, after a ``key=`` glued before it (``user=jean@x.fr`` -> ``jean@x.fr``)."""
+        at = text.find("@", start, end)
+        prefix = _KEY_PREFIX.match(text, start, at)
+        if prefix is not None:
+            start = prefix.end()
+        return start, end
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """Reject file names that look like addresses (``icon@2x.png``)."""

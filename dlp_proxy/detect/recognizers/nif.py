@@ -28,6 +28,10 @@ class FrNifRecognizer(FrenchPatternRecognizer):
         "declaration de revenus",
         "avis d'imposition",
         "numero fiscal",
+        # The official name: its "référence" is part of the cue, not an order reference.
+        "numero fiscal de reference",
+        "n° fiscal de reference",
+        "reference fiscale",
         "tax",
     )
     NEGATIVE_CONTEXT = ORDER_CUES + ("ean", "code-barre", "code barre", "gtin")

@@ -65,9 +65,14 @@ def token_shaped(value: str) -> bool | None:
     return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
 
 
+#: Start of a cue word: not glued to a letter or digit, but an ``_``/``-`` prefix is fine, as in the
+#: variable names of a configuration file (``SMTP_PASSWORD=``, ``DB_PASSWORD``, ``db-password:``).
+_KEY_START = r"(?<![^\W_])"
 _PASSWORD_CUE = (
-    r"(?:mot[ \u00a0\-]de[ \u00a0\-]passe|\bmdp|\bpassword|\bpasswd|\bpwd|\bpass(?:phrase)?|"
-    r"\bcode[ \u00a0]d['’]acc[eè]s|\bcode[ \u00a0]secret|\bcode[ \u00a0]pin|\bpin)"
+    r"(?:mot[ \u00a0\-_]de[ \u00a0\-_]passe|"
+    + _KEY_START
+    + r"(?:mdp|password|passwd|pwd|pass(?:phrase)?|pgpassword|code[ \u00a0]d['’]acc[eè]s|code[ \u00a0]secret|"
+    r"code[ \u00a0]pin|pin))"
 )
 _VALUE = r"(?P<value>[^\s\"'«»`]{4,128})"
 
@@ -143,6 +148,28 @@ RULES = (
 )
 
 
+_SENTENCE_END = ".,;"
+#: Closing bracket -> its opening bracket.
+_CLOSERS = {")": "(", "]": "[", "}": "{", ">": "<", "»": "«"}
+#: What may follow a value's sentence punctuation besides a space ("…152$.)"). Not a quote: in
+#: ``password='Soleil2024.'`` the quotes delimit the value and the dot belongs to it.
+_AFTER_VALUE = frozenset(_SENTENCE_END) | frozenset(_CLOSERS)
+#: How far back, on the value's line, an opening bracket is looked for.
+_BRACKET_LOOKBACK = 200
+
+
+def _closes_around(text: str, start: int, end: int) -> bool:
+    """Does ``text[end - 1]`` close a bracket opened before the value (and not inside it)?"""
+    closer = text[end - 1]
+    opener = _CLOSERS[closer]
+    value = text[start:end]
+    if value.count(opener) >= value.count(closer):
+        return False  # balanced inside the value: "Pass(123)" keeps its ")"
+    line_start = max(text.rfind("\n", 0, start) + 1, start - _BRACKET_LOOKBACK)
+    before = text[line_start:start]
+    return before.count(opener) > before.count(closer)
+
+
 class SecretRecognizer(FrenchPatternRecognizer):
     """API keys, tokens, private keys and passwords (after a cue)."""
 
@@ -152,10 +179,19 @@ class SecretRecognizer(FrenchPatternRecognizer):
     VALIDATED_SCORE = None
 
     def refine_span(self, text: str, start: int, end: int) -> tuple[int, int] | None:
-        """Sentence punctuation after a cued value ("mdp : Soleil2024.") is not part of it."""
-        while end - start > 4 and text[end - 1] in ".,;)»" and (end == len(text) or text[end].isspace()):
-            end -= 1
+        """Sentence punctuation after a cued value ("mdp : Soleil2024.") is not part of it, nor a bracket
+        that closes around it ("(mot de passe : Chocolat152$)")."""
         # A private-key block's trailing newline belongs to the text, not to the key.
         while end > start and text[end - 1].isspace():
             end -= 1
+        while end - start > 4:
+            last = text[end - 1]
+            if last in _SENTENCE_END and (
+                end == len(text) or text[end].isspace() or text[end] in _AFTER_VALUE
+            ):
+                end -= 1
+            elif last in _CLOSERS and _closes_around(text, start, end):
+                end -= 1
+            else:
+                break
         return start, end
