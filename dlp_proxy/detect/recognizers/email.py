@@ -45,6 +45,12 @@ class EmailRecognizer(FrenchPatternRecognizer):
         prefix = _KEY_PREFIX.match(text, start, at)
         if prefix is not None:
             start = prefix.end()
+        # An attachment named after an address ("jeanne.moreau@exemple-client.fr.pdf"): the address is
+        # what precedes the extension, when a real domain (two labels or more) is left.
+        labels = text[at + 1 : end].split(".")
+        extension, tld = labels[-1].lower(), labels[-2] if len(labels) >= 2 else ""
+        if len(labels) >= 3 and extension in _NOT_TLDS and tld.isalpha() and len(tld) >= 2:
+            end -= len(extension) + 1
         return start, end
 
     def validate_result(self, pattern_text: str) -> bool | None:
