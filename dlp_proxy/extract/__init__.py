@@ -15,7 +15,6 @@ rewriting splices new values into the original bytes and keeps every other byte.
 
 from __future__ import annotations
 
-from .legacy import json_segments, write_back
 from .model import KINDS, UNSCANNABLE_KINDS, Extraction, Segment, Unscannable
 from .request import ADAPTERS, adapter_for, extract_request, extract_websocket_message
 
@@ -29,6 +28,4 @@ __all__ = [
     "adapter_for",
     "extract_request",
     "extract_websocket_message",
-    "json_segments",  # legacy: until addon.py uses extract_request
-    "write_back",  # legacy
 ]
