@@ -2,18 +2,31 @@
 
 Why not Presidio's SpacyRecognizer alone: measured on French business prompts, the French model tags
 imperative verbs ("Rédige", "Traduis") and form labels ("Prénom", "Nom") as PER, glues a label to the
-next line's name ("Jean\\nNom"), reads "DUPONT Jean" as a place, and gives every entity the same 0.85.
-This recognizer therefore:
+next line's name ("Jean\\nNom"), reads "DUPONT Jean" as a place, tags company names ("Horizon
+Logistique") and lone capitalised words ("Metz", "Océan") as people, cuts names short ("Franck" for
+"Franck Camus") and gives every entity the same 0.85. This recognizer therefore:
 
-* cleans each NER PER span (cut at line breaks and punctuation, drop cue words, imperatives, form
-  labels, greetings and the referents' ``rules/allowlist.txt``), and scores a lone unknown word at
-  the start of a sentence low, since that is where the imperative false positives are;
+* cleans each NER PER span (whole words only, cut at line breaks and punctuation, drop cue words,
+  imperatives, form labels, greetings and the referents' ``rules/allowlist.txt``), and scores it by
+  what backs it: two name words or a known first name or family name keep the NER score; a lone
+  unknown word, a place ("Metz", "salle Voltaire") or a word after "loi"/"projet" score below the
+  usual 0.5; a span holding a company word ("Bâtiment", "Conseil", "SARL"...) is dropped;
 * adds names the model misses, backed by French cues, which score higher than bare NER:
-  civilities and titles ("M.", "Mme", "Maître", "Dr"...), form labels ("Nom : Dupont"), signatures
-  ("Cordialement,\\nJean Dupont"), CSV rows under a ``Nom;Prénom`` header, upper-case family
-  names next to a known first name ("DUPONT Jean"), and, at a lower score, a known first name the
-  model missed ("Réponds à Margaux").
+  civilities and titles ("M.", "Mme", "Maître", "Dr"...), labels in forms and in structured text
+  ("Nom : Dupont", ``"nom": "Dupont"``, ``client_name=...``, YAML ``name:``), role labels ("Salarié :",
+  "Client :", "Patient :"... when the value looks like a person), greetings ("Bonjour Julie,"),
+  signatures ("Cordialement,\\nJean Dupont", a known first name alone on the last line), CSV and
+  Markdown tables under a ``Nom;Prénom`` or ``Client;Société`` header, upper-case family names next
+  to a first name ("DUPONT Jean", "GALLET-PICHON Lorraine"), and, at a lower score, a known first
+  name the model missed ("Réponds à Margaux");
+* extends every span over the adjacent parts of the name: capitalised or upper-case words,
+  hyphenated parts and particles ("Yves Garcia de la Weiss", "Lucie Blot-Rousset",
+  ``"nom": "de la Martin"``), so that redaction never leaves a family name in clear;
+* finds the other mentions of a name once found ("Bérangère Douillard" ... "Bérangère relance"),
+  which matters for the names no word list knows.
 
+Known first names, family names and places come from ``models/prenoms.txt``, ``models/noms.txt`` and
+``models/villes.txt`` (built by ``models/make_wordlists.py``), on top of the first names below.
 The result span is the name only (never the cue), so that redaction keeps "M. <PERSON>" readable.
 """
 
@@ -24,6 +37,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
@@ -49,6 +63,8 @@ _SP = r"[ \u00a0\u202f]"
 # A name: up to five tokens on one line, with lower-case particles ("de la", "van") and elisions
 # ("d'Estaing") between them.
 _NAME = rf"{_NAME_TOKEN}(?:{_SP}+(?:{_PARTICLE_RX}{_SP}+)?(?:[dl]['’])?{_NAME_TOKEN}){{0,4}}"
+# A value in a field may start with particles: "nom": "de la Martin".
+_FIELD_NAME = rf"(?:(?:de{_SP}+la|de|du|des|le|la|van|von){_SP}+)?{_NAME}"
 
 _NAME_TOKEN_FULL = re.compile(rf"(?:[dl]['’])?{_NAME_TOKEN}")
 _UPPER_FULL = re.compile(_UPPER_WORD)
@@ -57,11 +73,60 @@ _CUE_RX = re.compile(
     rf"(?<![\w.])(?:(?i:monsieur|madame|mademoiselle|docteur|professeur|ma[iî]tre)|MM?\.|Mmes?\.?|Mlles?\.?"
     rf"|Me|Dr\.?|Pr\.?){_SP}+(?P<name>{_NAME})"
 )
-_LABEL_RX = re.compile(
-    r"(?<![\w])(?i:nom(?:\s+(?:de\s+famille|d['’]usage|de\s+naissance|de\s+jeune\s+fille|complet|et\s+pr[ée]noms?))?"
-    r"|pr[ée]noms?(?:\s+et\s+nom)?|patronyme|nom\s*/\s*pr[ée]noms?|pr[ée]noms?\s*/\s*nom|identit[ée])"
-    rf"{_SP}*:{_SP}*(?P<name>{_NAME})"
+
+# -- labels: "Nom : Dupont", "nom": "Dupont", client_name=Dupont, YAML "name: Dupont" -----------------
+_W = r"[ _\-]?"  # between the words of a key: "first name", "first_name", "firstName", "first-name"
+#: Keys whose value is a person's name whatever it looks like.
+_NAME_KEYS = (
+    rf"nom{_W}(?:de{_W}famille|d['’]usage|de{_W}naissance|de{_W}jeune{_W}fille|complet|et{_W}pr[ée]noms?"
+    rf"|{_W}pr[ée]noms?|du{_W}client|client|du{_W}contact|contact|du{_W}salari[ée]|salari[ée]"
+    rf"|de{_W}l['’]employ[ée]|employ[ée]|du{_W}patient|patient|du{_W}titulaire|titulaire"
+    rf"|du{_W}b[ée]n[ée]ficiaire|b[ée]n[ée]ficiaire|de{_W}l['’]assur[ée]|du{_W}locataire|locataire)"
+    rf"|pr[ée]noms?(?:{_W}(?:et{_W})?nom)?|patronyme|nom{_W}/{_W}pr[ée]noms?|pr[ée]noms?{_W}/{_W}nom"
+    rf"|identit[ée]|first{_W}names?|given{_W}names?|last{_W}names?|family{_W}names?|surnames?"
+    rf"|full{_W}names?|(?:client|customer|contact|employee|patient|user|account{_W}holder|holder"
+    rf"|beneficiary|tenant|driver){_W}names?|titulaire{_W}du{_W}compte"
 )
+#: Keys naming a role: their value is a person when it looks like one ("Salarié : GALLET-PICHON Lorraine").
+_PERSON_ROLE_KEYS = (
+    r"salari[ée]e?|collaborat(?:eur|rice)|interlocut(?:eur|rice)|signataire|patiente?|b[ée]n[ée]ficiaire"
+    r"|titulaire|locataire|conduct(?:eur|rice)|employ[ée]e?|candidate?|demandeu(?:r|se)|assur[ée]e?"
+    r"|souscript(?:eur|rice)|stagiaire|apprentie?|alternante?|intervenante?"
+    r"|technicien(?:ne)?|conjointe?|[ée]poux|[ée]pouse|ayant[ _\-]droit|tut(?:eur|rice)|r[ée]dact(?:eur|rice)"
+    r"|requester|reporter|assignee|employee|tenant|responsable|manager|r[ée]f[ée]rente?|gestionnaire"
+    r"|(?:valid[ée]e?|sign[ée]e?|[ée]mise?|suivie?|pr[ée]par[ée]e?|approuv[ée]e?|r[ée]dig[ée]e?"
+    r"|attribu[ée]e?|assign[ée]e?|affect[ée]e?)[ _\-](?:par|[àa])"
+)
+#: Keys whose value is a person or an organisation: a person only with a known name in it.
+_MIXED_ROLE_KEYS = (
+    r"clients?|clientes?|contacts?|destinataires?|propri[ée]taire|bailleur|aut(?:eur|rice)|customer|owner"
+    r"|author|user|utilisat(?:eur|rice)|exp[ée]dit(?:eur|rice)|acheteu(?:r|se)|vendeu(?:r|se)"
+    r"|commerciale?|avocate?|notaire|m[ée]decin|g[ée]rante?|dirigeante?|pr[ée]sidente?|direct(?:eur|rice)"
+    r"|chef(?:fe)?[ _\-]de[ _\-]projet|membres?|participante?s?|invit[ée]e?s?|parrain|marraine"
+    r"|repr[ée]sentante?(?:[ _\-]l[ée]gale?)?"
+)
+#: A key of a label, matched on the words just before a separator (see _labelled_names).
+_KEY_RX = re.compile(
+    rf"(?i:(?P<namekey>{_NAME_KEYS})|(?P<generic>nom|name|noms|names)"
+    rf"|(?P<role>{_PERSON_ROLE_KEYS})|(?P<mixed>{_MIXED_ROLE_KEYS}))"
+)
+#: The separator of a label and the value after it: ``: ``, `` = ``, ``": "``, ``=>``.
+_LABEL_VALUE_RX = re.compile(rf"(?P<q>[\"'`]?){_SP}*(?P<sep>:|=>?){_SP}*[\"'`]?(?P<name>{_FIELD_NAME})")
+#: Where a key may start: a letter after a blank, a quote, "{", "," or the line start.
+_KEY_START_RX = re.compile(r"(?<![\w\-])[^\W\d_]")
+#: E-mail headers at the start of a line: "De : Jean Dupont <jean@...>".
+_HEADER_RX = re.compile(
+    rf"(?m)^[ \t>]*(?i:de|[àa]|from|to|cc|exp[ée]diteur|envoy[ée] par){_SP}*:{_SP}*[\"']?(?P<name>{_NAME})"
+)
+#: Keys beside a generic "nom"/"name" that make it a person's name (same JSON object, YAML block...).
+_FIRST_NAME_KEY_NEAR = re.compile(
+    r"(?i:pr[ée]noms?|first[ _\-]?names?|given[ _\-]?names?|civilit[ée]|salutation)[\"'`]?\s*[:=]"
+)
+_PERSON_KEY_NEAR = re.compile(
+    r"(?i:e-?mail|courriel|t[ée]l[ée]phone|t[ée]l|phone|mobile|portable|date[ _\-]?de[ _\-]?naissance"
+    r"|birth[ _\-]?date|dob|matricule|adresse|address)[\"'`]?\s*[:=]"
+)
+
 _CLOSINGS = (
     r"(?:bien\s+|tr[eè]s\s+)?cordialement|sinc[eè]rement|(?:sinc[eè]res\s+|meilleures\s+)?salutations(?:\s+distingu[ée]es)?"
     r"|bien\s+[àa]\s+(?:vous|toi)|[àa]\s+bient[ôo]t|amicalement|respectueusement|bonne\s+(?:journ[ée]e|soir[ée]e)"
@@ -70,21 +135,47 @@ _CLOSINGS = (
 _SIGNATURE_RX = re.compile(
     rf"(?im)^[ \t]*(?:{_CLOSINGS})[ \t]*[,.!]?[ \t]*\r?\n(?:[ \t]*\r?\n)?[ \t]*(?P<name>(?-i:{_NAME}))"
 )
-_UPPER_THEN_FIRST_RX = re.compile(
-    rf"(?<![\w])(?P<upper>{_UPPER_WORD}(?:{_SP}{_UPPER_WORD})?){_SP}+(?P<first>{_CAP_WORD})"
+#: The last line of a text, a name alone (after "A+" or a closing at most): a signature.
+_LAST_LINE_RX = re.compile(
+    rf"\n[ \t]*(?:(?i:a\+|@\+|bises|amiti[ée]s|merci|cordialement)[ \t]*,?[ \t]*)?(?P<name>{_NAME})"
+    rf"[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
 )
-_FIRST_THEN_UPPER_RX = re.compile(
-    rf"(?<![\w])(?P<first>{_CAP_WORD}){_SP}+(?P<upper>{_UPPER_WORD}(?:{_SP}{_UPPER_WORD})?)"
+#: "Bonjour Capucine,", "Chère Solange,", "Salut Lila !", "Merci Julie."
+_GREETING_RX = re.compile(
+    rf"(?<![\w])(?i:bonjour|bonsoir|salut|coucou|hello|hi|hey|cher|ch[èe]re|merci|bravo|f[ée]licitations)"
+    rf"(?:{_SP}+(?i:[àa]))?{_SP}+(?P<name>{_NAME})(?={_SP}*(?:[,!?.;:\n\r]|$))"
 )
-_TOKEN_RX = re.compile(r"\S+")
-_STRIP_CHARS = '.,;:!?…«»"“”‘()[]{}<>*_#|/\\'
-_BREAK_GAP = re.compile(r"[\n\r\t]|\s[-–—]\s")
+# An upper-case family name, in one or two words ("DUPONT", "GALLET-PICHON", "LE BIHAN"), and the
+# capitalised first name right after or right before it.
+_UPPER_SEQ_RX = re.compile(rf"(?<![\w'’-]){_UPPER_WORD}(?:{_SP}{_UPPER_WORD})?(?![\w'’-])")
+_CAP_AFTER_RX = re.compile(rf"{_SP}+(?P<first>{_CAP_WORD})(?![\w'’-])")
+_CAP_BEFORE_RX = re.compile(rf"(?<![\w'’-])(?P<first>{_CAP_WORD}){_SP}+$")
+# Words, cut at blanks and at the separators of structured text (CSV, JSON, key=value, Markdown).
+_TOKEN_RX = re.compile(r"[^\s;|,\"“”«»()\[\]{}<>=/\\]+")
+_STRIP_CHARS = ".,;:!?…«»\"“”‘'’()[]{}<>*_#|/\\`"
+_BLANKS = frozenset(" \u00a0\u202f")
+
+# Particles written with a capital inside a name: "Joséphine Maury Le Toussaint".
+_CAP_PARTICLE_RX = r"(?:De(?:\s+[Ll]a)?|Du|Des|Le|La|Van|Von|Da|Di|Del|Della|Dos|Das|Ben|El|Al)"
+# Next name part to the right of a span: blanks, optional particles, a capitalised/upper-case word.
+_EXTEND_RIGHT_RX = re.compile(
+    rf"{_SP}+(?P<particles>(?:(?:{_PARTICLE_RX}|{_CAP_PARTICLE_RX}){_SP}+)*)"
+    rf"(?P<tok>(?:[dl]['’])?(?:{_CAP_WORD}|{_UPPER_WORD}))(?![\w'’\-])"
+)
+# Previous name part to the left of a span (applied to the text before it).
+_EXTEND_LEFT_RX = re.compile(rf"(?<![\w'’\-])(?P<tok>{_CAP_WORD}|{_UPPER_WORD}){_SP}+$")
+# Particles that start a field's value: `"nom": "de la Martin"`, `;du Dumont;`.
+_LEAD_PARTICLES_RX = re.compile(
+    rf"(?:^|(?<=[\"'`:;,|=\t\n(]))[ \t]*(?P<particles>(?:(?:de|du|des|la|le|van|von|der|den){_SP}+)+)$"
+)
+_MAX_NAME_TOKENS = 5
 
 _PARTICLES = frozenset(
-    "de du des la le van von der den ben bin el al da dos das di del della ter ten y".split()
+    "de du des la le van von der den ben bin el al da dos das di del della ter ten y d' l'".split()
 )
 
 
+@lru_cache(maxsize=32768)
 def fold(word: str) -> str:
     """Case- and accent-insensitive key, so "Résume", "RESUME" and "resume" compare equal."""
     decomposed = unicodedata.normalize("NFKD", word.replace("’", "'"))
@@ -139,7 +230,14 @@ _CALENDAR = _words(
     """lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars juin juillet août
     septembre octobre novembre décembre"""
 )
-_BUILTIN_STOPWORDS = _IMPERATIVES | _FORM_LABELS | _GREETINGS | _ROLES | _CALENDAR
+# Function words that start a sentence and that the model glues to the name after them ("Pour
+# MONTAGNE-BIDAULT Ghislaine", "Avec Paul").
+_FUNCTION_WORDS = _words(
+    """pour avec sans chez par dans selon après avant depuis entre vers contre mais donc car quand comme
+    lorsque puis alors ainsi aussi voici voilà hier demain aujourd'hui cette ces notre nos votre vos
+    leur leurs chaque tout toute tous toutes et ou"""
+)
+_BUILTIN_STOPWORDS = _IMPERATIVES | _FORM_LABELS | _GREETINGS | _ROLES | _CALENDAR | _FUNCTION_WORDS
 _CUE_WORDS = _words(
     "m. mm. mme mmes mlle mlles monsieur madame mademoiselle maître maitre me dr dr. pr pr. docteur"
     " professeur"
@@ -155,11 +253,62 @@ _ACRONYMS = _words(
     url api it si erp crm kpi roi rgpd cnil urssaf insee siren siret iban bic rib nir tel fax cv ok faq
     rse ia ai llm gpt sql csv xml json html http https ue eu usa fr uk nb pj ps cc cci tbd asap rdv"""
 )
+#: Words that make a span a company, a brand or a product rather than a person ("Horizon Logistique",
+#: "Atelier Mercure", "Dupont SARL"). Nouns of trades, not the family names made from them
+#: ("Boulangerie", not "Boulanger").
+_COMPANY_WORDS = _words(
+    """sas sasu sarl sa eurl sci snc scop gie selarl inc ltd llc gmbh ag bv nv spa srl plc corp co cie
+    groupe group holding industrie industries industriel industrielle bâtiment btp construction
+    constructions travaux santé logistique logistics chimie chemicals atelier ateliers événements
+    évènements events services conseil conseils consulting consultants distribution transports
+    transport immobilier immobilière foncière studio studios formation formations assurances
+    assurance mutuelle banque bank crédit agricole caisse finance finances capital invest gestion
+    emballages emballage télécom télécoms telecom énergie énergies energy maintenance paysage paysages
+    facility facilities logiciels logiciel software solutions technologies technology tech systèmes
+    systems informatique digital numérique data cloud web media médias communication marketing design
+    architecture ingénierie engineering environnement recyclage pharma pharmacie laboratoire
+    laboratoires labs auto automobiles motors garage électrique electric électricité électronique
+    agence agency associés partners avocats notaires hôtel hotel hôtellerie restaurant brasserie café
+    boulangerie pâtisserie boucherie charcuterie traiteur épicerie fromagerie optique librairie
+    boutique magasin market marché supermarché hypermarché fondation association institut université
+    école lycée collège clinique hôpital imprimerie menuiserie plomberie nettoyage propreté sécurité
+    négoce trading import export international diffusion édition éditions productions voyages
+    tourisme aviation airlines airways nautique coopérative viticole vins caves fleurs jardins bois
+    métal métallerie acier béton matériaux peintures toiture charpente chauffage climatisation
+    plastiques plastique papeterie fournitures équipements équipement matériel outillage machines
+    robotique composants textile cosmétiques beauté coiffure fils frères maison business pro premium
+    lite"""
+)
+#: Words after which a capitalised word names a thing, not a person ("loi Climat", "offre Pro").
+_NAMED_THING_WORDS = _words(
+    """loi lois plan projet programme opération prix salon marque label dispositif réforme stratégie
+    méthode norme application appli logiciel outil plateforme offre pack formule gamme produit modèle
+    version campagne fonds accord pacte traité grenelle agenda gare aéroport"""
+)
+#: A first name right after these is part of a street, school or hospital name, not a person.
+_PLACE_WORDS = _words(
+    """rue avenue av boulevard bd place quai allée impasse chemin route square cours lycée collège école
+    hôpital clinique stade gymnase parc pont gare métro station saint sainte st ste espace centre salle
+    résidence fondation institut université campus aéroport port musée théâtre cinéma bâtiment"""
+)
+#: Capitalised words after a greeting that are not names ("Hello World!", "Bonjour Team,").
+_NOT_GREETED = _words(
+    "world monde team everyone everybody all guys folks there tous toutes amis collègues beaucoup encore"
+    " infiniment bien"
+)
+#: Assistants addressed by name in prompts ("Merci Claude, ..."): not a person after a greeting.
+_ASSISTANTS = _words("claude alexa siri cortana bard grok")
+#: First names that are also words, places or products in prompts: only NER with a family name, a
+#: cue, a greeting or a signature makes them a person. Known places are added from models/villes.txt.
+_AMBIGUOUS_FIRST_NAMES = _words(
+    """claude france rose olive ambre jade iris constance victoire lou mila capucine aurore marine
+    lorraine alexandrie alexandria noël victoria madison eden roman loan line max jan pascal julia
+    prudence céleste blanche ange modeste espérance océane"""
+)
 
-# Common first names in France (INSEE civil registry, several generations and origins). Used only as
-# supporting evidence: a known first name next to an upper-case word makes "DUPONT Jean" a person, and
-# keeps a lone first name ("Merci Marie") at full score.
-FIRST_NAMES = _words(
+# Common first names in France (INSEE civil registry, several generations and origins), built in so
+# that the recogniser works without models/prenoms.txt, which extends them.
+_BUILTIN_FIRST_NAMES = _words(
     """jean pierre michel andré philippe rené louis alain jacques bernard marcel daniel roger robert paul
     claude christian henri georges nicolas françois patrick gérard christophe joseph julien maurice
     laurent frédéric éric david stéphane pascal sébastien alexandre thierry olivier thomas antoine raymond
@@ -205,6 +354,42 @@ FIRST_NAMES = _words(
 )
 
 
+def _models_dir() -> Path:
+    from dlp_proxy.paths import default_models_dir
+
+    return default_models_dir()
+
+
+def _read_wordlist(path: Path) -> frozenset[str]:
+    """Folded entries of a ``models/*.txt`` word list (one per line, ``#`` comments); empty if absent."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        logger.warning("word list %s not found: PERSON detection uses its built-in lists only", path)
+        return frozenset()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(str(path), 0, f"cannot read word list ({exc})")]) from None
+    return frozenset(
+        " ".join(fold(w) for w in entry.split()) for line in lines if (entry := line.split("#", 1)[0].strip())
+    )
+
+
+_MODELS = _models_dir()
+#: Places (communes, departments, regions): a lone "Metz" or "Lager Grenoble" is not a person.
+PLACES = _read_wordlist(_MODELS / "villes.txt")
+#: First names: the built-in list above plus models/prenoms.txt.
+FIRST_NAMES = _BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt")
+#: Family names that are first of all common words or brands ("Grand Public", "Petit", "Renault"):
+#: they count as names only with other evidence (a cue, a label, a first name before them).
+_WORD_SURNAMES = _words(
+    """grand petit blanc brun roux gros roy marchand masse parent baron comte sauvage normand breton
+    boulanger chevalier fontaine moulin barre gay renault leclerc"""
+)
+#: Family names (models/noms.txt), places and common words left out.
+LAST_NAMES = _read_wordlist(_MODELS / "noms.txt") - PLACES - _WORD_SURNAMES
+_AMBIGUOUS_FIRST_NAMES = _AMBIGUOUS_FIRST_NAMES | (FIRST_NAMES & PLACES)
+
+
 def _load_allowlist(path: Path) -> frozenset[str]:
     """Referent-editable words and phrases never reported as PERSON (one per line, ``#`` comments)."""
     if not path.exists():
@@ -243,6 +428,21 @@ class _Run:
     name_tokens: tuple[str, ...]
 
 
+def _is_first_name(token: str) -> bool:
+    key = fold(token)
+    return key in FIRST_NAMES or any(part in FIRST_NAMES for part in key.split("-") if len(part) > 2)
+
+
+def _is_last_name(token: str) -> bool:
+    key = fold(token)
+    return key in LAST_NAMES or ("-" in key and any(part in LAST_NAMES for part in key.split("-")))
+
+
+def _is_short_upper(token: str) -> bool:
+    """ "SKU", "RH", "XL": upper-case words of three letters or less are codes, not family names."""
+    return token.isupper() and len(token) <= 3 and fold(token) not in _PARTICLES
+
+
 class FrenchPersonRecognizer(LocalRecognizer):
     """PERSON from spaCy PER spans (cleaned) plus French cues; see the module docstring for why."""
 
@@ -271,8 +471,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             return []
         found: dict[tuple[int, int], tuple[float, str]] = {}
 
-        def add(start: int, end: int, score: float, why: str) -> None:
-            if fold(text[start:end]) in self.allowlist:
+        def add(start: int, end: int, score: float | None, why: str) -> None:
+            if score is None or fold(text[start:end]) in self.allowlist:
                 return
             if found.get((start, end), (-1.0, ""))[0] < score:
                 found[(start, end)] = (score, why)
@@ -281,25 +481,79 @@ class FrenchPersonRecognizer(LocalRecognizer):
             for ent in nlp_artifacts.entities:
                 if ent.label_ not in (ENTITY, "PER"):
                     continue
-                for run in self._clean(text, ent.start_char, ent.end_char):
-                    score = self._ner_score(text, run)
-                    if score is not None:
-                        add(run.start, run.end, score, "ner")
+                start, end = _whole_words(text, ent.start_char, ent.end_char)
+                for run in self._clean(text, start, end):
+                    run = self._extend(text, run)
+                    add(run.start, run.end, self._ner_score(text, run), "ner")
         for rx, score, why in (
             (_CUE_RX, self.scores.cue, "cue"),
-            (_LABEL_RX, self.scores.label, "label"),
             (_SIGNATURE_RX, self.scores.signature, "signature"),
         ):
             for m in rx.finditer(text):
                 for run in self._clean(text, m.start("name"), m.end("name")):
-                    add(run.start, run.end, score, why)
-        for start, end in self._upper_case_names(text):
-            add(start, end, self.scores.upper_case, "upper_case")
-        for start, end in self._csv_names(text):
-            add(start, end, self.scores.label, "csv")
-        for start, end in self._lone_first_names(text):
-            add(start, end, self.scores.first_name, "first_name")
+                    run = self._extend(text, run)
+                    if not self._has_company_word(text, run):
+                        add(run.start, run.end, score, why)
+        for start, end, score, why in self._labelled_names(text):
+            add(start, end, score, why)
+        for start, end, score, why in self._framed_names(text):
+            add(start, end, score, why)
+        for start, end, score in self._upper_case_names(text):
+            add(start, end, score, "upper_case")
+        for start, end, score in self._csv_names(text):
+            add(start, end, score, "csv")
+        caps = [(m.start(), m.end(), m.group()) for m in _CAP_TOKEN_RX.finditer(text)]
+        for start, end, score in self._lone_first_names(text, caps):
+            add(start, end, score, "first_name")
+        strong = sorted(span for span, (score, _) in found.items() if score >= 0.5)
+        for start, end in self._same_names(text, strong, caps):
+            add(start, end, self.scores.ner, "same_name")
         return [self._result(start, end, score, why) for (start, end), (score, why) in sorted(found.items())]
+
+    def _same_names(
+        self, text: str, spans: list[tuple[int, int]], caps: list[tuple[int, int, str]]
+    ) -> Iterable[tuple[int, int]]:
+        """Other mentions of a word of a name already found in the text ("Bérangère Douillard" ...
+        "3. Bérangère prépare la revue"), for first and family names the word lists do not know.
+
+        Words that are also places, ambiguous first names ("Rose"), labels or company words are left
+        out, and so are words of fewer than three letters. ``spans`` are sorted; ``caps`` are the
+        capitalised words of the text.
+        """
+        if not spans:
+            return
+        inside: list[bool] = []
+        words: set[str] = set()
+        k = 0
+        for start, end, word in caps:
+            while k < len(spans) and spans[k][1] <= start:
+                k += 1
+            covered = False
+            j = k
+            while j < len(spans) and spans[j][0] <= start:
+                if end <= spans[j][1]:
+                    covered = True
+                    break
+                j += 1
+            inside.append(covered)
+            if not covered or len(word) < 3:
+                continue
+            key = fold(word)
+            if key in _AMBIGUOUS_FIRST_NAMES or key in PLACES or key in _PARTICLES or key in _COMPANY_WORDS:
+                continue
+            if self._is_stopword(word) or key in _NAMED_THING_WORDS:
+                continue
+            words.add(word)
+        if not words:
+            return
+        for (start, end, word), covered in zip(caps, inside, strict=True):
+            if covered or word not in words:
+                continue
+            previous = self._previous_word(text, start)
+            if previous in _PLACE_WORDS or previous in _NAMED_THING_WORDS:
+                continue
+            if not self._has_company_word(text, _Run(start, end, (word,))):
+                yield start, end
 
     def _result(self, start: int, end: int, score: float, why: str) -> RecognizerResult:
         explanation = AnalysisExplanation(
@@ -326,7 +580,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         """Cut a candidate span into runs of name tokens; drop cue words, labels, imperatives, greetings.
 
         A run may hold lower-case particles between name tokens ("Jean de la Fontaine") but must hold
-        at least one token that is not a particle, and never crosses a line break.
+        at least one token that is not a particle, and never crosses a line break or a separator.
         """
         runs: list[_Run] = []
         current: list[tuple[int, int, str, bool]] = []  # (start, end, token, is_particle)
@@ -348,7 +602,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 tok, lead = raw.rstrip(",;:"), 0
             t_start = m.start() + lead
             t_end = t_start + len(tok)
-            if _BREAK_GAP.search(text, prev_end, m.start()) or (lead and current):
+            if any(c not in _BLANKS for c in text[prev_end : m.start()]) or (lead and current):
                 flush()
             prev_end = m.end()
             if not tok:
@@ -357,6 +611,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if fold(tok) in _PARTICLES and tok.islower() and current:
                 current.append((t_start, t_end, tok, True))
             elif _NAME_TOKEN_FULL.fullmatch(tok) and not self._is_stopword(tok):
+                if current and fold(tok) in PLACES:
+                    flush()  # "Julie Moreau Lyon": the place is not part of the name
                 current.append((t_start, t_end, tok, False))
             else:
                 flush()
@@ -366,71 +622,292 @@ class FrenchPersonRecognizer(LocalRecognizer):
         flush()
         return runs
 
+    def _name_part(self, token: str) -> bool:
+        """Whether a word next to a name is more of it (not a label, company word, place, code...)."""
+        key = fold(token)
+        return not (
+            self._is_stopword(token)
+            or key in _COMPANY_WORDS
+            or key in PLACES
+            or key in _ACRONYMS
+            or _is_short_upper(token)
+        )
+
+    def _extend(self, text: str, run: _Run) -> _Run:
+        """Grow a run over the adjacent parts of the same name, on the same line.
+
+        Right: capitalised or upper-case words, with particles between ("Yves Garcia" + "de la
+        Weiss"; past two words, only after particles or for known names); left: a known first name
+        or an upper-case family name ("SCHNEIDER" + "Isaac"), and particles that start a field
+        ("nom": "de la Martin"). Never over a label, a company word, a place, a code or a greeting,
+        and never past five name words.
+        """
+        start, end, names = run.start, run.end, list(run.name_tokens)
+        while len(names) < _MAX_NAME_TOKENS:
+            m = _EXTEND_RIGHT_RX.match(text, end)
+            if m is None:
+                break
+            tok = m.group("tok")
+            elided = tok[:2].lower() in ("d'", "d’", "l'", "l’")
+            bare = tok[2:] if elided else tok
+            if not self._name_part(bare):
+                break
+            # "Franck" + "Camus", "Yves Garcia" + "de la Weiss"; but "Paul Durand" + "Capgemini" only
+            # when the word is itself a known name or an upper-case family name.
+            if not (
+                len(names) < 2
+                or m.group("particles")
+                or elided
+                or _is_first_name(bare)
+                or _is_last_name(bare)
+                or _UPPER_FULL.fullmatch(bare)
+            ):
+                break
+            end = m.end()
+            names.append(bare)
+        while len(names) < _MAX_NAME_TOKENS:
+            m = _EXTEND_LEFT_RX.search(text, max(0, start - 40), start)
+            if m is None:
+                break
+            tok = m.group("tok")
+            if not self._name_part(tok) or not (_is_first_name(tok) or _UPPER_FULL.fullmatch(tok)):
+                break
+            start = m.start("tok")
+            names.insert(0, tok)
+        m = _LEAD_PARTICLES_RX.search(text, max(0, start - 12), start)
+        if m is not None:
+            start = m.start("particles")
+        return _Run(start, end, tuple(names))
+
+    def _has_company_word(self, text: str, run: _Run) -> bool:
+        """A company word in the run or right next to it ("Marcel Transports", "Groupe Altamira"), or a
+        run that starts with a named-thing word ("Projet Apollo", "Offre Pro")."""
+        if (
+            any(fold(t) in _COMPANY_WORDS for t in run.name_tokens)
+            or fold(run.name_tokens[0]) in _NAMED_THING_WORDS
+        ):
+            return True
+        after = _EXTEND_RIGHT_RX.match(text, run.end)
+        if after is not None and not after.group("particles") and fold(after.group("tok")) in _COMPANY_WORDS:
+            return True
+        before = _EXTEND_LEFT_RX.search(text, max(0, run.start - 40), run.start)
+        return before is not None and fold(before.group("tok")) in _COMPANY_WORDS
+
+    def _meaningful(self, run: _Run) -> list[str]:
+        return [t for t in run.name_tokens if not _is_short_upper(t) and fold(t) not in _ACRONYMS]
+
+    def _previous_word(self, text: str, start: int) -> str:
+        before = text[max(0, start - 40) : start].rstrip(" \t\u00a0\"'«“(*-•>#")
+        words = fold(before).split()
+        return words[-1] if words else ""
+
     def _ner_score(self, text: str, run: _Run) -> float | None:
         """Score of a cleaned NER run, or None to drop it.
 
-        Two name tokens or a known first name: the NER score. One unknown word: full score inside a
-        sentence, low score at the start of a sentence or line, and dropped when it looks like an
-        imperative ("Rédige un mail", "Synthétise : ...") - the model's typical French mistake.
+        A company word drops it. Two name words keep the NER score, unless they are only unknown words
+        next to a place ("Lager Metz"). One word keeps it when it is a known first name or family name;
+        an unknown word, a place, an ambiguous first name ("Claude") or a word after "loi", "salle",
+        "rue"... scores low; at the start of a sentence, an unknown word followed by what usually
+        follows an imperative ("Rédige un mail", "Synthétise : ...") is dropped.
         """
-        tokens = run.name_tokens
+        if self._has_company_word(text, run):
+            return None
+        tokens = self._meaningful(run)
+        if not tokens:
+            return None
+        previous = self._previous_word(text, run.start)
+        if previous in _NAMED_THING_WORDS or previous in _PLACE_WORDS:
+            return self.scores.ner_weak  # "la loi Climat", "salle Voltaire", "station Charles de Gaulle"
+        keys = [fold(t) for t in tokens]
         if len(tokens) >= 2:
+            if fold(" ".join(tokens)) in PLACES:
+                return self.scores.ner_weak
+            known = any((_is_first_name(t) or _is_last_name(t)) and fold(t) not in PLACES for t in tokens)
+            if not known and any(k in PLACES for k in keys):  # "Lager Metz", "Air France"
+                return self.scores.ner_weak
             return self.scores.ner
-        token = tokens[0]
-        if fold(token) in _AMBIGUOUS_FIRST_NAMES:
-            return (
-                self.scores.ner_weak
-            )  # "ChatGPT et Claude": a product until a cue or a surname says otherwise
-        if _is_first_name(token):
-            return self.scores.ner
-        if _UPPER_FULL.fullmatch(token) and (len(token) <= 3 or fold(token) in _ACRONYMS):
+        token, key = tokens[0], keys[0]
+        if key in _AMBIGUOUS_FIRST_NAMES or key in PLACES:
+            return self.scores.ner_weak  # "ChatGPT et Claude", "Metz": a thing until a cue says otherwise
+        if _UPPER_FULL.fullmatch(token) and len(token) <= 3:
             return None
+        if _is_first_name(token) or _is_last_name(token):
+            return self.scores.ner
         before = text[max(0, run.start - 40) : run.start].rstrip(" \t\u00a0\"'«“(*-•>#")
-        previous = fold(before).split()[-1:] if before else []
-        if previous and previous[0] in _NAMED_THING_WORDS:
-            return self.scores.ner_weak  # "la loi Climat", "le plan Marshall": a thing named after a word
         at_start = not before or before[-1] in ".!?:;\n\r"
-        if not at_start:
-            return self.scores.ner
-        after = text[run.end : run.end + 40]
-        next_word = re.match(r"[\s\u00a0]*([^\s\u00a0]+)", after)
-        if next_word is None or next_word.group(1)[0] in ":-–0123456789":
-            return None
-        word = next_word.group(1)
-        if fold(word) in _AFTER_IMPERATIVE or fold(word.split("'")[0] + "'") in _AFTER_IMPERATIVE:
-            return None
-        return self.scores.ner_weak
+        if at_start:
+            after = text[run.end : run.end + 40]
+            next_word = re.match(r"[\s\u00a0]*([^\s\u00a0]+)", after)
+            if next_word is None or next_word.group(1)[0] in ":-–0123456789":
+                return None
+            word = next_word.group(1)
+            if fold(word) in _AFTER_IMPERATIVE or fold(word.split("'")[0] + "'") in _AFTER_IMPERATIVE:
+                return None
+        return self.scores.ner_weak  # one unknown word: "Océan", "Axiome", "Datanova"
 
     # -- extra evidence -----------------------------------------------------------------------------
-    def _upper_case_names(self, text: str) -> Iterable[tuple[int, int]]:
-        """ "DUPONT Jean" / "Jean DUPONT": an upper-case family name next to a known first name."""
-        for rx in (_UPPER_THEN_FIRST_RX, _FIRST_THEN_UPPER_RX):
-            for m in rx.finditer(text):
-                upper, first = m.group("upper"), m.group("first")
-                if not _is_first_name(first) or self._is_stopword(first):
-                    continue
-                if any(fold(w) in _ACRONYMS or self._is_stopword(w) for w in upper.split()):
-                    continue
-                yield m.start(), m.end()
+    def _person_like(self, text: str, run: _Run, mixed: bool) -> bool:
+        """Whether a labelled value is a person: no company word, and a known name or enough name words.
 
-    def _lone_first_names(self, text: str) -> Iterable[tuple[int, int]]:
-        """A capitalised known first name the model missed ("Réponds à Margaux", "Bonjour Julie,").
-
-        Skipped after a street or institution word ("rue Victor Hugo", "lycée Jean Moulin"), and for
-        first names that are also common words or product names in prompts ("Claude", "Rose").
+        ``mixed``: the label may also name an organisation ("Client :", "Contact :"), so a known first
+        or family name is required; otherwise two name words or an upper-case family name will do.
         """
-        for m in _CAP_TOKEN_RX.finditer(text):
-            token = m.group()
-            key = fold(token)
-            if key not in FIRST_NAMES or key in _AMBIGUOUS_FIRST_NAMES or self._is_stopword(token):
-                continue
-            before = fold(text[max(0, m.start() - 25) : m.start()]).split()
-            if before and (before[-1] in _PLACE_WORDS or before[-1].endswith("-")):
-                continue
-            yield m.start(), m.end()
+        if self._has_company_word(text, run):
+            return False
+        tokens = self._meaningful(run)
+        if not tokens:
+            return False
+        known = [t for t in tokens if _is_first_name(t) or _is_last_name(t)]
+        if any(fold(t) not in PLACES for t in known):
+            return True
+        if mixed:
+            return False  # "Client : Air France", "Contact : Nexity"
+        if known or len(tokens) >= 2:  # "Salarié : Florence", "Salarié : Ségolène Kerbrat"
+            return bool(known) or not all(fold(t) in PLACES for t in tokens)
+        return bool(_UPPER_FULL.fullmatch(tokens[0])) and len(tokens[0]) >= 4
 
-    def _csv_names(self, text: str) -> Iterable[tuple[int, int]]:
-        """Cells under a ``Nom`` / ``Prénom`` column of a CSV-like table (``;``, ``,``, tab or ``|``)."""
+    def _labelled_names(self, text: str) -> Iterable[tuple[int, int, float, str]]:
+        """Values of labels and keys: "Nom : Dupont", ``"prenom": "Jean"``, ``Salarié : DUPONT Jean``.
+
+        A name key ("Prénom", "last_name", "nom du client") always gives a name; a French form's bare
+        "Nom :" too. A generic key in structured text (``"nom":``, ``name:``, ``nom=``) gives one when
+        the value holds a known name or a first-name key is near (same JSON object); a role ("Salarié",
+        "Client", "Contact") when the value looks like a person (see :meth:`_person_like`).
+        """
+        score = self.scores.label
+        for m in _LABEL_VALUE_RX.finditer(text):
+            key = _key_before(text, m.start())
+            if key is None:
+                continue
+            for run in self._clean(text, m.start("name"), m.end("name")):
+                run = self._extend(text, run)
+                if key.group("namekey") is not None:
+                    ok = not self._has_company_word(text, run)
+                elif key.group("generic") is not None:
+                    quoted = m.group("q") or text[key.start() - 1 : key.start()] in ("'", '"', "`")
+                    plain_form = not quoted and m.group("sep") == ":" and fold(key.group()) == "nom"
+                    if plain_form:
+                        ok = not self._has_company_word(text, run)
+                    else:
+                        window = (max(0, m.start() - 300), min(len(text), m.end() + 300))
+                        near_first = _FIRST_NAME_KEY_NEAR.search(text, *window) is not None
+                        ok = (near_first and not self._has_company_word(text, run)) or self._person_like(
+                            text, run, mixed=_PERSON_KEY_NEAR.search(text, *window) is None
+                        )
+                else:
+                    ok = self._person_like(text, run, mixed=key.group("mixed") is not None)
+                if ok:
+                    yield run.start, run.end, score, "label"
+        for m in _HEADER_RX.finditer(text):
+            for run in self._clean(text, m.start("name"), m.end("name")):
+                run = self._extend(text, run)
+                if self._person_like(text, run, mixed=True):
+                    yield run.start, run.end, score, "label"
+
+    def _framed_names(self, text: str) -> Iterable[tuple[int, int, float, str]]:
+        """Names framed by a letter: after a greeting ("Bonjour Capucine,") or alone on the last line."""
+        for m in _GREETING_RX.finditer(text):
+            for run in self._clean(text, m.start("name"), m.end("name")):
+                if run.start != m.start("name"):
+                    continue  # "Bonjour Madame Dupont": the cue recogniser has it
+                run = self._extend(text, run)
+                tokens = self._meaningful(run)
+                if not tokens or fold(tokens[0]) in _NOT_GREETED or self._has_company_word(text, run):
+                    continue
+                if len(tokens) == 1 and fold(tokens[0]) in _ASSISTANTS:
+                    continue
+                if fold(" ".join(tokens)) in PLACES or (len(tokens) == 1 and fold(tokens[0]) in PLACES):
+                    continue
+                if _is_first_name(tokens[0]) or len(tokens) >= 2:
+                    yield run.start, run.end, self.scores.signature, "greeting"
+                else:
+                    yield run.start, run.end, self.scores.first_name, "greeting"
+        tail = max(0, len(text) - 200)
+        m = _LAST_LINE_RX.search(text, tail)
+        if m is not None:
+            for run in self._clean(text, m.start("name"), m.end("name")):
+                run = self._extend(text, run)
+                if _is_first_name(run.name_tokens[0]) and not self._has_company_word(text, run):
+                    yield run.start, run.end, self.scores.signature, "signature"
+                break
+
+    def _upper_case_names(self, text: str) -> Iterable[tuple[int, int, float]]:
+        """ "DUPONT Jean" / "Jean DUPONT": an upper-case family name next to a first name.
+
+        The first name must be a known one, unless the family name has the shape of one on its own:
+        hyphenated or in two words ("GALLET-PICHON Lorraine", "LE BIHAN Maël").
+        """
+        for u in _UPPER_SEQ_RX.finditer(text):
+            upper = u.group()
+            uppers = upper.split()
+            if any(
+                fold(w) in _ACRONYMS
+                or self._is_stopword(w)
+                or fold(w) in _COMPANY_WORDS
+                or _is_short_upper(w)
+                for w in uppers
+            ):
+                continue
+            after = _CAP_AFTER_RX.match(text, u.end())
+            before = _CAP_BEFORE_RX.search(text, max(0, u.start() - 40), u.start())
+            for m in (after, before):
+                if m is None:
+                    continue
+                name = m.group("first")
+                if self._is_stopword(name) or fold(name) in _COMPANY_WORDS:
+                    continue
+                if not _is_first_name(name):
+                    compound = "-" in upper or len(uppers) == 2
+                    if not compound or fold(name) in PLACES or fold(name) in _NAMED_THING_WORDS:
+                        continue
+                start, end = min(u.start(), m.start("first")), max(u.end(), m.end("first"))
+                run = self._extend(text, _Run(start, end, (*uppers, name)))
+                yield run.start, run.end, self.scores.upper_case
+
+    def _lone_first_names(
+        self, text: str, caps: list[tuple[int, int, str]]
+    ) -> Iterable[tuple[int, int, float]]:
+        """A capitalised known first name the model missed ("Réponds à Margaux", "2. Laure relance").
+
+        With the family name next to it ("14h Alexandrie Dupuy"), the whole name scores as NER.
+        Skipped after a street or institution word ("rue Victor Hugo", "lycée Jean Moulin"), next to a
+        company word ("Marcel Transports"), and for first names that are also common words, places or
+        product names ("Claude", "Rose", "Florence") unless a known family name follows.
+        """
+        for start, end, token in caps:
+            key = fold(token)
+            if key not in FIRST_NAMES or self._is_stopword(token):
+                continue
+            before = fold(text[max(0, start - 25) : start]).split()
+            if before and (
+                before[-1] in _PLACE_WORDS or before[-1] in _NAMED_THING_WORDS or before[-1].endswith("-")
+            ):
+                continue
+            run = _Run(start, end, (token,))
+            if self._has_company_word(text, run):
+                continue
+            run = self._extend(text, run)
+            previous = self._previous_word(text, run.start)
+            if previous in _PLACE_WORDS or previous in _NAMED_THING_WORDS:
+                continue  # "lycée Victor Hugo", found from "Hugo"
+            if len(run.name_tokens) >= 2:
+                others = list(run.name_tokens)
+                others.remove(token)
+                if key in _AMBIGUOUS_FIRST_NAMES and not any(
+                    _is_last_name(t) or _UPPER_FULL.fullmatch(t) for t in others
+                ):
+                    continue
+                yield run.start, run.end, self.scores.ner
+            elif key not in _AMBIGUOUS_FIRST_NAMES:
+                yield run.start, run.end, self.scores.first_name
+
+    def _csv_names(self, text: str) -> Iterable[tuple[int, int, float]]:
+        """Cells under a name or person column of a CSV-like table (``;``, ``,``, tab or ``|``).
+
+        Name columns (``Nom``, ``Prénom``...) give their cells as they are; role columns (``Client``,
+        ``Contact``, ``Salarié``...) give cells that look like a person (see :meth:`_person_like`).
+        """
+        score = self.scores.label
         lines = _lines_with_offsets(text)
         i = 0
         while i < len(lines):
@@ -438,36 +915,57 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if header is None:
                 i += 1
                 continue
-            sep, columns, width = header
+            sep, columns, roles, width = header
             i += 1
             while i < len(lines):
                 row_start, row = lines[i]
                 if not row.strip() or row.count(sep) < width - 1:
                     break
                 for index, (cell_start, cell) in enumerate(_split_cells(row, sep)):
-                    if index in columns and _looks_like_name_cell(cell) and not self._is_stopword(cell):
-                        yield row_start + cell_start, row_start + cell_start + len(cell)
+                    if index in columns:
+                        if _looks_like_name_cell(cell) and not self._is_stopword(cell):
+                            yield row_start + cell_start, row_start + cell_start + len(cell), score
+                    elif index in roles:
+                        start = row_start + cell_start
+                        for run in self._clean(text, start, start + len(cell)):
+                            if self._person_like(text, run, mixed=roles[index]):
+                                yield run.start, run.end, score
                 i += 1
 
 
 _INITIAL_FULL = re.compile(_INITIAL)
 _CAP_TOKEN_RX = re.compile(rf"(?<![\w'’-]){_CAP_WORD}(?![\w'’-])")
-#: First names that are also words or AI products in prompts: only NER or a cue makes them a person.
-_AMBIGUOUS_FIRST_NAMES = _words(
-    "claude france rose olive ambre jade iris constance victoire lou mila capucine"
-)
-#: A lone capitalised word right after these names a thing, not a person ("loi Climat", "offre Pro").
-_NAMED_THING_WORDS = _words(
-    """loi lois plan projet programme opération prix salon marque label dispositif réforme stratégie
-    méthode norme application appli logiciel outil plateforme offre pack formule gamme produit modèle
-    version campagne fonds accord pacte traité grenelle agenda"""
-)
-#: A first name right after these is part of a street, school or hospital name, not a person.
-_PLACE_WORDS = _words(
-    """rue avenue av boulevard bd place quai allée impasse chemin route square cours lycée collège école
-    hôpital clinique stade gymnase parc pont gare métro station saint sainte st ste espace centre salle
-    résidence fondation institut université campus"""
-)
+
+
+def _key_before(text: str, end: int) -> re.Match[str] | None:
+    """The label key that ends at ``end`` ("Nom", "nom de famille", "client_name", "Salarié"...), if any.
+
+    Tries the words before ``end`` on the same line, longest key first; cheaper than one regex over the
+    whole text, since separators are few.
+    """
+    start = max(0, end - 48)
+    newline = text.rfind("\n", start, end)
+    if newline >= 0:
+        start = newline + 1
+    for m in _KEY_START_RX.finditer(text, start, end):
+        key = _KEY_RX.fullmatch(text, m.start(), end)
+        if key is not None:
+            return key
+    return None
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span cut inside a word to the whole word ("Clermont-[Ferrand]", "[Gérard]-Diallo")."""
+    while start > 0 and (
+        text[start - 1].isalpha() or (text[start - 1] == "-" and start > 1 and text[start - 2].isalpha())
+    ):
+        start -= 1
+    n = len(text)
+    while end < n and (text[end].isalpha() or (text[end] == "-" and end + 1 < n and text[end + 1].isalpha())):
+        end += 1
+    return start, end
+
+
 _NAME_HEADERS = {
     "nom",
     "prenom",
@@ -487,8 +985,65 @@ _NAME_HEADERS = {
     "surname",
     "full name",
     "name",
+    "nom client",
+    "nom du client",
+    "nom contact",
+    "nom du contact",
+    "client name",
+    "customer name",
+    "contact name",
 }
-
+#: Columns of people, whatever the other columns say.
+_PERSON_ROLE_HEADERS = {
+    "salarie",
+    "salariee",
+    "employe",
+    "employee",
+    "collaborateur",
+    "collaboratrice",
+    "interlocuteur",
+    "interlocutrice",
+    "signataire",
+    "patient",
+    "patiente",
+    "beneficiaire",
+    "titulaire",
+    "locataire",
+    "conducteur",
+    "conductrice",
+    "candidat",
+    "candidate",
+    "stagiaire",
+    "responsable",
+    "manager",
+    "referent",
+    "demandeur",
+    "assure",
+    "assuree",
+}
+#: Columns of people or organisations: people when the table also has a company or first-name column.
+_MIXED_ROLE_HEADERS = {
+    "client",
+    "cliente",
+    "contact",
+    "destinataire",
+    "customer",
+    "owner",
+    "proprietaire",
+    "participant",
+    "participante",
+}
+_COMPANY_HEADERS = {
+    "societe",
+    "entreprise",
+    "raison sociale",
+    "company",
+    "organisation",
+    "organization",
+    "employeur",
+    "compte",
+    "account",
+}
 
 _GENERIC_NAME_HEADERS = {"nom", "name", "nom complet", "full name"}
 _PERSON_HEADERS = {
@@ -519,11 +1074,6 @@ _PERSON_HEADERS = {
 }
 
 
-def _is_first_name(token: str) -> bool:
-    key = fold(token)
-    return key in FIRST_NAMES or any(part in FIRST_NAMES for part in key.split("-") if len(part) > 2)
-
-
 def _lines_with_offsets(text: str) -> list[tuple[int, str]]:
     out, pos = [], 0
     for line in text.splitlines(keepends=True):
@@ -543,8 +1093,19 @@ def _split_cells(row: str, sep: str) -> list[tuple[int, str]]:
     return cells
 
 
-def _csv_header(line: str) -> tuple[str, set[int], int] | None:
-    """(separator, name column indexes, column count) if ``line`` is a header naming a Nom/Prénom column."""
+#: Words one of which a header of a table of people holds (a cheap test before splitting the line).
+_HEADER_HINT_RX = re.compile(
+    r"(?:^|[;,\t|])[ \t\"'`]*(?i:nom|name|pr[ée]nom|patronyme|client|contact|salari|employ|collabor"
+    r"|interlocut|signataire|patient|b[ée]n[ée]ficiaire|titulaire|locataire|conduct|candidat|stagiaire"
+    r"|participant|responsable|manager|r[ée]f[ée]rent|demandeu|assur[ée]|destinataire|customer|owner"
+    r"|propri[ée]taire|first|last|full|surname)[^;,\t|]{0,25}(?:[;,\t|]|$)"
+)
+
+
+def _csv_header(line: str) -> tuple[str, set[int], dict[int, bool], int] | None:
+    """(separator, name columns, role columns -> mixed, column count) if ``line`` heads a table of people."""
+    if len(line) > 500 or not _HEADER_HINT_RX.search(line):
+        return None
     for sep in (";", "\t", "|", ","):
         if sep not in line:
             continue
@@ -552,15 +1113,24 @@ def _csv_header(line: str) -> tuple[str, set[int], int] | None:
             fold(c).replace("_", " ").replace("-", " ").replace("/", " ") for _, c in _split_cells(line, sep)
         ]
         cells = [" ".join(c.split()) for c in cells]
-        columns = {i for i, c in enumerate(cells) if c in _NAME_HEADERS}
-        if not columns or len(cells) < 2:
+        if len(cells) < 2:
             continue
+        columns = {i for i, c in enumerate(cells) if c in _NAME_HEADERS}
+        # "Client;Société": with a company column (or a first-name column) beside it, "Client" is a person.
+        people_table = any(c in _COMPANY_HEADERS or c in ("prenom", "prenoms", "first name") for c in cells)
+        roles = {
+            i: (c in _MIXED_ROLE_HEADERS and not people_table)
+            for i, c in enumerate(cells)
+            if c in _PERSON_ROLE_HEADERS or c in _MIXED_ROLE_HEADERS
+        }
         # "Nom;Prix" lists products: a bare "nom"/"name" column counts only next to a first-name
         # column or a column that only people have (e-mail, phone, employee number...).
         generic = {i for i in columns if cells[i] in _GENERIC_NAME_HEADERS}
-        if generic == columns and not any(c in _PERSON_HEADERS for c in cells):
+        if generic and generic == columns and not any(c in _PERSON_HEADERS for c in cells):
+            columns = set()
+        if not columns and not roles:
             continue
-        return sep, columns, len(cells)
+        return sep, columns, roles, len(cells)
     return None
 
 
