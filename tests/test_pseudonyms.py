@@ -360,7 +360,9 @@ def test_pseudonymize_with_surrogates_and_restore():
     found = findings_for(text, PERSON="Jean Dupont", EMAIL_ADDRESS="jean@ex.fr")
     found.append(Finding("IBAN_CODE", text.index("FR76"), text.index("FR76") + 33))
     out = vault.pseudonymize(text, found, surrogate_types={"PERSON", "IBAN_CODE"})
-    assert "Jean Dupont" not in out and "FR76" not in out and "[[EMAIL_ADDRESS_1]]" in out
+    # the surrogate IBAN is French too (it may start with FR76): check the original value is gone
+    assert "Jean Dupont" not in out and "FR76 3000 6000 0112 3456 7890 189" not in out
+    assert "[[EMAIL_ADDRESS_1]]" in out
     assert vault.restore_text(out) == text
 
 
