@@ -1,16 +1,24 @@
 """Latency that dlp-proxy adds to an AI request, next to what plain mitmproxy adds.
 
-Three paths are measured in the same run, interleaved in round-robin batches so that machine noise
-(other processes, CPU frequency, thermal throttling) hits all three alike:
+Five paths are measured in the same run, interleaved in round-robin batches so that machine noise
+(other processes, CPU frequency, thermal throttling) hits all of them alike:
 
 - ``direct``: plain HTTP straight to a minimal fake OpenAI upstream on 127.0.0.1;
 - ``mitmproxy``: HTTPS to ``https://api.openai.com`` through ``mitmdump -q`` (TLS interception,
   ``map_remote`` to the fake upstream, no addon of ours);
-- ``dlp-proxy``: the same through ``dlp-proxy run`` with the shipped example policy.
+- ``dlp-policy-only``: the same prompt through ``dlp-proxy run`` (shipped example policy) to the
+  company-hosted tool ``llm.interne.example.fr``, whose data rules are all "allow": classification,
+  body decoding and the policy decision, but no scan;
+- ``dlp-scan-clean``: the same prompt through dlp-proxy to ``api.openai.com`` (hosted outside the EU):
+  every text of the request is scanned by the detector pool, nothing is found, the request is allowed;
+- ``dlp-scan-replace``: a ~1 KB French prompt with a name, an e-mail address and a phone number to
+  ``api.openai.com``: scanned, the values replaced as the shipped policy says (pseudonyms restored in
+  the answer, or typed markers), the body re-encoded, then forwarded.
 
 Every request is a ~1 KB OpenAI chat completion (``POST /v1/chat/completions``, model ``gpt-4o-mini``,
 which the shipped policy allows). Keep-alive connections, one httpx client per worker; concurrency 1
 and 8. Warm-up requests (TLS handshakes, certificate generation, first imports) are not counted.
+dlp-proxy is measured only once its ``/readyz`` answers 200 (its detector workers have loaded the model).
 
 Run from the repository root::
 
@@ -45,9 +53,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-PATHS = ("direct", "mitmproxy", "dlp-proxy")
+POLICY_ONLY, SCAN_CLEAN, SCAN_REPLACE = "dlp-policy-only", "dlp-scan-clean", "dlp-scan-replace"
+PATHS = ("direct", "mitmproxy", POLICY_ONLY, SCAN_CLEAN, SCAN_REPLACE)
+SCAN_PATHS = (SCAN_CLEAN, SCAN_REPLACE)
 CONCURRENCIES = (1, 8)
-TARGET_RATIO = 1.5
+TARGET_RATIO = 1.5  # dlp-policy-only added / mitmproxy added
+TARGET_SCAN_P50_MS, TARGET_SCAN_P99_MS = 10.0, 30.0  # a 1 KB French prompt with full scan, over direct
 HOST = "127.0.0.1"
 UPSTREAM_PREFIX = "/openai"
 API_PATH = "/v1/chat/completions"
@@ -65,13 +76,29 @@ PROMPT = (
 )
 
 
-def request_body() -> bytes:
-    """The ~1 KB chat-completion request every path sends."""
+#: The prompt of ``dlp-scan-replace``: the shipped policy replaces the name, the e-mail and the phone
+#: (pseudonyms today; typed markers if a policy says "redact").
+DATA_EMAIL = "claire.moreau@transports-vidal.fr"
+PROMPT_WITH_DATA = (
+    "Bonjour, peux-tu m'aider à répondre à la réclamation d'un client reçue ce matin par le service "
+    "après-vente ? Mme Claire Moreau, responsable logistique chez un de nos distributeurs, signale que "
+    "sa commande de douze palettes de cartons, prévue pour le 14 mars, n'a été livrée que partiellement "
+    "et que la facture ne tient pas compte de l'avoir promis par notre commercial. Elle demande un "
+    f"rappel rapide au 06 71 42 85 19 ou une réponse écrite à {DATA_EMAIL} avant "
+    "vendredi. Rédige une réponse courtoise et factuelle : reconnais le retard, propose une livraison "
+    "du complément sous cinq jours ouvrés, confirme que l'avoir sera déduit de la prochaine facture et "
+    "indique le nom d'un interlocuteur unique pour le suivi. Termine par une formule de politesse "
+    "sobre, sans promesse que nous ne pourrions pas tenir. Merci d'écrire en français, sans jargon."
+)
+
+
+def request_body(prompt: str = PROMPT) -> bytes:
+    """A ~1 KB chat-completion request (the clean prompt unless told otherwise)."""
     payload = {
         "model": "gpt-4o-mini",
         "messages": [
             {"role": "system", "content": "Tu es un assistant de rédaction pour une PME française."},
-            {"role": "user", "content": PROMPT},
+            {"role": "user", "content": prompt},
         ],
         "temperature": 0.2,
         "max_tokens": 800,
@@ -111,12 +138,15 @@ def upstream_response(token: str) -> bytes:
 
 
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+#: Answered when a body still carries the e-mail address that dlp-proxy must have replaced.
+LEAKED = b"HTTP/1.1 409 Conflict\r\ncontent-length: 6\r\nconnection: close\r\n\r\nleaked"
 
 
 async def _serve_upstream(token: str) -> None:
     """Minimal keep-alive HTTP/1.1 server answering one fixed chat completion."""
     ok = upstream_response(token)
     expected = (UPSTREAM_PREFIX + API_PATH).encode()
+    leaked = DATA_EMAIL.encode()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -135,10 +165,13 @@ async def _serve_upstream(token: str) -> None:
                         length = int(value)
                     elif name == b"connection" and value.strip().lower() == b"close":
                         close = True
-                if length:
-                    await reader.readexactly(length)
+                body = await reader.readexactly(length) if length else b""
                 if len(parts) < 2 or parts[0] != b"POST" or parts[1] != expected:
                     writer.write(NOT_FOUND)
+                    await writer.drain()
+                    return
+                if leaked in body:  # dlp-scan-replace's data reached the provider: fail the run
+                    writer.write(LEAKED)
                     await writer.drain()
                     return
                 writer.write(ok)
@@ -268,9 +301,15 @@ def start_upstream(stack: contextlib.ExitStack, token: str, timeout: float) -> t
     return proc, int(line)
 
 
-def map_remote(upstream_port: int) -> str:
+#: Hosts the proxies send to the fake upstream: the OpenAI API, and the company-hosted LLM of the
+#: shipped catalog (``llm-interne``), whose data rules are all "allow" (no scan).
+OPENAI_HOST, INTERNAL_HOST = "api.openai.com", "llm.interne.example.fr"
+
+
+def map_remote(upstream_port: int, host: str = OPENAI_HOST) -> str:
     # mitmproxy's "|regex|replacement" form (no flow filter, no closing separator).
-    return rf"map_remote=|https://api\.openai\.com/|http://{HOST}:{upstream_port}{UPSTREAM_PREFIX}/"
+    pattern = host.replace(".", r"\.")
+    return rf"map_remote=|https://{pattern}/|http://{HOST}:{upstream_port}{UPSTREAM_PREFIX}/"
 
 
 def start_mitmdump(
@@ -304,6 +343,7 @@ def start_dlp_proxy(
         "--data-dir", str(tmp / "dlp-data"),
         "--set", "connection_strategy=lazy",
         "--set", map_remote(upstream_port),
+        "--set", map_remote(upstream_port, INTERNAL_HOST),
     ]  # fmt: skip
     proc = _spawn("dlp-proxy", cmd, tmp / "dlp-proxy.log", tmp)
     stack.callback(proc.stop)
@@ -311,18 +351,26 @@ def start_dlp_proxy(
     return proc, port, metrics_port
 
 
-def allowed_openai_requests(metrics_port: int) -> int | None:
-    """dlp-proxy's own count of allowed OpenAI API requests (None if the metric is not there)."""
+def decisions(metrics_port: int) -> dict[tuple[str, str], int]:
+    """dlp-proxy's own request counts, by (tool, decision), from its /metrics."""
+    import re
+
     with urllib.request.urlopen(f"http://{HOST}:{metrics_port}/metrics", timeout=5) as r:
         text = r.read().decode()
+    counts: dict[tuple[str, str], int] = {}
     for line in text.splitlines():
-        if (
-            line.startswith("dlp_proxy_requests_total{")
-            and 'decision="allowed"' in line
-            and 'tool="openai-api"' in line
-        ):
-            return int(float(line.rsplit(" ", 1)[1]))
-    return None
+        if line.startswith("dlp_proxy_requests_total{"):
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}", 1)[0]))
+            counts[(labels.get("tool", ""), labels.get("decision", ""))] = int(float(line.rsplit(" ", 1)[1]))
+    return counts
+
+
+#: What dlp-proxy's policy must have decided for each of its paths: (tool, accepted decisions).
+EXPECTED_DECISION = {
+    POLICY_ONLY: ("llm-interne", ("allowed",)),
+    SCAN_CLEAN: ("openai-api", ("allowed",)),
+    SCAN_REPLACE: ("openai-api", ("pseudonymized", "redacted")),
+}
 
 
 def make_ca(confdir: Path) -> Path:
@@ -348,6 +396,7 @@ class Target:
     path: str
     url: str
     proxy: str | None = None
+    body: bytes = field(default_factory=request_body)
 
 
 @dataclass
@@ -381,7 +430,7 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
-async def _batch(clients: list, target: Target, count: int, body: bytes, token: bytes) -> list[float]:
+async def _batch(clients: list, target: Target, count: int, token: bytes) -> list[float]:
     """``count`` requests spread over the workers (one client each); latencies in ms."""
     import httpx
 
@@ -395,7 +444,7 @@ async def _batch(clients: list, target: Target, count: int, body: bytes, token: 
             remaining -= 1
             t0 = time.perf_counter_ns()
             try:
-                r = await client.post(target.url, content=body, headers=headers)
+                r = await client.post(target.url, content=target.body, headers=headers)
             except httpx.HTTPError as exc:
                 raise BenchError(f"{target.path}: {type(exc).__name__}: {exc}") from exc
             dt = (time.perf_counter_ns() - t0) / 1e6
@@ -423,7 +472,6 @@ async def measure(
 ) -> dict[int, dict[str, Series]]:
     import httpx
 
-    body = request_body()
     tok = token.encode()
     ctx = ssl.create_default_context(cafile=str(bundle))
     results: dict[int, dict[str, Series]] = {}
@@ -444,7 +492,7 @@ async def measure(
                 ]
             # Warm-up: every worker's connection (TCP + TLS through the proxies) and the code paths.
             for t in targets:
-                await _batch(clients[t.path], t, warmups(warmup, conc), body, tok)
+                await _batch(clients[t.path], t, warmups(warmup, conc), tok)
             series = {t.path: Series() for t in targets}
             done, rnd = 0, 0
             print(f"  concurrency {conc}: {requests} requests per path, batches of {batch}", file=sys.stderr)
@@ -457,7 +505,7 @@ async def measure(
                     if time.monotonic() > deadline:
                         raise BenchError("time limit reached (--max-seconds)")
                     t0 = time.perf_counter()
-                    series[t.path].samples_ms += await _batch(clients[t.path], t, n, body, tok)
+                    series[t.path].samples_ms += await _batch(clients[t.path], t, n, tok)
                     series[t.path].busy_s += time.perf_counter() - t0
                 done += n
                 rnd += 1
@@ -471,7 +519,7 @@ async def measure(
 
 # ---------------------------------------------------------------------------------------- report
 def summarise(results: dict[int, dict[str, Series]]) -> dict:
-    out: dict = {"rows": [], "ratios": []}
+    out: dict = {"rows": [], "ratios": [], "scan_targets": []}
     for conc, series in results.items():
         stats = {path: s.stats() for path, s in series.items()}
         direct = stats["direct"]
@@ -481,28 +529,42 @@ def summarise(results: dict[int, dict[str, Series]]) -> dict:
                 row["added_p50_ms"] = row["p50_ms"] - direct["p50_ms"]
                 row["added_p99_ms"] = row["p99_ms"] - direct["p99_ms"]
             out["rows"].append(row)
-        ratio: dict = {"concurrency": conc}
+        ratio: dict = {"concurrency": conc, "path": POLICY_ONLY}
         for q in ("p50", "p99"):
             mitm = stats["mitmproxy"][f"{q}_ms"] - direct[f"{q}_ms"]
-            dlp = stats["dlp-proxy"][f"{q}_ms"] - direct[f"{q}_ms"]
+            dlp = stats[POLICY_ONLY][f"{q}_ms"] - direct[f"{q}_ms"]
             value = dlp / mitm if mitm > 0 else None
             ratio[q] = value
             ratio[f"{q}_target_met"] = None if value is None else value <= TARGET_RATIO
         out["ratios"].append(ratio)
+        for path in SCAN_PATHS:
+            a50 = stats[path]["p50_ms"] - direct["p50_ms"]
+            a99 = stats[path]["p99_ms"] - direct["p99_ms"]
+            out["scan_targets"].append(
+                {
+                    "concurrency": conc,
+                    "path": path,
+                    "added_p50_ms": a50,
+                    "added_p99_ms": a99,
+                    "p50_target_met": a50 <= TARGET_SCAN_P50_MS,
+                    "p99_target_met": a99 <= TARGET_SCAN_P99_MS,
+                }
+            )
     return out
 
 
 def render(summary: dict, meta: dict) -> str:
     head = ("path", "conc", "n", "p50 ms", "p99 ms", "added p50", "added p99")
+    load0, load1 = meta.get("load_average_1min", (0.0, 0.0))
     lines = [
         f"proxy overhead — 1 KB OpenAI chat completions, {meta['requests']} measured requests "
         f"per path per concurrency (+ warm-up), interleaved batches",
         f"python {meta['python']}, mitmproxy {meta['mitmproxy']}, {meta['cpus']} CPU(s), "
-        f"{meta['elapsed_s']:.1f} s",
+        f"{meta['elapsed_s']:.1f} s, load average {load0:.1f} → {load1:.1f}",
         "",
-        "{:<10} {:>4} {:>5} {:>8} {:>8} {:>10} {:>10}".format(*head),
+        "{:<16} {:>4} {:>5} {:>8} {:>8} {:>10} {:>10}".format(*head),
     ]
-    fmt = "{:<10} {:>4} {:>5} {:>8.2f} {:>8.2f} {:>10} {:>10}"
+    fmt = "{:<16} {:>4} {:>5} {:>8.2f} {:>8.2f} {:>10} {:>10}"
     prev = None
     for r in summary["rows"]:
         if prev is not None and r["concurrency"] != prev:
@@ -511,14 +573,18 @@ def render(summary: dict, meta: dict) -> str:
         a50 = f"{r['added_p50_ms']:+.2f}" if "added_p50_ms" in r else "—"
         a99 = f"{r['added_p99_ms']:+.2f}" if "added_p99_ms" in r else "—"
         lines.append(fmt.format(r["path"], r["concurrency"], r["n"], r["p50_ms"], r["p99_ms"], a50, a99))
+    lines += [
+        "",
+        f"{POLICY_ONLY}: company-hosted tool ({INTERNAL_HOST}), data rules all allow: policy, no scan;",
+        f"{SCAN_CLEAN}: same prompt to {OPENAI_HOST}: full scan, nothing found, allowed;",
+        f"{SCAN_REPLACE}: ~1 KB prompt with a name, an e-mail and a phone to {OPENAI_HOST}: "
+        f"full scan, values replaced ({meta.get('replace_decision') or '?'} by the shipped policy).",
+    ]
     if meta.get("dlp_proxy_decisions_checked"):
-        lines += ["", "dlp-proxy's /metrics confirm its policy allowed every request sent through it."]
+        lines += ["dlp-proxy's /metrics confirm its policy decided every request as expected."]
     else:
-        lines += [
-            "",
-            "warning: could not confirm from dlp-proxy's /metrics that its policy saw every request.",
-        ]
-    lines += [f"target: dlp-proxy adds no more than {TARGET_RATIO}× what plain mitmproxy adds"]
+        lines += ["warning: could not confirm from dlp-proxy's /metrics that its policy saw every request."]
+    lines += ["", f"target: {POLICY_ONLY} adds no more than {TARGET_RATIO}× what plain mitmproxy adds"]
     for r in summary["ratios"]:
         parts = []
         for q in ("p50", "p99"):
@@ -530,8 +596,16 @@ def render(summary: dict, meta: dict) -> str:
                 if (float(shown) <= TARGET_RATIO) != r[f"{q}_target_met"]:  # 1.504 is not "1.50 met"
                     shown = f"{v:.3f}"
                 parts.append(f"{q} {shown}× ({'met' if r[f'{q}_target_met'] else 'NOT met'})")
-        label = f"  concurrency {r['concurrency']}: dlp-proxy added / mitmproxy added:"
+        label = f"  concurrency {r['concurrency']}: {POLICY_ONLY} added / mitmproxy added:"
         lines.append(f"{label} {', '.join(parts)}")
+    lines += [
+        f"target: a 1 KB French prompt with full scan adds ≤ {TARGET_SCAN_P50_MS:g} ms p50 and "
+        f"≤ {TARGET_SCAN_P99_MS:g} ms p99 over direct"
+    ]
+    for r in summary["scan_targets"]:
+        p50 = f"p50 {r['added_p50_ms']:+.2f} ms ({'met' if r['p50_target_met'] else 'NOT met'})"
+        p99 = f"p99 {r['added_p99_ms']:+.2f} ms ({'met' if r['p99_target_met'] else 'NOT met'})"
+        lines.append(f"  concurrency {r['concurrency']}: {r['path']:<16} {p50}, {p99}")
     return "\n".join(lines)
 
 
@@ -553,6 +627,7 @@ def run(args: argparse.Namespace) -> int:
         print("--requests must be at least 1", file=sys.stderr)
         return 2
     started = time.monotonic()
+    load_start = os.getloadavg()[0]
     deadline = started + args.max_seconds
     token = secrets.token_hex(8)
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(prefix="dlp-bench-") as tmpname:
@@ -564,21 +639,33 @@ def run(args: argparse.Namespace) -> int:
             upstream, up_port = start_upstream(stack, token, 30)
             mitm, mitm_port = start_mitmdump(stack, tmp, confdir, up_port, 60)
             dlp, dlp_port, dlp_metrics = start_dlp_proxy(stack, tmp, confdir, up_port, 60)
-            api = "https://api.openai.com" + API_PATH
+            api = f"https://{OPENAI_HOST}{API_PATH}"
+            dlp_url = f"http://{HOST}:{dlp_port}"
             targets = [
                 Target("direct", f"http://{HOST}:{up_port}{UPSTREAM_PREFIX}{API_PATH}"),
                 Target("mitmproxy", api, f"http://{HOST}:{mitm_port}"),
-                Target("dlp-proxy", api, f"http://{HOST}:{dlp_port}"),
+                Target(POLICY_ONLY, f"https://{INTERNAL_HOST}{API_PATH}", dlp_url),
+                Target(SCAN_CLEAN, api, dlp_url),
+                Target(SCAN_REPLACE, api, dlp_url, request_body(PROMPT_WITH_DATA)),
             ]
             results = asyncio.run(
                 measure(targets, bundle, token, args.requests, args.warmup, deadline, [upstream, mitm, dlp])
             )
-            # The dlp-proxy numbers only mean something if its policy really looked at every request.
-            sent = sum(len(r["dlp-proxy"].samples_ms) + warmups(args.warmup, c) for c, r in results.items())
-            seen = allowed_openai_requests(dlp_metrics)
-            if seen is not None and seen != sent:
-                raise BenchError(f"dlp-proxy allowed {seen} OpenAI requests, the bench sent {sent}")
-            checked = seen is not None
+            # The dlp-proxy numbers only mean something if its policy really decided every request
+            # as expected (no scan; scanned and allowed; scanned and values replaced).
+            seen = decisions(dlp_metrics)
+            for path, (tool, accepted) in EXPECTED_DECISION.items():
+                sent = sum(len(r[path].samples_ms) + warmups(args.warmup, c) for c, r in results.items())
+                counted = sum(seen.get((tool, d), 0) for d in accepted)
+                if counted != sent:
+                    raise BenchError(
+                        f"dlp-proxy counted {counted} {tool} requests {' or '.join(accepted)}, "
+                        f"the bench sent {sent} on {path} (its counts: {seen})"
+                    )
+            replace_decision = " + ".join(
+                d for d in EXPECTED_DECISION[SCAN_REPLACE][1] if seen.get(("openai-api", d))
+            )
+            checked = True
         except BenchError as exc:
             print(f"bench failed: {exc}", file=sys.stderr)
             return 1
@@ -589,12 +676,17 @@ def run(args: argparse.Namespace) -> int:
         "warmup": args.warmup,
         "concurrencies": list(CONCURRENCIES),
         "request_bytes": len(request_body()),
+        "request_bytes_replace": len(request_body(PROMPT_WITH_DATA)),
+        "replace_decision": replace_decision,
         "python": platform.python_version(),
         "mitmproxy": mitmproxy.version.VERSION,
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "elapsed_s": time.monotonic() - started,
+        "load_average_1min": [load_start, os.getloadavg()[0]],
         "target_ratio": TARGET_RATIO,
+        "target_scan_added_p50_ms": TARGET_SCAN_P50_MS,
+        "target_scan_added_p99_ms": TARGET_SCAN_P99_MS,
         "dlp_proxy_decisions_checked": checked,
     }
     summary = summarise(results)
