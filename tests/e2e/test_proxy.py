@@ -32,12 +32,13 @@ def anthropic_client(proxy: ProxyProcess) -> anthropic.Anthropic:
     return anthropic.Anthropic(api_key="sk-ant-test-not-real", http_client=http_client, max_retries=0)
 
 
-def wait_incidents(proxy: ProxyProcess, n: int) -> list[dict]:
-    deadline = time.monotonic() + 5
+def wait_incident(proxy: ProxyProcess, predicate) -> dict:
+    """The first incident matching ``predicate``, waiting for the store's writer thread."""
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        rows = proxy.incidents()
-        if len(rows) >= n:
-            return rows
+        for row in proxy.incidents():
+            if predicate(row):
+                return row
         time.sleep(0.05)
     raise AssertionError("incident not written")
 
@@ -69,8 +70,9 @@ def test_forbidden_model_gets_french_message(proxy: ProxyProcess, provider: Fake
     assert "o1-pro" in message
     assert err.response.headers["x-dlp-proxy-request-id"] in message
     assert provider.received == []  # never reached the provider
-    rows = wait_incidents(proxy, 1)
-    assert any(r["code"] == "model_forbidden" and r["model"] == "o1-pro" for r in rows)
+    request_id = err.response.headers["x-dlp-proxy-request-id"]
+    row = wait_incident(proxy, lambda r: r["request_id"] == request_id)
+    assert row["code"] == "model_forbidden" and row["model"] == "o1-pro" and row["decision"] == "blocked"
 
 
 def test_model_limit_is_case_insensitive(proxy: ProxyProcess, provider: FakeProvider) -> None:
