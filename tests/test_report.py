@@ -648,12 +648,11 @@ def test_parse_quarter() -> None:
 
 
 def test_same_report_from_postgresql(report: Report, policy: Policy, tmp_path: Path) -> None:
-    psycopg = pytest.importorskip("psycopg")
+    import psycopg
+
     dsn = os.environ.get("DLP_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-    try:
-        psycopg.connect(dsn, connect_timeout=3).close()
-    except psycopg.Error as exc:
-        pytest.skip(f"no PostgreSQL at {dsn}: {exc}")
+    # .ci/run starts PostgreSQL when none answers: a missing server is a failure, not a skip
+    psycopg.connect(dsn, connect_timeout=3).close()
     schema = f"test_report_{uuid.uuid4().hex[:12]}"
     sep = "&" if "?" in dsn else "?"
     store = open_store(f"{dsn}{sep}schema={schema}", tmp_path)
