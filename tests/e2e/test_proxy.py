@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import anthropic
 import httpx
@@ -415,6 +416,27 @@ def test_proxyauth_user_groups_and_password_never_logged(tmp_path, provider: Fak
         p.stop()
 
 
+def limit_gpt_4o_mini(rules: Path) -> None:
+    """Edit the policy so that gpt-4o-mini joins o1-pro* on the OpenAI API's deny-list."""
+    policy = (rules / "policy.yaml").read_text()
+    limited = policy.replace('deny: ["o1-pro*"]', 'deny: ["o1-pro*", "gpt-4o-mini*"]', 1)
+    assert limited != policy
+    (rules / "policy.yaml").write_text(limited)
+
+
+def wait_until_model_forbidden(client: openai.OpenAI, seconds: float) -> None:
+    """Retry gpt-4o-mini until the new policy refuses it (the reload is asynchronous)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "b"}])
+        except openai.PermissionDeniedError as exc:
+            assert exc.response.json()["error"]["code"] == "model_forbidden"
+            return
+        assert time.monotonic() < deadline, "policy not reloaded"
+        time.sleep(0.2)
+
+
 def test_sighup_reloads_policy_and_refuses_broken_one(tmp_path, provider: FakeProvider) -> None:
     rules = copy_rules(tmp_path / "rules")
     # no file watching here: only the signal may reload
@@ -422,23 +444,9 @@ def test_sighup_reloads_policy_and_refuses_broken_one(tmp_path, provider: FakePr
     try:
         client = openai_client(p)
         client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "a"}])
-        policy = (rules / "policy.yaml").read_text()
-        # limit gpt-4o-mini too, then SIGHUP: the next request is blocked
-        forbidden = policy.replace('deny: ["o1-pro*"]', 'deny: ["o1-pro*", "gpt-4o-mini*"]', 1)
-        assert forbidden != policy
-        (rules / "policy.yaml").write_text(forbidden)
+        limit_gpt_4o_mini(rules)
         p.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.chat.completions.create(
-                    model="gpt-4o-mini", messages=[{"role": "user", "content": "b"}]
-                )
-            except openai.PermissionDeniedError as exc:
-                assert exc.response.json()["error"]["code"] == "model_forbidden"
-                break
-            assert time.monotonic() < deadline, "policy not reloaded"
-            time.sleep(0.2)
+        wait_until_model_forbidden(client, 10)
         # a broken policy is refused and the one in force stays
         (rules / "policy.yaml").write_text("policy: [broken\n")
         p.proc.send_signal(signal.SIGHUP)
@@ -460,20 +468,8 @@ def test_policy_file_change_reloads_without_signal(tmp_path, provider: FakeProvi
     try:
         client = openai_client(p)
         client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "a"}])
-        policy = (rules / "policy.yaml").read_text()
-        (rules / "policy.yaml").write_text(
-            policy.replace('deny: ["o1-pro*"]', 'deny: ["o1-pro*", "gpt-4o-mini*"]', 1)
-        )
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                client.chat.completions.create(
-                    model="gpt-4o-mini", messages=[{"role": "user", "content": "b"}]
-                )
-            except openai.PermissionDeniedError:
-                break
-            assert time.monotonic() < deadline, "policy change not picked up"
-            time.sleep(0.2)
+        limit_gpt_4o_mini(rules)
+        wait_until_model_forbidden(client, 15)
         assert "policy_files_changed" in p.logs()
     finally:
         p.stop()
