@@ -82,6 +82,23 @@ class RequestContext:
         return self.user or f"ip:{self.client_ip}"
 
 
+def _files_signature(paths) -> tuple:
+    """(path, mtime, size) of each path, so a change to any of them is noticed by polling."""
+    sig = []
+    for path in paths:
+        try:
+            st = path.stat()
+            sig.append((str(path), st.st_mtime_ns, st.st_size))
+        except OSError:
+            sig.append((str(path), None, None))
+    return tuple(sig)
+
+
+def _retention_days(policy: Policy | None) -> int | None:
+    """The policy's incident retention in days (months of 365.25 / 12 days)."""
+    return int(policy.retention_months * 365.25 / 12) if policy and policy.retention_months else None
+
+
 def _watch_interval(value: str) -> float:
     """The rules-directory poll interval in seconds (mitmproxy options have no float type)."""
     try:
@@ -107,6 +124,8 @@ class DlpProxy:
         self.pool: DetectorPool | None = None
         self._rules_dir: Path | None = None
         self._running = False
+        self._detector_files: tuple = ()  # signature of the rules files the detection workers load
+        self._review_warned_on: date | None = None
         self.shadow_rules: ShadowRules | None = None
         # Reversible pseudonyms, per user: bounded, expiring, in memory only.
         self.vaults = VaultRegistry(max_users=5000, max_entries_per_user=10_000, ttl_seconds=24 * 3600)
@@ -181,6 +200,8 @@ class DlpProxy:
             return False
         self.shadow_rules = shadow_rules
         self._install_policy(policy, rules_dir)
+        if self.maintenance is not None:
+            self.maintenance.retention_days = _retention_days(policy)
         detector_files = self._detector_signature()
         if self._running and detector_files != self._detector_files:
             self._detector_files = detector_files
@@ -190,14 +211,7 @@ class DlpProxy:
     def _detector_signature(self) -> tuple:
         """What the detection workers read from the rules directory; a change needs new workers."""
         rules_dir = self._rules_dir or default_rules_dir()
-        sig = []
-        for name in DETECTOR_FILES:
-            try:
-                st = (rules_dir / name).stat()
-                sig.append((name, st.st_mtime_ns, st.st_size))
-            except OSError:
-                sig.append((name, None, None))
-        return tuple(sig)
+        return _files_signature(rules_dir / name for name in DETECTOR_FILES)
 
     def _review_overdue(self) -> float:
         """Evaluated at each scrape, so the metric turns to 1 the day after the review date."""
@@ -220,22 +234,14 @@ class DlpProxy:
         self._review_warned_on = date.today()
 
     def _rules_signature(self) -> tuple:
-        rules_dir = self._rules_dir or default_rules_dir()
-        sig = []
-        for path in sorted(rules_dir.rglob("*")):
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            sig.append((str(path), st.st_mtime_ns, st.st_size))
-        return tuple(sig)
+        return _files_signature(sorted((self._rules_dir or default_rules_dir()).rglob("*")))
 
     def _watch_rules(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
         """Poll the rules directory; on a change, reload on the event loop (flows keep running)."""
         last = self._rules_signature()
         while self._running:
             time.sleep(interval)
-            if getattr(self, "_review_warned_on", None) != date.today():
+            if self._review_warned_on != date.today():
                 self._warn_if_review_overdue()  # once a day
             current = self._rules_signature()
             if current != last:
@@ -269,11 +275,8 @@ class DlpProxy:
             self.store = open_store(url, data_dir, hmac_key=key.encode() if key else None)
         except (ValueError, StoreError) as exc:
             raise exceptions.OptionsError(f"incident store: {exc}") from None
-        retention = self.policy.retention_months if self.policy else None
         self.maintenance = StoreMaintenance(
-            self.store,
-            retention_days=int(retention * 365.25 / 12) if retention else None,
-            on_latest_hash=self._chain_head,
+            self.store, retention_days=_retention_days(self.policy), on_latest_hash=self._chain_head
         ).start()
 
     def _chain_head(self, latest: str) -> None:
@@ -314,11 +317,6 @@ class DlpProxy:
         return True, f"ready (policy {self.policy.version})"
 
     def _start_pool(self) -> None:
-        if not hasattr(self, "_detector_files") or self.pool is None:
-            self._detector_files = self._detector_signature()
-        self._start_pool_now()
-
-    def _start_pool_now(self) -> None:
         """Start detection workers for the rules in force; swap them in once they are ready.
 
         On a reload the old pool keeps serving until the new one has loaded its model, so no request
@@ -370,6 +368,7 @@ class DlpProxy:
 
     def running(self) -> None:
         self._running = True
+        self._detector_files = self._detector_signature()
         self._start_pool()
         interval = _watch_interval(ctx.options.dlp_watch_seconds)
         if interval > 0:
