@@ -16,6 +16,7 @@ import asyncio
 import os
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -459,8 +460,16 @@ class DlpProxy:
         t0 = time.perf_counter()
         try:
             await self._decide(flow, rc)
-        except Exception:  # fail closed: a bug must not let a request through unchecked
-            log.exception("decision_failed", request_id=rc.request_id, tool=rc.service_id)
+        except Exception as exc:  # fail closed: a bug must not let a request through unchecked
+            # The exception's message may quote request content: log its type and place only.
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            log.error(
+                "decision_failed",
+                request_id=rc.request_id,
+                tool=rc.service_id,
+                error=type(exc).__name__,
+                at=f"{Path(frame.filename).name}:{frame.lineno}",
+            )
             self._block(flow, rc, "policy_unavailable", rule_id="erreur:interne")
         self.metrics.hook_latency.labels(hook="request").observe(time.perf_counter() - t0)
 

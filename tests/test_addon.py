@@ -167,14 +167,17 @@ def test_invalid_json_blocked(addon) -> None:
     assert json.loads(f.response.content)["error"]["code"] == "undecodable_body"
 
 
-def test_internal_error_fails_closed(addon, monkeypatch) -> None:
+def test_internal_error_fails_closed(addon, monkeypatch, capsys) -> None:
     def boom(*a, **k):
-        raise RuntimeError("bug")
+        raise RuntimeError("bug with jean.dupont@example.fr inside")
 
     monkeypatch.setattr(addon.policy.__class__, "decide", boom)
     f = ai_flow()
     run(addon, f)
     assert f.response.status_code == 503
+    captured = capsys.readouterr()
+    assert "decision_failed" in captured.out + captured.err
+    assert "jean.dupont" not in captured.out + captured.err  # the message is never logged
 
 
 def test_stream_large_bodies_refused(tmp_path) -> None:
