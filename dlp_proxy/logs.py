@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 from typing import Any
 
 import structlog
@@ -38,12 +39,43 @@ def _scrub_event(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[s
     return event_dict
 
 
+def _safe_exc_info(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Render an exception as its type and stack only: its message may quote request content."""
+    exc_info = event_dict.pop("exc_info", None)
+    if not exc_info:
+        return event_dict
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    elif isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    exc_type, _exc, tb = exc_info
+    if exc_type is None:
+        return event_dict
+    frames = " <- ".join(
+        f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in reversed(traceback.extract_tb(tb))
+    )
+    event_dict["exception"] = f"{exc_type.__name__} (message not logged) at {frames}"
+    return event_dict
+
+
 def _mark_foreign(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     event_dict["_foreign"] = True
     return event_dict
 
 
 _configured = False
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at emit time (redirections and test captures included)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201 - logging's attribute
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:  # StreamHandler.__init__ assigns it
+        pass
 
 
 def configure_logging(level: str = "info") -> None:
@@ -65,11 +97,11 @@ def configure_logging(level: str = "info") -> None:
         processors=[
             _scrub_event,
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
+            _safe_exc_info,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for h in list(root.handlers):

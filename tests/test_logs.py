@@ -30,3 +30,17 @@ def test_mitmproxy_info_is_silenced(capsys) -> None:
     configure_logging("info")
     logging.getLogger("mitmproxy.proxy.server").info("10.0.0.9:1: client connect")
     assert capsys.readouterr().err == ""
+
+
+def test_exception_messages_are_not_logged(capsys) -> None:
+    configure_logging("info")
+    try:
+        raise ValueError("invalid value jeanne.moreau@exemple-client.fr")
+    except ValueError:
+        logging.getLogger("dlp_proxy.detect.pool").exception("detector error")
+        get_logger("dlp_proxy.test").exception("shadow_sighting_failed")
+    err = capsys.readouterr().err
+    assert "jeanne.moreau" not in err
+    lines = [json.loads(x) for x in err.strip().splitlines()]
+    prefix = "ValueError (message not logged) at test_logs.py:"
+    assert all(line["exception"].startswith(prefix) for line in lines)
