@@ -46,7 +46,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+BENCH_DIR = str(Path(__file__).resolve().parent)
+if BENCH_DIR not in sys.path:  # for bench/harness.py when imported rather than run as a script
+    sys.path.insert(0, BENCH_DIR)
+from harness import REPO, BenchError, die_with_parent, percentile, run_interruptible  # noqa: E402
+
 RULES = REPO / "rules"
 DETECTORS = ("vanilla", "engine", "pool")
 LABELS = {"vanilla": "vanilla Presidio", "engine": "our engine (1 core)", "pool": "our pool (2 workers)"}
@@ -346,17 +350,6 @@ def child(kind: str, texts_file: str) -> int:
 
 
 # ----------------------------------------------------------------------------------------- parent
-class BenchError(RuntimeError):
-    """The run cannot give meaningful numbers (a process died, a time-out)."""
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class Child:
     """The parent's handle on a vanilla or engine child process."""
 
@@ -372,7 +365,7 @@ class Child:
                 text=True,
                 cwd=REPO,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         hello = self._read(timeout)
         self.pid: int = hello["pid"]
@@ -424,17 +417,6 @@ class Child:
 class Samples:
     ms: list[float] = field(default_factory=list)
     findings: list[int] = field(default_factory=list)
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Linear-interpolated percentile (numpy's default)."""
-    s = sorted(values)
-    if len(s) == 1:
-        return s[0]
-    k = (len(s) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -794,12 +776,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reps < 1 or args.batch < 1 or args.batch_reps < 1 or not args.sizes:
         print("--reps, --batch and --batch-reps must be at least 1, --sizes not empty", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("interrupted; all processes stopped", file=sys.stderr)
-        return 130
+    return run_interruptible(run, args)
 
 
 if __name__ == "__main__":

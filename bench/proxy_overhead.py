@@ -37,14 +37,10 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import secrets
-import select
 import signal
-import socket
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,16 +48,35 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+BENCH_DIR = str(Path(__file__).resolve().parent)
+if BENCH_DIR not in sys.path:  # for bench/harness.py when imported rather than run as a script
+    sys.path.insert(0, BENCH_DIR)
+from harness import (  # noqa: E402
+    API_PATH,
+    BIN,
+    HOST,
+    OPENAI_HOST,
+    UPSTREAM_PREFIX,
+    BenchError,
+    Proc,
+    free_port,
+    make_ca,
+    map_remote,
+    percentile,
+    proxy_run_meta,
+    run_interruptible,
+    spawn,
+    start_dlp_proxy,
+    start_port_reporter,
+    wait_port,
+)
+
 POLICY_ONLY, SCAN_CLEAN, SCAN_REPLACE = "dlp-policy-only", "dlp-scan-clean", "dlp-scan-replace"
 PATHS = ("direct", "mitmproxy", POLICY_ONLY, SCAN_CLEAN, SCAN_REPLACE)
 SCAN_PATHS = (SCAN_CLEAN, SCAN_REPLACE)
 CONCURRENCIES = (1, 8)
 TARGET_RATIO = 1.5  # dlp-policy-only added / mitmproxy added
 TARGET_SCAN_P50_MS, TARGET_SCAN_P99_MS = 10.0, 30.0  # a 1 KB French prompt with full scan, over direct
-HOST = "127.0.0.1"
-UPSTREAM_PREFIX = "/openai"
-API_PATH = "/v1/chat/completions"
 
 PROMPT = (
     "Bonjour, je prépare la revue trimestrielle de notre activité commerciale pour le comité de "
@@ -197,119 +212,13 @@ def serve_upstream(token: str) -> int:
 
 
 # -------------------------------------------------------------------------------------- processes
-class BenchError(RuntimeError):
-    """The run cannot give meaningful numbers (a process died, an unexpected answer, a time-out)."""
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Linux: the child gets SIGTERM if the bench itself is killed without cleaning up."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen
-    log: Path | None = None
-
-    def tail(self, n: int = 30) -> str:
-        if self.log is None or not self.log.exists():
-            return ""
-        lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
-        return "\n".join(lines[-n:])
-
-    def check_alive(self) -> None:
-        if self.popen.poll() is not None:
-            raise BenchError(f"{self.name} exited with {self.popen.returncode}:\n{self.tail()}")
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
-        for stream in (self.popen.stdout, self.popen.stderr):
-            if stream is not None:
-                stream.close()
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-
-
-def _spawn(name: str, cmd: list[str], log: Path, cwd: Path) -> Proc:
-    with open(log, "wb") as out:
-        popen = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=_env(),
-            cwd=cwd,
-            start_new_session=True,  # Ctrl-C reaches the bench only; it stops them in order
-            preexec_fn=_die_with_parent,
-        )
-    return Proc(name, popen, log)
-
-
-def _wait_port(proc: Proc, port: int, deadline: float, ready_url: str | None = None) -> None:
-    while True:
-        proc.check_alive()
-        try:
-            if ready_url is not None:
-                with urllib.request.urlopen(ready_url, timeout=1) as r:
-                    if r.status != 200:
-                        raise OSError("not ready")
-            with socket.create_connection((HOST, port), timeout=1):
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise BenchError(f"{proc.name} not listening on {port} in time:\n{proc.tail()}")
-        time.sleep(0.1)
-
-
 def start_upstream(stack: contextlib.ExitStack, token: str, timeout: float) -> tuple[Proc, int]:
-    popen = subprocess.Popen(
-        [sys.executable, "-u", str(Path(__file__).resolve()), "--serve-upstream", token],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        env=_env(),
-        start_new_session=True,
-        preexec_fn=_die_with_parent,
-        text=True,
-    )
-    proc = Proc("upstream", popen)
-    stack.callback(proc.stop)
-    assert popen.stdout is not None
-    # The child prints its port as soon as it listens.
-    readable, _, _ = select.select([popen.stdout], [], [], timeout)
-    line = popen.stdout.readline().strip() if readable else ""
-    if not line.isdigit():
-        raise BenchError(f"upstream did not report its port (got {line!r})")
-    return proc, int(line)
+    return start_port_reporter(stack, "upstream", __file__, ["--serve-upstream", token], timeout)
 
 
-#: Hosts the proxies send to the fake upstream: the OpenAI API, and the company-hosted LLM of the
-#: shipped catalog (``llm-interne``), whose data rules are all "allow" (no scan).
-OPENAI_HOST, INTERNAL_HOST = "api.openai.com", "llm.interne.example.fr"
-
-
-def map_remote(upstream_port: int, host: str = OPENAI_HOST) -> str:
-    # mitmproxy's "|regex|replacement" form (no flow filter, no closing separator).
-    pattern = host.replace(".", r"\.")
-    return rf"map_remote=|https://{pattern}/|http://{HOST}:{upstream_port}{UPSTREAM_PREFIX}/"
+#: Besides the OpenAI API (``OPENAI_HOST``), dlp-proxy also sends to the fake upstream the company-hosted
+#: LLM of the shipped catalog (``llm-interne``), whose data rules are all "allow" (no scan).
+INTERNAL_HOST = "llm.interne.example.fr"
 
 
 def start_mitmdump(
@@ -325,30 +234,10 @@ def start_mitmdump(
         "--set", "connection_strategy=lazy",
         "--set", map_remote(upstream_port),
     ]  # fmt: skip
-    proc = _spawn("mitmdump", cmd, tmp / "mitmdump.log", tmp)
+    proc = spawn("mitmdump", cmd, tmp / "mitmdump.log", tmp)
     stack.callback(proc.stop)
-    _wait_port(proc, port, time.monotonic() + timeout)
+    wait_port(proc, port, time.monotonic() + timeout)
     return proc, port
-
-
-def start_dlp_proxy(
-    stack: contextlib.ExitStack, tmp: Path, confdir: Path, upstream_port: int, timeout: float
-) -> tuple[Proc, int, int]:
-    port, metrics_port = free_port(), free_port()
-    cmd = [
-        str(BIN / "dlp-proxy"), "run",
-        "--listen-port", str(port),
-        "--metrics-port", str(metrics_port),
-        "--confdir", str(confdir),
-        "--data-dir", str(tmp / "dlp-data"),
-        "--set", "connection_strategy=lazy",
-        "--set", map_remote(upstream_port),
-        "--set", map_remote(upstream_port, INTERNAL_HOST),
-    ]  # fmt: skip
-    proc = _spawn("dlp-proxy", cmd, tmp / "dlp-proxy.log", tmp)
-    stack.callback(proc.stop)
-    _wait_port(proc, port, time.monotonic() + timeout, f"http://{HOST}:{metrics_port}/readyz")
-    return proc, port, metrics_port
 
 
 def decisions(metrics_port: int) -> dict[tuple[str, str], int]:
@@ -371,23 +260,6 @@ EXPECTED_DECISION = {
     SCAN_CLEAN: ("openai-api", ("allowed",)),
     SCAN_REPLACE: ("openai-api", ("pseudonymized", "redacted")),
 }
-
-
-def make_ca(confdir: Path) -> Path:
-    """Create the CA both proxies share; return a bundle clients trust (certifi + that CA)."""
-    import certifi
-
-    subprocess.run(
-        [str(BIN / "dlp-proxy"), "ca", "--confdir", str(confdir)],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        env=_env(),
-        timeout=60,
-    )
-    bundle = confdir.parent / "bundle.pem"
-    ca = (confdir / "mitmproxy-ca-cert.pem").read_text()
-    bundle.write_text(Path(certifi.where()).read_text() + "\n" + ca)
-    return bundle
 
 
 # ------------------------------------------------------------------------------------ measurement
@@ -418,16 +290,6 @@ class Series:
             throughput_rps=len(s) / self.busy_s if self.busy_s else 0.0,
         )
         return out
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    """Linear-interpolated percentile (same as numpy's default) of already sorted values."""
-    if len(sorted_values) == 1:
-        return sorted_values[0]
-    k = (len(sorted_values) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
 async def _batch(clients: list, target: Target, count: int, token: bytes) -> list[float]:
@@ -621,8 +483,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    import mitmproxy.version
-
     if args.requests < 1:
         print("--requests must be at least 1", file=sys.stderr)
         return 2
@@ -638,7 +498,8 @@ def run(args: argparse.Namespace) -> int:
             bundle = make_ca(confdir)
             upstream, up_port = start_upstream(stack, token, 30)
             mitm, mitm_port = start_mitmdump(stack, tmp, confdir, up_port, 60)
-            dlp, dlp_port, dlp_metrics = start_dlp_proxy(stack, tmp, confdir, up_port, 60)
+            dlp_sets = [map_remote(up_port), map_remote(up_port, INTERNAL_HOST)]
+            dlp, dlp_port, dlp_metrics = start_dlp_proxy(stack, tmp, confdir, dlp_sets, 60)
             api = f"https://{OPENAI_HOST}{API_PATH}"
             dlp_url = f"http://{HOST}:{dlp_port}"
             targets = [
@@ -678,12 +539,7 @@ def run(args: argparse.Namespace) -> int:
         "request_bytes": len(request_body()),
         "request_bytes_replace": len(request_body(PROMPT_WITH_DATA)),
         "replace_decision": replace_decision,
-        "python": platform.python_version(),
-        "mitmproxy": mitmproxy.version.VERSION,
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "elapsed_s": time.monotonic() - started,
-        "load_average_1min": [load_start, os.getloadavg()[0]],
+        **proxy_run_meta(started, load_start),
         "target_ratio": TARGET_RATIO,
         "target_scan_added_p50_ms": TARGET_SCAN_P50_MS,
         "target_scan_added_p99_ms": TARGET_SCAN_P99_MS,
@@ -700,13 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.serve_upstream:
         return serve_upstream(args.serve_upstream)
-    # SIGTERM behaves like Ctrl-C: unwind, stopping every process started here.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("interrupted; all processes stopped", file=sys.stderr)
-        return 130
+    return run_interruptible(run, args)
 
 
 if __name__ == "__main__":

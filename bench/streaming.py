@@ -39,14 +39,10 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import re
-import select
 import signal
-import socket
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,12 +51,26 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"
-OPENAI_HOST = "api.openai.com"
-API_PATH = "/v1/chat/completions"
-UPSTREAM_PREFIX = "/openai"
+BENCH_DIR = str(Path(__file__).resolve().parent)
+if BENCH_DIR not in sys.path:  # for bench/harness.py when imported rather than run as a script
+    sys.path.insert(0, BENCH_DIR)
+from harness import (  # noqa: E402
+    API_PATH,
+    HOST,
+    OPENAI_HOST,
+    REPO,
+    UPSTREAM_PREFIX,
+    BenchError,
+    Proc,
+    make_ca,
+    map_remote,
+    percentile,
+    proxy_run_meta,
+    run_interruptible,
+    start_dlp_proxy,
+    start_port_reporter,
+)
+
 PATHS = ("direct", "dlp-proxy")
 BATCH = 5  # requests per path per round
 TARGET_BEYOND_SCAN_P50_MS = 10.0
@@ -93,57 +103,7 @@ def request_body() -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
-class BenchError(RuntimeError):
-    """The run cannot give meaningful numbers (a process died, an unexpected answer, a time-out)."""
-
-
 # ------------------------------------------------------------------------------------------ processes
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Linux: the child gets SIGTERM if the bench itself is killed without cleaning up."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen
-    log: Path | None = None
-
-    def tail(self, n: int = 30) -> str:
-        if self.log is None or not self.log.exists():
-            return ""
-        return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
-
-    def check_alive(self) -> None:
-        if self.popen.poll() is not None:
-            raise BenchError(f"{self.name} exited with {self.popen.returncode}:\n{self.tail()}")
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
-        for stream in (self.popen.stdout, self.popen.stderr):
-            if stream is not None:
-                stream.close()
-
-
 def serve_echo() -> int:  # pragma: no cover - runs in the child
     """The echo provider in its own process (so it does not share the client's GIL); prints its port."""
     sys.path.insert(0, str(REPO))
@@ -162,86 +122,7 @@ def serve_echo() -> int:  # pragma: no cover - runs in the child
 
 
 def start_echo(stack: contextlib.ExitStack, timeout: float) -> tuple[Proc, int]:
-    popen = subprocess.Popen(
-        [sys.executable, "-u", str(Path(__file__).resolve()), "--serve-echo"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        env=_env(),
-        cwd=REPO,
-        start_new_session=True,  # Ctrl-C reaches the bench only; it stops them in order
-        preexec_fn=_die_with_parent,
-        text=True,
-    )
-    proc = Proc("echo provider", popen)
-    stack.callback(proc.stop)
-    assert popen.stdout is not None
-    readable, _, _ = select.select([popen.stdout], [], [], timeout)
-    line = popen.stdout.readline().strip() if readable else ""
-    if not line.isdigit():
-        raise BenchError(f"the echo provider did not report its port (got {line!r})")
-    return proc, int(line)
-
-
-def make_ca(confdir: Path) -> Path:
-    """The proxy's CA, created beforehand; a bundle clients trust (certifi + that CA)."""
-    import certifi
-
-    subprocess.run(
-        [str(BIN / "dlp-proxy"), "ca", "--confdir", str(confdir)],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        env=_env(),
-        timeout=60,
-    )
-    bundle = confdir.parent / "bundle.pem"
-    bundle.write_text(
-        Path(certifi.where()).read_text() + "\n" + (confdir / "mitmproxy-ca-cert.pem").read_text()
-    )
-    return bundle
-
-
-def start_dlp_proxy(
-    stack: contextlib.ExitStack, tmp: Path, confdir: Path, echo_port: int, timeout: float
-) -> tuple[Proc, int, int]:
-    port, metrics_port = free_port(), free_port()
-    pattern = OPENAI_HOST.replace(".", r"\.")
-    cmd = [
-        str(BIN / "dlp-proxy"), "run",
-        "--listen-port", str(port),
-        "--metrics-port", str(metrics_port),
-        "--confdir", str(confdir),
-        "--data-dir", str(tmp / "dlp-data"),
-        "--set", "connection_strategy=lazy",
-        "--set", "dlp_workers=1",
-        "--set", f"map_remote=|https://{pattern}/|http://{HOST}:{echo_port}{UPSTREAM_PREFIX}/",
-    ]  # fmt: skip
-    log = tmp / "dlp-proxy.log"
-    with open(log, "wb") as out:
-        popen = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=_env(),
-            cwd=tmp,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-    proc = Proc("dlp-proxy", popen, log)
-    stack.callback(proc.stop)
-    deadline = time.monotonic() + timeout
-    while True:
-        proc.check_alive()
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{metrics_port}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    with socket.create_connection((HOST, port), timeout=1):
-                        return proc, port, metrics_port
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise BenchError(f"dlp-proxy not ready in time:\n{proc.tail()}")
-        time.sleep(0.1)
+    return start_port_reporter(stack, "echo provider", __file__, ["--serve-echo"], timeout, cwd=REPO)
 
 
 # --------------------------------------------------------------------------------------------- metrics
@@ -316,16 +197,6 @@ def histogram(before: dict[str, float], after: dict[str, float], name: str, labe
 
 
 # ---------------------------------------------------------------------------------------- measurement
-def percentile(sorted_values: list[float], p: float) -> float:
-    """Linear-interpolated percentile (numpy's default) of already sorted values."""
-    if len(sorted_values) == 1:
-        return sorted_values[0]
-    k = (len(sorted_values) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
-
-
 @dataclass
 class Series:
     ttft_ms: list[float] = field(default_factory=list)
@@ -594,8 +465,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    import mitmproxy.version
-
     if args.requests < 1 or args.warmup < 1:
         print("--requests and --warmup must be at least 1", file=sys.stderr)
         return 2
@@ -609,7 +478,8 @@ def run(args: argparse.Namespace) -> int:
             confdir = tmp / "conf"
             bundle = make_ca(confdir)
             echo, echo_port = start_echo(stack, 30)
-            dlp, dlp_port, metrics_port = start_dlp_proxy(stack, tmp, confdir, echo_port, 90)
+            dlp_sets = ["dlp_workers=1", map_remote(echo_port)]
+            dlp, dlp_port, metrics_port = start_dlp_proxy(stack, tmp, confdir, dlp_sets, 90)
             urls = {
                 "direct": (f"http://{HOST}:{echo_port}{UPSTREAM_PREFIX}{API_PATH}", None),
                 "dlp-proxy": (f"https://{OPENAI_HOST}{API_PATH}", f"http://{HOST}:{dlp_port}"),
@@ -645,12 +515,7 @@ def run(args: argparse.Namespace) -> int:
         "batch": BATCH,
         "prompt_chars": len(PROMPT),
         "request_bytes": len(request_body()),
-        "python": platform.python_version(),
-        "mitmproxy": mitmproxy.version.VERSION,
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "elapsed_s": time.monotonic() - started,
-        "load_average_1min": [load_start, os.getloadavg()[0]],
+        **proxy_run_meta(started, load_start),
     }
     summary = summarise(series, scan, hook)
     print(render(summary, rewrite, meta))
@@ -664,13 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.serve_echo:
         return serve_echo()
-    # SIGTERM behaves like Ctrl-C: unwind, stopping every process started here.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("interrupted; all processes stopped", file=sys.stderr)
-        return 130
+    return run_interruptible(run, args)
 
 
 if __name__ == "__main__":
