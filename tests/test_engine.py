@@ -330,6 +330,22 @@ def test_person_score_keys_match_the_recognizer() -> None:
     assert set(PERSON_SCORE_KEYS) == {f.name for f in fields(PersonScores)}
 
 
+def test_pipeline_matmul_defaults_to_numpy_and_rejects_unknown_backends(tmp_path: Path) -> None:
+    assert load_pipeline_config(REPO / "models" / "pipeline.yaml").matmul == "numpy"
+    shipped = (REPO / "models" / "pipeline.yaml").read_text(encoding="utf-8")
+    without = tmp_path / "without.yaml"
+    without.write_text(shipped.replace("  matmul: numpy\n", ""), encoding="utf-8")
+    assert load_pipeline_config(without).matmul == "numpy"
+    blis = tmp_path / "blis.yaml"
+    blis.write_text(shipped.replace("matmul: numpy", "matmul: blis"), encoding="utf-8")
+    assert load_pipeline_config(blis).matmul == "blis"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(shipped.replace("matmul: numpy", "matmul: cuda"), encoding="utf-8")
+    line = next(i for i, text in enumerate(shipped.splitlines(), 1) if "matmul: numpy" in text)
+    with pytest.raises(ConfigError, match=rf"{bad}:{line}: 'spacy.matmul' must be one of numpy, blis"):
+        load_pipeline_config(bad)
+
+
 def test_pipeline_file_errors_name_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "pipeline.yaml"
     bad.write_text(
@@ -629,6 +645,50 @@ def test_min_score_and_entities_filter(engine) -> None:
     text = "Écris à jean.dupont@exemple.fr et appelle le 06 12 34 56 78."
     assert {f.entity_type for f in engine.analyze(text, entities=["PHONE_NUMBER"])} == {"PHONE_NUMBER"}
     assert engine.analyze(text, min_score=1.01) == []
+
+
+def test_model_strings_compacted_and_new_words_still_readable(engine) -> None:
+    """The ~713 000 strings shipped with the model are dropped at load; tokens and labels still read."""
+    nlp = engine.nlp
+    assert len(nlp.vocab.strings) < 50_000
+    doc = nlp("Mme Bérangère Douillard-Quintin habite à Villeneuve-d'Ascq depuis 2019.")
+    assert doc.text.startswith("Mme Bérangère") and [t.text for t in doc][1] == "Bérangère"
+    assert {ent.label_ for ent in doc.ents} <= set(nlp.get_pipe("ner").labels)
+    assert all(t.lower_ == t.text.lower() for t in doc)
+    found = engine.analyze("Contact : M. Jean Dupont, jean.dupont@exemple.fr, 06 12 34 56 78")
+    assert {f.entity_type for f in found} >= {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER"}
+
+
+def test_numpy_matmul_gives_the_same_entities_as_blis(engine) -> None:
+    """``spacy.matmul: numpy`` only changes which BLAS multiplies: same entities, same findings."""
+    from thinc.api import NumpyOps
+
+    nlp = engine.nlp
+    model = nlp.get_pipe("ner").model
+    assert all(not node.ops.use_blis for node in model.walk())
+    texts = [
+        "Bonjour Amélie,\n\nSuite à notre échange avec Julien Moreau de Transports Vidal à Lyon, "
+        "je vous confirme le rendez-vous du 12 mars au 14 rue des Lilas, 69003 Lyon.\nCordialement,\n"
+        "Sophie Lefèvre",
+        "Réunion avec Nathalie Girard (Bordeaux) et Olivier Perrin, puis appel à Pauline Marchand.",
+    ]
+
+    def snapshot() -> list:
+        ents = [[(e.start_char, e.end_char, e.label_) for e in nlp(t).ents] for t in texts]
+        return [ents, engine.analyze_batch(texts, entities=engine.supported_entities)]
+
+    with_numpy = snapshot()
+    numpy_ops = model.ops
+    blis_ops = NumpyOps(use_blis=True)
+    try:
+        for node in model.walk():
+            node.ops = blis_ops
+        with_blis = snapshot()
+    finally:
+        for node in model.walk():
+            node.ops = numpy_ops
+    assert with_numpy == with_blis
+    assert with_numpy[0][0] and with_numpy[1][0]
 
 
 def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:

