@@ -232,6 +232,45 @@ def svg_hbars(
     return "".join(out)
 
 
+def _week_chart_start(
+    title: str,
+    width: int,
+    height: int,
+    left: int,
+    right: int,
+    top: int,
+    plot_h: int,
+    step: float,
+    ymax: float,
+) -> list[str]:
+    """The opening of a chart over weeks: the SVG element, its title and the horizontal grid with values."""
+    out = [
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" '
+        f'font-family="system-ui, Segoe UI, Roboto, Arial, sans-serif" font-size="12">',
+        f"<title>{_e(title)}</title>",
+    ]
+    tick = 0.0
+    while tick <= ymax + 1e-9:
+        y = top + plot_h - plot_h * tick / ymax
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e8ee"/>')
+        out.append(
+            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#5b6775">'
+            f"{fmt_int(int(tick))}</text>"
+        )
+        tick += step
+    return out
+
+
+def _week_label(x: float, baseline: float, week: str, monday: date) -> str:
+    """« S48 » and the week's Monday under the x axis."""
+    number = week.split("-W")[-1]
+    return (
+        f'<text x="{x:.1f}" y="{baseline + 17}" text-anchor="middle" fill="#33414f">S{_e(number)}</text>'
+        f'<text x="{x:.1f}" y="{baseline + 32}" text-anchor="middle" fill="#8a96a3" '
+        f'font-size="10.5">{_e(fmt_date(monday, short=True))}</text>'
+    )
+
+
 def svg_week_bars(
     weeks: Sequence[tuple[str, date, Sequence[tuple[str, int, str]]]],
     *,
@@ -247,20 +286,7 @@ def svg_week_bars(
     totals = [sum(v for _, v, _ in segs) for _, _, segs in weeks]
     step = _nice_step(max(totals) or 1)
     ymax = max(step, math.ceil((max(totals) or 1) / step) * step)
-    out = [
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" '
-        f'font-family="system-ui, Segoe UI, Roboto, Arial, sans-serif" font-size="12">',
-        f"<title>{_e(title)}</title>",
-    ]
-    tick = 0.0
-    while tick <= ymax + 1e-9:
-        y = top + plot_h - plot_h * tick / ymax
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e8ee"/>')
-        out.append(
-            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#5b6775">'
-            f"{fmt_int(int(tick))}</text>"
-        )
-        tick += step
+    out = _week_chart_start(title, width, height, left, right, top, plot_h, step, ymax)
     slot = plot_w / len(weeks)
     bar_w = min(48.0, slot * 0.7)
     for i, ((week, monday, segs), total) in enumerate(zip(weeks, totals, strict=True)):
@@ -280,13 +306,7 @@ def svg_week_bars(
                 f'<text x="{cx:.1f}" y="{y - 5:.1f}" text-anchor="middle" fill="#33414f" font-size="11">'
                 f"{fmt_int(total)}</text>"
             )
-        number = week.split("-W")[-1]
-        out.append(
-            f'<text x="{cx:.1f}" y="{top + plot_h + 17}" text-anchor="middle" fill="#33414f">'
-            f"S{_e(number)}</text>"
-            f'<text x="{cx:.1f}" y="{top + plot_h + 32}" text-anchor="middle" fill="#8a96a3" '
-            f'font-size="10.5">{_e(fmt_date(monday, short=True))}</text>'
-        )
+        out.append(_week_label(cx, top + plot_h, week, monday))
     out.append(
         f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#9aa7b4"/>'
     )
@@ -310,33 +330,14 @@ def svg_lines(
     peak = max((max(values) for _, _, values in series if values), default=0)
     step = _nice_step(peak or 1)
     ymax = max(step, math.ceil((peak or 1) / step) * step)
-    out = [
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" '
-        f'font-family="system-ui, Segoe UI, Roboto, Arial, sans-serif" font-size="12">',
-        f"<title>{_e(title)}</title>",
-    ]
-    tick = 0.0
-    while tick <= ymax + 1e-9:
-        y = top + plot_h - plot_h * tick / ymax
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e8ee"/>')
-        out.append(
-            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#5b6775">'
-            f"{fmt_int(int(tick))}</text>"
-        )
-        tick += step
+    out = _week_chart_start(title, width, height, left, right, top, plot_h, step, ymax)
     n = len(weeks)
 
     def x_at(i: int) -> float:
         return left + (plot_w * (i + 0.5) / n)
 
     for i, (week, monday) in enumerate(weeks):
-        number = week.split("-W")[-1]
-        out.append(
-            f'<text x="{x_at(i):.1f}" y="{top + plot_h + 17}" text-anchor="middle" fill="#33414f">'
-            f"S{_e(number)}</text>"
-            f'<text x="{x_at(i):.1f}" y="{top + plot_h + 32}" text-anchor="middle" fill="#8a96a3" '
-            f'font-size="10.5">{_e(fmt_date(monday, short=True))}</text>'
-        )
+        out.append(_week_label(x_at(i), top + plot_h, week, monday))
     for name, color, values in series:
         points = [(x_at(i), top + plot_h - plot_h * v / ymax) for i, v in enumerate(values)]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
