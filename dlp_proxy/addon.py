@@ -27,6 +27,7 @@ from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.certs import CertStore
 
 from dlp_proxy.body import DecodedBody, UndecodableBody, decode_body
+from dlp_proxy.catalog import Service
 from dlp_proxy.decide import DataDecision, decide_data
 from dlp_proxy.detect.pool import DetectorPool, ScanUnavailable
 from dlp_proxy.errors import ConfigError
@@ -68,6 +69,7 @@ class RequestContext:
     service_id: str
     tool_name: str
     family: str
+    service: Service
     started: float = field(default_factory=time.perf_counter)
     model: str | None = None
     user: str | None = None
@@ -430,7 +432,7 @@ class DlpProxy:
             return
         t0 = time.perf_counter()
         host = host_without_port(flow.client_conn.sni or flow.request.host_header or flow.request.host)
-        service = self.policy.catalog.classify(host, flow.request.path)
+        service = self.policy.service_for(host, flow.request.path)
         if service is None:
             return
         rc = RequestContext(
@@ -439,6 +441,7 @@ class DlpProxy:
             service_id=service.id,
             tool_name=service.name,
             family=service.family,
+            service=service,
         )
         flow.metadata[METADATA_KEY] = rc
         # Fail closed: never forward a body before it has been looked at.
@@ -500,8 +503,7 @@ class DlpProxy:
             self._block(flow, rc, "body_too_large", rule_id="corps:taille-max")
             return
         rc.model = model_from_request(flow.request.path, body.json)
-        service = policy.catalog.get(rc.service_id)
-        assert service is not None
+        service = rc.service
         decision = policy.decide(service, rc.groups, rc.model)
         if decision.action == "block":
             self._block(

@@ -300,3 +300,24 @@ def test_review_not_overdue_for_shipped_policy(addon) -> None:
     from prometheus_client import generate_latest
 
     assert b"dlp_proxy_policy_review_overdue 0.0" in generate_latest(addon.metrics.registry)
+
+
+def test_extra_host_named_by_the_policy_gets_a_decision(tmp_path) -> None:
+    """A host the policy names is decrypted: it must never go on without a decision (unlisted → forbidden)."""
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    text = (rules / "policy.yaml").read_text()
+    assert "extra_hosts: []" in text
+    (rules / "policy.yaml").write_text(
+        text.replace("extra_hosts: []", "extra_hosts: [ia.partenaire.example.com]")
+    )
+    a = DlpProxy()
+    with taddons.context(a) as tctx:
+        tctx.configure(a, confdir=str(tmp_path / "c"), dlp_data_dir=str(tmp_path), dlp_rules=str(rules))
+        f = ai_flow(host="ia.partenaire.example.com", path="/api/ask", body={"q": "Bonjour"})
+        run(a, f)
+        assert f.response is not None and f.response.status_code == 403
+        assert json.loads(f.response.content)["error"]["code"] == "tool_forbidden"
+        a.done()

@@ -273,6 +273,29 @@ class Policy:
             return True
         return normalize_host(host) in self.extra_hosts
 
+    def service_for(self, host: str, path: str = "/") -> Service | None:
+        """The tool a request goes to: a catalog service, or — for a host the policy names in
+        ``extra_hosts`` — an unlisted generic AI service (hosted outside the EU, status of unlisted
+        tools). Decrypted traffic never goes on without a decision."""
+        service = self.catalog.classify(host, path)
+        if service is not None:
+            return service
+        name = normalize_host(host)
+        if name in self.extra_hosts:
+            from dlp_proxy.catalog import Service  # runtime import: catalog is a type-only import here
+
+            return Service(
+                id=f"hote:{name}",
+                name=name,
+                vendor="",
+                family="generic",
+                kind="webapp",
+                hosting="outside_eu",
+                hosts=(),
+                notes="named in extra_hosts",
+            )
+        return None
+
     def approved_tools(self) -> list[str]:
         """Display names of the approved tools, in policy order, to suggest an alternative when blocking."""
         names: list[str] = []
