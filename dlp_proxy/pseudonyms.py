@@ -52,6 +52,7 @@ from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from dlp_proxy.dates import MONTHS_FR
 from dlp_proxy.decide import FindingLike
 from dlp_proxy.restore.text import Replacements
 
@@ -415,20 +416,6 @@ _FICTION_PHONE_BLOCKS = {
 _FICTION_MOBILE_BLOCK = "063998"
 _DOC_IPV4_NETS = ("192.0.2", "198.51.100", "203.0.113")  # RFC 5737
 _SIV_LETTERS = "ABCDEFGHJKLMNPQRSTVWXYZ"  # French plates use neither I, O nor U
-_MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def _lay_out_like(original: str, generated: str, *, group: int = 0) -> str:
@@ -554,7 +541,7 @@ def _date_of_birth(faker: Faker, original: str) -> str:
     d = faker.date_of_birth(minimum_age=18, maximum_age=90)
     text = original.strip()
     if re.search(r"[^\W\d_]", text):  # "12 mars 1980"
-        return f"{d.day} {_MONTHS_FR[d.month - 1]} {d.year}"
+        return f"{d.day} {MONTHS_FR[d.month - 1]} {d.year}"
     digits = sum(c.isdigit() for c in text)
     if re.match(r"\d{4}", text):
         return _lay_out_like(original, f"{d:%Y%m%d}") if digits == 8 else d.isoformat()

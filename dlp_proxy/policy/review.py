@@ -10,44 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from dlp_proxy.dates import format_date
+
 from .model import Policy
 
-_MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def format_date(day: date, lang: str = "fr") -> str:
-    """``5 octobre 2026`` / ``1er janvier 2027`` in French, ``5 October 2026`` in English."""
-    if lang == "en":
-        return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {_MONTHS_FR[day.month - 1]} {day.year}"
+__all__ = ["ReviewStatus", "format_date", "review_status"]
 
 
 def _days(n: int, lang: str) -> str:

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from html import escape
 
+from dlp_proxy.dates import format_date
+
 from .build import (
     DECISION_LABELS,
     DECISIONS,
@@ -36,7 +38,6 @@ ROLE_LABELS = {
 }
 BAR_COLOR = "#2f5d8a"
 OTHER_COLOR = "#95a5a6"
-MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
 SHORT_MONTHS = "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split()
 PRIORITY_LABELS = {1: "Prioritaire", 2: "À traiter", 3: "Pour information"}
 
@@ -148,7 +149,7 @@ def fmt_date(day: date | datetime | None, short: bool = False) -> str:
         return "–"
     if short:
         return f"{day.day} {SHORT_MONTHS[day.month - 1]}"
-    return f"{day.day}{'er' if day.day == 1 else ''} {MONTHS[day.month - 1]} {day.year}"
+    return format_date(day)
 
 
 def fmt_datetime(moment: datetime | None) -> str:

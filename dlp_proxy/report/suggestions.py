@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dlp_proxy.dates import format_date
+
 from .build import NO_GROUP, Report, Suggestion, entity_label
 
 if TYPE_CHECKING:
@@ -64,11 +66,6 @@ def _groups(groups: tuple[str, ...] | list[str]) -> str:
     return ("le groupe " if len(named) == 1 else "les groupes ") + _list(named)
 
 
-def _fr_date(day) -> str:
-    months = ("janvier février mars avril mai juin juillet août septembre octobre novembre décembre").split()
-    return f"{day.day}{'er' if day.day == 1 else ''} {months[day.month - 1]} {day.year}"
-
-
 def suggest(report: Report, policy: Policy) -> list[Suggestion]:
     """Every suggestion the figures support, most urgent first."""
     out: list[Suggestion] = []
@@ -81,7 +78,7 @@ def suggest(report: Report, policy: Policy) -> list[Suggestion]:
         out.append(
             Suggestion(
                 "review",
-                f"La révision trimestrielle de la politique prévue le {_fr_date(review.next_review)} est "
+                f"La révision trimestrielle de la politique prévue le {format_date(review.next_review)} est "
                 f"dépassée de {_n(review.days)} jour{'s' if review.days > 1 else ''} : la planifier avec "
                 "les référents IA (informatique, juridique, métier), puis publier le compte-rendu "
                 "(changelog de policy.yaml) et former les équipes aux changements.",
@@ -92,7 +89,7 @@ def suggest(report: Report, policy: Policy) -> list[Suggestion]:
         out.append(
             Suggestion(
                 "review",
-                f"La révision trimestrielle est prévue le {_fr_date(review.next_review)} : préparer "
+                f"La révision trimestrielle est prévue le {format_date(review.next_review)} : préparer "
                 "l'ordre du jour avec les chiffres de ce rapport (outils demandés, règles à ajuster).",
                 2,
             )
