@@ -69,6 +69,15 @@ class ToolChange:
     new_known: bool = True
 
 
+def _kind(old: object, new: object) -> ChangeKind:
+    """Added when there was nothing before, removed when nothing is left, changed otherwise."""
+    if old is None:
+        return "added"
+    if new is None:
+        return "removed"
+    return "changed"
+
+
 @dataclass(frozen=True)
 class ModelChange:
     """A tool's model limit (deny-list or allow-list) that was added, lifted or changed."""
@@ -80,11 +89,7 @@ class ModelChange:
 
     @property
     def kind(self) -> ChangeKind:
-        if self.old is None:
-            return "added"
-        if self.new is None:
-            return "removed"
-        return "changed"
+        return _kind(self.old, self.new)
 
     @property
     def patterns_added(self) -> tuple[str, ...]:
@@ -114,11 +119,7 @@ class DataRuleChange:
 
     @property
     def kind(self) -> ChangeKind:
-        if self.old is None:
-            return "added"
-        if self.new is None:
-            return "removed"
-        return "changed"
+        return _kind(self.old, self.new)
 
     @property
     def entities_added(self) -> tuple[str, ...]:
@@ -185,11 +186,7 @@ class ServiceChange:
 
     @property
     def kind(self) -> ChangeKind:
-        if self.old_hosting is None:
-            return "added"
-        if self.new_hosting is None:
-            return "removed"
-        return "changed"
+        return _kind(self.old_hosting, self.new_hosting)
 
 
 @dataclass(frozen=True)
