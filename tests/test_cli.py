@@ -44,58 +44,30 @@ def test_check_config_bad_yaml(tmp_path) -> None:
     assert out.returncode == 1 and "directory.yaml:" in out.stderr
 
 
+def run_proxy(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    """``dlp-proxy run`` on free ports with private confdir and data dir (the tests expect it to refuse)."""
+    return run(
+        "run", "--listen-port", "0", "--metrics-port", "0",
+        "--confdir", str(tmp_path / "c"), "--data-dir", str(tmp_path / "d"), *extra,
+    )  # fmt: skip
+
+
 def test_run_refuses_broken_policy_before_listening(tmp_path) -> None:
     rules = tmp_path / "rules"
     shutil.copytree(REPO / "rules", rules)
     (rules / "catalog.yaml").write_text("services: 12\n")
-    out = run(
-        "run",
-        "--rules",
-        str(rules),
-        "--listen-port",
-        "0",
-        "--metrics-port",
-        "0",
-        "--confdir",
-        str(tmp_path / "c"),
-        "--data-dir",
-        str(tmp_path / "d"),
-    )
+    out = run_proxy(tmp_path, "--rules", str(rules))
     assert out.returncode == 2
     assert "catalog.yaml:" in out.stderr
 
 
 def test_run_refuses_unknown_mitmproxy_option(tmp_path) -> None:
-    out = run(
-        "run",
-        "--listen-port",
-        "0",
-        "--metrics-port",
-        "0",
-        "--confdir",
-        str(tmp_path / "c"),
-        "--data-dir",
-        str(tmp_path / "d"),
-        "--set",
-        "no_such_option=1",
-    )
+    out = run_proxy(tmp_path, "--set", "no_such_option=1")
     assert out.returncode == 2 and "no_such_option" in out.stderr
 
 
 def test_run_refuses_stream_large_bodies(tmp_path) -> None:
-    out = run(
-        "run",
-        "--listen-port",
-        "0",
-        "--metrics-port",
-        "0",
-        "--confdir",
-        str(tmp_path / "c"),
-        "--data-dir",
-        str(tmp_path / "d"),
-        "--set",
-        "stream_large_bodies=1m",
-    )
+    out = run_proxy(tmp_path, "--set", "stream_large_bodies=1m")
     assert out.returncode == 2 and "stream_large_bodies" in out.stderr
 
 

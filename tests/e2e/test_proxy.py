@@ -44,6 +44,18 @@ def wait_incident(proxy: ProxyProcess, predicate) -> dict:
     raise AssertionError("incident not written")
 
 
+def post_chatgpt_web(
+    proxy: ProxyProcess, *curl_options: str, check: bool = True
+) -> subprocess.CompletedProcess:
+    """curl POSTs an (empty) conversation to the ChatGPT web app through ``proxy``."""
+    return subprocess.run(
+        ["curl", "-sS", "-x", proxy.url, "--cacert", str(proxy.ca_pem), *curl_options,
+         "-H", "Content-Type: application/json", "-d", '{"messages": []}',
+         "https://chatgpt.com/backend-api/conversation"],
+        capture_output=True, text=True, timeout=30, check=check,
+    )  # fmt: skip
+
+
 def test_approved_model_answers(proxy: ProxyProcess, provider: FakeProvider) -> None:
     client = openai_client(proxy)
     out = client.chat.completions.create(
@@ -171,27 +183,7 @@ def test_curl_browser_gets_french_html_page(proxy: ProxyProcess, provider: FakeP
 
 
 def test_curl_pilot_tool_outside_group(proxy: ProxyProcess, provider: FakeProvider) -> None:
-    out = subprocess.run(
-        [
-            "curl",
-            "-sS",
-            "-x",
-            proxy.url,
-            "--cacert",
-            str(proxy.ca_pem),
-            "-H",
-            "Accept: application/json",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            '{"messages": []}',
-            "https://chatgpt.com/backend-api/conversation",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
+    out = post_chatgpt_web(proxy, "-H", "Accept: application/json")
     body = json.loads(out.stdout)
     assert body["error"]["code"] == "tool_pilot_only"
     assert "pilote-ia" in body["error"]["message"]
@@ -207,25 +199,7 @@ def test_pilot_group_member_passes(tmp_path, provider: FakeProvider) -> None:
     (rules / "directory.yaml").write_text(directory)
     p = start_proxy(tmp_path / "run", provider, rules=rules)
     try:
-        out = subprocess.run(
-            [
-                "curl",
-                "-sS",
-                "-x",
-                p.url,
-                "--cacert",
-                str(p.ca_pem),
-                "-H",
-                "Content-Type: application/json",
-                "-d",
-                '{"messages": []}',
-                "https://chatgpt.com/backend-api/conversation",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
+        out = post_chatgpt_web(p)
         assert json.loads(out.stdout)["ok"] is True
         assert provider.received[0].path == "/web/backend-api/conversation"
     finally:
@@ -387,29 +361,9 @@ def test_proxyauth_user_groups_and_password_never_logged(tmp_path, provider: Fak
     # cmartin is in pilote-ia in the shipped directory (mitmproxy's single-user proxyauth form).
     p = start_proxy(tmp_path / "run", provider, extra=["--set", "proxyauth=cmartin:Mot-De-Passe-42"])
     try:
-        common = [
-            "curl",
-            "-sS",
-            "-x",
-            p.url,
-            "--cacert",
-            str(p.ca_pem),
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            '{"messages": []}',
-            "https://chatgpt.com/backend-api/conversation",
-        ]
-        ok = subprocess.run(
-            [*common, "-U", "cmartin:Mot-De-Passe-42"], capture_output=True, text=True, timeout=30, check=True
-        )
+        ok = post_chatgpt_web(p, "-U", "cmartin:Mot-De-Passe-42")
         assert json.loads(ok.stdout)["ok"] is True
-        denied = subprocess.run(
-            [*common[:2], "-w", "%{http_connect}", "-o", "/dev/null", *common[2:]],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        denied = post_chatgpt_web(p, "-w", "%{http_connect}", "-o", "/dev/null", check=False)
         assert denied.stdout == "407"  # no credentials: the proxy asks for them at CONNECT
         assert "Mot-De-Passe-42" not in p.logs()
     finally:
