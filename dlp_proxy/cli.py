@@ -226,9 +226,6 @@ async def _run(args: argparse.Namespace) -> int:
             dlp_metrics_host=args.metrics_host,
             dlp_store=args.store or "",
         )
-        if master.options.body_size_limit is None and addon.policy is not None:
-            # Memory backstop for bodies without Content-Length; the policy's own limit answers a clear 413.
-            master.options.update(body_size_limit=str(addon.policy.body_size_limit * 2 + 1024 * 1024))
         if args.setoptions:
             # One call for all of them: list options such as map_remote accumulate, as in mitmdump.
             master.options.set(*args.setoptions)
@@ -239,8 +236,7 @@ async def _run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, master.shutdown)
-    # SIGHUP re-reads the policy without dropping a flow; an invalid new policy is refused and logged.
-    loop.add_signal_handler(signal.SIGHUP, addon.reload_policy)
+    # SIGHUP (re-read the policy) is installed by the addon itself, so `mitmdump -s` has it too.
     log.info(
         "proxy_starting",
         listen_host=args.listen_host,

@@ -52,9 +52,15 @@ def decide_data(
     rules: Sequence[DataRuleLike],
     findings_per_segment: Sequence[Sequence[FindingLike]],
     overrides: Mapping[str, str] | None = None,
+    override_min_score: float = 0.5,
 ) -> DataDecision:
-    """Decide for one request. ``overrides`` maps entity type → action for this tool."""
+    """Decide for one request. ``overrides`` maps entity type → action for this tool.
+
+    A type named only by an override (no data rule names it) is acted on from
+    ``override_min_score``; a type that rules name keeps their ``min_score``.
+    """
     overrides = overrides or {}
+    named = {e for r in rules for e in r.entities}
     counts: Counter[str] = Counter()
     blocked: Counter[str] = Counter()
     rule_ids: list[str] = []
@@ -64,12 +70,18 @@ def decide_data(
         redact_here: list[FindingLike] = []
         for f in findings:
             rule = next((r for r in rules if f.entity_type in r.entities and f.score >= r.min_score), None)
-            if rule is None:
+            if f.entity_type in overrides:
+                # The tool's own rule for this type applies even when no data rule names the type:
+                # the proxy scanned for it because of the override, so the override must decide.
+                if rule is None and (f.entity_type in named or f.score < override_min_score):
+                    continue
+                action = overrides[f.entity_type]
+                rule_id = f"donnees:outil:{f.entity_type}"
+            elif rule is None:
                 continue
-            action = overrides.get(f.entity_type, rule.action)
-            rule_id = (
-                f"donnees:{rule.id}" if f.entity_type not in overrides else f"donnees:outil:{f.entity_type}"
-            )
+            else:
+                action = rule.action
+                rule_id = f"donnees:{rule.id}"
             if action == "allow":
                 continue
             counts[f.entity_type] += 1

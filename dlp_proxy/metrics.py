@@ -84,6 +84,12 @@ class Metrics:
         self.ready = Gauge(
             "dlp_proxy_ready", "1 when the policy is loaded and the detector ready", registry=r
         )
+        self.fail_closed = Counter(
+            "dlp_proxy_fail_closed",
+            "Requests refused (503) or WebSocket messages dropped because of an internal error, by hook",
+            ["hook"],
+            registry=r,
+        )
         self.incidents = Counter(
             "dlp_proxy_incidents", "Incidents recorded, by decision", ["decision"], registry=r
         )

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dlp_proxy.dates import MONTHS_FR
 from dlp_proxy.decide import FindingLike
+from dlp_proxy.entities import IDENTIFIER_TYPES
 from dlp_proxy.restore.text import Replacements
 
 if TYPE_CHECKING:
@@ -70,23 +71,6 @@ class _Redactor(Protocol):
 PLACEHOLDER = "placeholder"
 SURROGATE = "surrogate"
 
-# Types whose values are identifiers: separators do not make another value.
-_IDENTIFIER_TYPES = frozenset(
-    {
-        "PHONE_NUMBER",
-        "IBAN_CODE",
-        "CREDIT_CARD",
-        "FR_NIR",
-        "FR_SIREN",
-        "FR_SIRET",
-        "FR_TVA",
-        "FR_NIF",
-        "FR_CNI",
-        "FR_PASSPORT",
-        "FR_LICENSE_PLATE",
-    }
-)
-
 
 def placeholder_type(entity_type: str) -> str:
     """The entity type as written in a placeholder: upper-case ASCII letters, digits and underscores."""
@@ -98,7 +82,7 @@ def placeholder_type(entity_type: str) -> str:
 
 def normalise(entity_type: str, value: str) -> str:
     """The vault key of a value: same key, same pseudonym."""
-    if entity_type in _IDENTIFIER_TYPES:
+    if entity_type in IDENTIFIER_TYPES:
         key = re.sub(r"[\W_]+", "", value).casefold()
         if entity_type == "PHONE_NUMBER":
             key = re.sub(r"^(?:\+|00)33(?:0)?", "0", re.sub(r"[^\d+]", "", value))

@@ -5,16 +5,9 @@ Pure functions (no mitmproxy types) so the CLI, the proxy and the tests share th
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import unquote
 
-# Gemini / Vertex: /v1beta/models/gemini-1.5-pro:generateContent, .../publishers/google/models/X:predict
-_MODELS_IN_PATH = re.compile(r"/models/([^/:?]+)")
-# Azure OpenAI: /openai/deployments/{deployment}/chat/completions
-_AZURE_DEPLOYMENT = re.compile(r"/openai/deployments/([^/?]+)")
-# AWS Bedrock runtime: /model/{modelId}/invoke, /model/{modelId}/converse(-stream)
-_BEDROCK_MODEL = re.compile(r"/model/([^/?]+)/(?:invoke|converse)")
+from dlp_proxy.dialects import model_in_path
 
 
 def model_from_request(path: str, body: Any) -> str | None:
@@ -26,12 +19,7 @@ def model_from_request(path: str, body: Any) -> str | None:
         model = body.get("model")
         if isinstance(model, str) and model.strip():
             return model.strip()[:200]
-    path_only = path.split("?", 1)[0]
-    for rx in (_BEDROCK_MODEL, _AZURE_DEPLOYMENT, _MODELS_IN_PATH):
-        m = rx.search(path_only)
-        if m:
-            return unquote(m.group(1))[:200]
-    return None
+    return model_in_path(path)
 
 
 def user_from_proxyauth(proxyauth: Any) -> str | None:

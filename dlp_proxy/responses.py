@@ -27,6 +27,8 @@ from importlib import resources
 from string import Template
 from typing import Protocol
 
+from dlp_proxy.dialects import dialect_for
+
 __all__ = [
     "ADOPTION_STEPS",
     "CODES",
@@ -89,6 +91,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "model_forbidden": 403,
     "sensitive_data": 403,
     "unscannable_content": 403,
+    "destination_mismatch": 403,
     "body_too_large": 413,
     "undecodable_body": 400,
     "scan_unavailable": 503,
@@ -133,33 +136,15 @@ _RETRY_AFTER_SECONDS = "30"
 # Shape and negotiation
 # --------------------------------------------------------------------------------------------------
 
-_OPENAI_SUFFIXES = ("/chat/completions", "/v1/responses", "/v1/embeddings", "/v1/completions")
-_GEMINI_METHOD = re.compile(
-    r":(stream)?generatecontent$|:counttokens$|:(batch)?embedcontents?$|:generateanswer$"
-)
-_SHAPE_BY_FAMILY = {"openai": "openai", "mistral": "openai", "anthropic": "anthropic", "gemini": "gemini"}
-
 
 def api_shape(path: str, family: str | None) -> str:
     """Pick the error shape the client's SDK understands: ``openai|anthropic|gemini|generic``.
 
-    The path wins over the family because one provider host can speak several dialects
-    (OpenAI-compatible endpoints on Gemini or Vertex, Claude on Vertex); the family decides only
-    when the path is not recognised. Browser apps (``chatgpt_web``) and unknown families get the
+    From the one table of API dialects (:mod:`dlp_proxy.dialects`): the path wins over the family
+    because one provider host can speak several dialects. Browser apps and unknown families get the
     generic shape.
     """
-    p = (path or "").split("?", 1)[0].split("#", 1)[0].lower().rstrip("/")
-    if p.endswith(_OPENAI_SUFFIXES) or "/v1/responses/" in p or "/openai/deployments/" in f"{p}/":
-        return "openai"
-    if p.endswith(("/v1/messages", "/v1/complete")) or "/v1/messages/" in p or "/publishers/anthropic/" in p:
-        return "anthropic"
-    if (
-        _GEMINI_METHOD.search(p)
-        or p.startswith(("/v1beta/models/", "/v1alpha/models/"))
-        or ("/projects/" in p and "/publishers/google/models/" in p)
-    ):
-        return "gemini"
-    return _SHAPE_BY_FAMILY.get((family or "").lower(), "generic")
+    return dialect_for(path, family).error_shape
 
 
 def _accept_q(accept: str) -> dict[str, float]:
@@ -343,6 +328,20 @@ def _unscannable_content(t: _Texts) -> str:
     )
 
 
+def _destination_mismatch(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"votre requête nomme plusieurs destinations qui ne concordent pas (adresse de connexion, "
+            f"nom TLS, en-tête Host), dont {t.tool} ; le proxy ne peut pas savoir quel outil la recevrait "
+            f"et ne l'a pas transmise. Configurez votre client pour qu'il s'adresse directement à l'outil."
+        )
+    return (
+        f"your request names destinations that do not agree (connection address, TLS name, Host "
+        f"header), including {t.tool}; the proxy cannot tell which tool would receive it and did not "
+        f"send it. Configure your client to address the tool directly."
+    )
+
+
 def _body_too_large(t: _Texts) -> str:
     if t.lang == "fr":
         return (
@@ -406,6 +405,7 @@ _CORE: dict[str, Callable[[_Texts], str]] = {
     "model_forbidden": _model_forbidden,
     "sensitive_data": _sensitive_data,
     "unscannable_content": _unscannable_content,
+    "destination_mismatch": _destination_mismatch,
     "body_too_large": _body_too_large,
     "undecodable_body": _undecodable_body,
     "scan_unavailable": _scan_unavailable,
@@ -414,7 +414,14 @@ _CORE: dict[str, Callable[[_Texts], str]] = {
 
 # "Access denied" for policy decisions, "request blocked" when the proxy could not vet the request.
 _POLICY_CODES = frozenset(
-    {"tool_forbidden", "tool_pilot_only", "model_forbidden", "sensitive_data", "unscannable_content"}
+    {
+        "tool_forbidden",
+        "tool_pilot_only",
+        "model_forbidden",
+        "sensitive_data",
+        "unscannable_content",
+        "destination_mismatch",
+    }
 )
 
 

@@ -11,6 +11,7 @@ from mitmproxy.test import taddons, tflow
 from wsproto.frame_protocol import Opcode
 
 from dlp_proxy.addon import METADATA_KEY, DlpProxy
+from dlp_proxy.runtime import PoolSupervisor
 
 REPO = Path(__file__).resolve().parents[1]
 EMAIL = "jeanne.moreau@exemple-client.fr"
@@ -25,7 +26,7 @@ def addon(tmp_path_factory):
     a = DlpProxy()
     with taddons.context(a) as tctx:
         tctx.configure(a, confdir=str(tmp / "c"), dlp_data_dir=str(tmp), dlp_rules=str(REPO / "rules"))
-        a._start_pool()
+        a.runtime.pools = PoolSupervisor(a.rules.directory, workers=1).start()
         assert a.pool.wait_ready(180)
         yield a
         a.done()
@@ -68,3 +69,45 @@ def test_clean_message_untouched(addon: DlpProxy) -> None:
     f = ws_flow(addon, text)
     asyncio.run(addon.websocket_message(f))
     assert not f.websocket.messages[-1].dropped and f.websocket.messages[-1].text == text
+
+
+def test_an_internal_error_drops_the_message_and_closes_the_connection(addon: DlpProxy, monkeypatch) -> None:
+    """Fail closed: before the shared pipeline, an exception here let the message go out unscanned."""
+    from dlp_proxy import pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom with request text")
+
+    monkeypatch.setattr(pipeline, "extract_websocket_message", broken)
+    f = ws_flow(addon, f"Écris à {EMAIL} demain.")
+    before = addon.metrics.fail_closed.labels(hook="websocket_message")._value.get()
+    asyncio.run(addon.websocket_message(f))
+    assert f.websocket.messages[-1].dropped
+    assert f.error is not None  # flow.kill(): the connection is closed rather than guessed
+    assert addon.metrics.fail_closed.labels(hook="websocket_message")._value.get() == before + 1
+
+
+def test_websocket_honours_tool_overrides(addon: DlpProxy, tmp_path) -> None:
+    """The WebSocket path uses the same scan plan as HTTP: a tool override applies there too."""
+    from dlp_proxy.pipeline import Block, evaluate_message, new_context
+
+    rules = _rules_with_override(tmp_path, "chatgpt-web", "URL")
+    rc = new_context("chatgpt.com", rules.policy.catalog.services["chatgpt-web"])
+    text = f"Ouvre https://crm.example.fr/fiche?email={EMAIL}&x=1 stp"
+    verdict = asyncio.run(evaluate_message(rc, text, rules.policy, addon.pool, addon.vaults))
+    assert isinstance(verdict, Block) and verdict.rule_id == "donnees:outil:URL"
+
+
+def _rules_with_override(tmp_path, tool: str, entity: str):
+    """A copy of the shipped rules where ``tool`` blocks ``entity``, a type no data rule names."""
+    import shutil
+
+    from dlp_proxy.runtime import load_rules
+
+    rules_dir = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules_dir)
+    policy = rules_dir / "policy.yaml"
+    text = policy.read_text()
+    assert f"\n  {tool}:\n" in text
+    policy.write_text(text.replace(f"\n  {tool}:\n", f"\n  {tool}:\n    data: {{{entity}: block}}\n", 1))
+    return load_rules(rules_dir)

@@ -38,6 +38,7 @@ from typing import Any
 
 from dlp_proxy.detect.findings import Finding
 from dlp_proxy.detect.normalize import Blob, Normalized, find_blobs, normalize
+from dlp_proxy.entities import TYPE_PRIORITY as ENTITY_PRIORITY
 from dlp_proxy.errors import ConfigError, ConfigProblem
 from dlp_proxy.yamlload import LineDict, LineList, load_yaml
 
@@ -45,21 +46,9 @@ logger = logging.getLogger(__name__)
 
 LANGUAGE = "fr"
 
-#: When two findings of different types cover exactly the same characters, the first in this list wins.
-#: Structured types with a checksum come first; NER-derived types last.
-TYPE_PRIORITY: tuple[str, ...] = (
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "FR_NIR",
-    "FR_SIRET",
-    "FR_TVA",
-    "FR_SIREN",
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "ADDRESS",
-    "PERSON",
-    "LOCATION",
-)
+#: When two findings of different types cover exactly the same characters, the first in this list wins
+#: (structured types with a checksum first, NER-derived types last): see :mod:`dlp_proxy.entities`.
+TYPE_PRIORITY: tuple[str, ...] = ENTITY_PRIORITY
 
 #: (container, contained): the container wins whatever the scores, because the contained one is only a
 #: piece of it (a SIRET is a SIREN plus a 5-digit NIC; an IBAN holds digit runs that parse as phones).
@@ -67,7 +56,6 @@ CONTAINER_WINS: frozenset[tuple[str, str]] = frozenset(
     {
         ("FR_SIRET", "FR_SIREN"),
         ("FR_TVA", "FR_SIREN"),
-        ("FR_TVA_INTRA", "FR_SIREN"),
         ("IBAN_CODE", "PHONE_NUMBER"),
         ("IBAN_CODE", "FR_SIREN"),
         ("IBAN_CODE", "CREDIT_CARD"),

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from dlp_proxy.body import UndecodableBody, is_json_media
+from dlp_proxy.dialects import dialect_for
 
 from .anthropic import AnthropicAdapter
 from .bedrock import BedrockAdapter
@@ -38,41 +39,10 @@ ADAPTERS: dict[str, type[Adapter]] = {
     "generic": GenericAdapter,
 }
 
-# The path tells the API better than the host: one provider host can speak several dialects
-# (OpenAI-compatible endpoints on Gemini, Claude on Vertex or Bedrock, Mistral's OpenAI shape).
-_ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), family)
-    for pattern, family in (
-        (r"(?:^|/)v1/messages(?:/count_tokens|/batches)?$", "anthropic"),
-        (r"/publishers/anthropic/models/[^/]+:(?:stream)?[rR]awPredict$", "anthropic"),
-        (
-            r":(?:streamGenerateContent|generateContent|countTokens|embedContent|batchEmbedContents"
-            r"|batchGenerateContent)$",
-            "gemini",
-        ),
-        (r"/model/[^/]+/(?:invoke|invoke-with-response-stream|converse|converse-stream)$", "bedrock"),
-        (r"/backend-(?:api|anon)/(?:f/)?conversation$", "chatgpt-web"),
-        (r"/api/(?:chat|generate|embed|embeddings)$", "ollama"),
-        (r"(?:^|/)v2/(?:chat|embed|rerank)$", "cohere"),
-        (r"(?:^|/)v1/(?:chat|generate|embed|rerank|classify|summarize)$", "cohere"),
-        (r"(?:/chat/completions|/fim/completions|/agents/completions|/ocr)$", "openai-like"),
-        (r"(?:/responses(?:/input_tokens|/compact)?|/embeddings|/completions|/moderations)$", "openai-like"),
-        (r"/(?:threads|assistants|conversations)(?:/|$)", "openai"),
-    )
-)
-_OPENAI_LIKE = frozenset({"openai", "mistral"})
-
 
 def adapter_for(family: str, path: str) -> type[Adapter]:
-    """The adapter for a request: by path first, then by the catalog family, else generic."""
-    route = path.split("?", 1)[0].rstrip("/")
-    family = (family or "generic").lower()
-    for pattern, found in _ROUTES:
-        if pattern.search(route):
-            if found == "openai-like":
-                found = family if family in _OPENAI_LIKE else "openai"
-            return ADAPTERS[found]
-    return ADAPTERS.get(family, GenericAdapter)
+    """The adapter for a request, from the one table of API dialects (:mod:`dlp_proxy.dialects`)."""
+    return ADAPTERS.get(dialect_for(path, family).adapter, GenericAdapter)
 
 
 # -- signatures -------------------------------------------------------------------------------------

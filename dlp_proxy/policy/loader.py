@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dlp_proxy.catalog import Catalog
+from dlp_proxy.entities import known_codes
 from dlp_proxy.errors import ConfigError, ConfigProblem
 from dlp_proxy.yamlload import LineDict, LineList, load_yaml
 
@@ -21,6 +22,7 @@ from .model import (
     DATA_ACTIONS,
     HOSTING_CLASSES,
     LANGUAGES,
+    MISMATCH_ACTIONS,
     REFERENT_ROLES,
     STATUSES,
     USAGE_KINDS,
@@ -38,6 +40,7 @@ from .model import (
 CATALOG_FILE = "catalog.yaml"
 POLICY_FILE = "policy.yaml"
 DIRECTORY_FILE = "directory.yaml"
+RECOGNIZERS_FILE = "recognizers.yaml"
 
 DEFAULT_BODY_SIZE_LIMIT = 10 * 1024**2
 DEFAULT_SCAN_TIMEOUT_SECONDS = 10.0
@@ -57,6 +60,7 @@ _META_KEYS = ("version", "title", "language", "last_review", "next_review", "cha
 _CHANGELOG_KEYS = ("version", "date", "changes")
 _REFERENT_KEYS = ("role", "name", "contact")
 _DEFAULTS_KEYS = (
+    "destination_mismatch",
     "unlisted_tool",
     "unlisted_reason",
     "unlisted_reason_en",
@@ -115,6 +119,7 @@ def load_policy(rules_dir: Path) -> Policy:
             FileChecker(str(policy_path), problems),
             service_ids=set(catalog.services) if catalog is not None else None,
             groups=set(directory.groups) if directory is not None else None,
+            entity_types=known_codes(custom_entity_types(rules_dir / RECOGNIZERS_FILE)),
         )
 
     if problems or catalog is None or directory is None or parts is None:
@@ -126,6 +131,24 @@ def load_policy(rules_dir: Path) -> Policy:
         directory=directory,
         source_files=(catalog_path, policy_path, directory_path),
         **parts,
+    )
+
+
+def custom_entity_types(path: Path) -> frozenset[str]:
+    """The entity types that the custom recognisers of ``recognizers.yaml`` emit (none if absent).
+
+    Read leniently: that file's own mistakes are reported, with their lines, when the detection
+    workers load it (``check-rules``, proxy start); here it only widens the names a policy may use.
+    """
+    if not path.is_file():
+        return frozenset()
+    try:
+        doc = load_yaml(path, str(path))
+    except ConfigError:
+        return frozenset()
+    entries = doc.get("recognizers") if isinstance(doc, dict) else None
+    return frozenset(
+        e["entity"] for e in entries or () if isinstance(e, dict) and isinstance(e.get("entity"), str)
     )
 
 
@@ -159,16 +182,21 @@ def _load_document(path: Path, problems: list[ConfigProblem]) -> LineDict | None
 
 
 def _parse_policy(
-    doc: LineDict, f: FileChecker, *, service_ids: set[str] | None, groups: set[str] | None
+    doc: LineDict,
+    f: FileChecker,
+    *,
+    service_ids: set[str] | None,
+    groups: set[str] | None,
+    entity_types: frozenset[str],
 ) -> dict[str, Any] | None:
     """Keyword arguments for :class:`Policy` (without catalog/directory), or ``None`` if unusable."""
     f.keys(doc, "", _TOP_KEYS)
     meta = _parse_meta(doc, f)
     referents = _parse_referents(doc, f)
     defaults = _parse_defaults(doc, f, groups)
-    tools = _parse_tools(doc, f, service_ids, groups)
+    tools = _parse_tools(doc, f, service_ids, groups, entity_types)
     usages = _parse_usages(doc, f)
-    data_rules = _parse_data_rules(doc, f)
+    data_rules = _parse_data_rules(doc, f, entity_types)
     extra_hosts = _parse_extra_hosts(doc, f)
     if meta is None:
         return None
@@ -276,6 +304,7 @@ def _parse_defaults(doc: LineDict, f: FileChecker, groups: set[str] | None) -> d
         "scan_timeout_seconds": DEFAULT_SCAN_TIMEOUT_SECONDS,
         "retention_months": DEFAULT_RETENTION_MONTHS,
         "unscannable": (),
+        "destination_mismatch": "block",
     }
     defaults = f.mapping(doc, "defaults", "")
     if defaults is None:
@@ -336,11 +365,17 @@ def _parse_defaults(doc: LineDict, f: FileChecker, groups: set[str] | None) -> d
         else:
             result["retention_months"] = int(months)
     result["unscannable"] = _parse_unscannable(defaults, f, where)
+    mismatch = f.choice(defaults, "destination_mismatch", where, MISMATCH_ACTIONS, "block")
+    result["destination_mismatch"] = mismatch or "block"
     return result
 
 
 def _parse_tools(
-    doc: LineDict, f: FileChecker, service_ids: set[str] | None, groups: set[str] | None
+    doc: LineDict,
+    f: FileChecker,
+    service_ids: set[str] | None,
+    groups: set[str] | None,
+    entity_types: frozenset[str],
 ) -> dict[str, ToolPolicy]:
     tools_map = f.mapping(doc, "tools", "")
     tools: dict[str, ToolPolicy] = {}
@@ -356,14 +391,14 @@ def _parse_tools(
         if not isinstance(entry, LineDict):
             f.say(line, where, f"expected a mapping (status, reason, ...), got {show(entry)}")
             continue
-        tool = _parse_tool(service_id, entry, f, groups)
+        tool = _parse_tool(service_id, entry, f, groups, entity_types)
         if tool is not None:
             tools[service_id] = tool
     return tools
 
 
 def _parse_tool(
-    service_id: str, entry: LineDict, f: FileChecker, groups: set[str] | None
+    service_id: str, entry: LineDict, f: FileChecker, groups: set[str] | None, entity_types: frozenset[str]
 ) -> ToolPolicy | None:
     where = join("tools", service_id)
     f.keys(entry, where, _TOOL_KEYS)
@@ -374,7 +409,7 @@ def _parse_tool(
     group_items = f.text_items(entry, "groups", where)
     tool_groups = None if group_items is None else tuple(name for name, _ in group_items)
     models = _parse_models(entry, f, where)
-    data = _parse_data_overrides(entry, f, where)
+    data = _parse_data_overrides(entry, f, where, entity_types)
     unscannable = _parse_unscannable(entry, f, where)
     if status in ("pilot", "forbidden") and reason is None and entry.get("reason") is None:
         f.say(entry.line_of("status"), where, f"status {status} needs a 'reason' (shown to the employee)")
@@ -419,7 +454,9 @@ def _parse_unscannable(entry: LineDict, f: FileChecker, where: str) -> tuple[tup
     return tuple(out)
 
 
-def _parse_data_overrides(entry: LineDict, f: FileChecker, tool_where: str) -> tuple[tuple[str, str], ...]:
+def _parse_data_overrides(
+    entry: LineDict, f: FileChecker, tool_where: str, entity_types: frozenset[str]
+) -> tuple[tuple[str, str], ...]:
     """``data: {ENTITY_TYPE: action}``: this tool's exceptions to the data rules."""
     data = f.mapping(entry, "data", tool_where)
     if data is None:
@@ -430,6 +467,7 @@ def _parse_data_overrides(entry: LineDict, f: FileChecker, tool_where: str) -> t
         if not isinstance(entity, str) or not entity.isupper() or not entity.replace("_", "").isalnum():
             f.say(data.line_of(entity), where, f"entity type {entity!r} must be upper case, like FR_NIR")
             continue
+        _check_entity_type(f, entity, data.line_of(entity), where, entity_types)
         action = f.choice(data, entity, where, DATA_ACTIONS, None)
         if action is not None:
             out.append((entity, action))
@@ -478,7 +516,14 @@ def _parse_usages(doc: LineDict, f: FileChecker) -> dict[str, tuple[str, ...]]:
     return result
 
 
-def _parse_data_rules(doc: LineDict, f: FileChecker) -> tuple[DataRule, ...]:
+def _check_entity_type(f: FileChecker, entity: str, line: int, where: str, known: frozenset[str]) -> None:
+    """A type no recogniser emits would never match: refuse it (``FR_NRI`` → did you mean FR_NIR?)."""
+    if entity not in known:
+        hint = suggest(entity, sorted(known))
+        f.say(line, where, f"unknown entity type {entity!r}: no recogniser finds it{hint}")
+
+
+def _parse_data_rules(doc: LineDict, f: FileChecker, entity_types: frozenset[str]) -> tuple[DataRule, ...]:
     items = f.sequence(doc, "data_rules", "")
     rules: list[DataRule] = []
     seen: dict[str, int] = {}
@@ -488,13 +533,15 @@ def _parse_data_rules(doc: LineDict, f: FileChecker) -> tuple[DataRule, ...]:
             message = f"expected a mapping (id, entities, hosting, action), got {show(item)}"
             f.say(items.line_of(index), where, message)
             continue
-        rule = _parse_data_rule(item, where, f, seen)
+        rule = _parse_data_rule(item, where, f, seen, entity_types)
         if rule is not None:
             rules.append(rule)
     return tuple(rules)
 
 
-def _parse_data_rule(item: LineDict, where: str, f: FileChecker, seen: dict[str, int]) -> DataRule | None:
+def _parse_data_rule(
+    item: LineDict, where: str, f: FileChecker, seen: dict[str, int], entity_types: frozenset[str]
+) -> DataRule | None:
     """One data rule; ``seen`` maps rule ids to their line so a duplicate id names the first one."""
     f.keys(item, where, _DATA_RULE_KEYS)
     rule_id = f.text(item, "id", where, required=True)
@@ -512,6 +559,8 @@ def _parse_data_rule(item: LineDict, where: str, f: FileChecker, seen: dict[str,
         if not _ENTITY_RE.fullmatch(entity):
             message = f"{entity!r} is not an entity type name (upper case, e.g. FR_NIR, IBAN_CODE)"
             f.say(line, join(where, "entities"), message)
+        else:
+            _check_entity_type(f, entity, line, join(where, "entities"), entity_types)
     hosting = f.text_items(item, "hosting", where, required=True)
     for hosting_class, line in hosting or ():
         if hosting_class not in HOSTING_CLASSES:

@@ -23,6 +23,9 @@ REFERENT_ROLES = ("informatique", "juridique", "metier")
 HOSTING_CLASSES = ("company", "eu", "outside_eu")
 DATA_ACTIONS = ("block", "redact", "pseudonymize", "allow")
 USAGE_KINDS = ("libre", "validation_manager", "interdit")
+#: When the names of one request (CONNECT, SNI, Host, URL) designate different tools: refuse it, or
+#: decide on the strictest of them.
+MISMATCH_ACTIONS = ("block", "strictest")
 LANGUAGES = ("fr", "en")
 
 # Rule ids are read by people (incidents, metrics labels, reports), so they use the policy's French words.
@@ -206,6 +209,7 @@ class Policy:
     unlisted_reason: str = ""
     unlisted_reason_en: str | None = None
     unlisted_groups: tuple[str, ...] = ()
+    destination_mismatch: str = "block"
 
     def text(self, fr: str, en: str | None) -> str:
         """Pick the text in the policy language; English falls back to French when not translated."""

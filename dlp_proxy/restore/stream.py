@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from dlp_proxy.dialects import dialect_for
 from dlp_proxy.logs import get_logger
 from dlp_proxy.restore.formats import HANDLERS, Extra, Handler
 from dlp_proxy.restore.text import Replacements, as_replacements
@@ -319,25 +320,14 @@ def make_stream_restorer(
     return StreamRestorer(kind, mapping, content_encoding=content_encoding)
 
 
-def stream_kind(path: str, content_type: str) -> str | None:
-    """The stream kind for a response, from the request path and the response ``Content-Type``.
+def stream_kind(path: str, content_type: str, family: str | None = None) -> str | None:
+    """The stream kind for a response, from the response ``Content-Type`` and the request's dialect.
 
     ``None`` when the response is not a stream (restore it whole with ``restore_json_body``).
     """
     ctype = content_type.split(";", 1)[0].strip().lower()
-    route = path.split("?", 1)[0].rstrip("/")
     if ctype in NDJSON_CONTENT_TYPES:
         return "ndjson"
     if ctype not in SSE_CONTENT_TYPES:
         return None
-    if ":streamGenerateContent" in route or route.endswith("streamGenerateContent"):
-        return "gemini-sse"
-    if route.endswith(("/chat/completions", "/completions")):
-        return "openai-chat-sse"
-    if route.endswith("/responses"):
-        return "openai-responses-sse"
-    if route.endswith("/messages"):
-        return "anthropic-sse"
-    if route.endswith("/v2/chat"):
-        return "cohere-sse"
-    return "generic-sse"
+    return dialect_for(path, family).sse

@@ -1,0 +1,395 @@
+"""Long-lived parts of a running proxy, each with start/stop and no mitmproxy import.
+
+The addon owns one of each and only forwards mitmproxy's events to them:
+
+* :class:`PolicyWatcher` polls the rules directory and asks for a reload when a file changes (SIGHUP
+  asks directly); it also warns once a day when the policy review is overdue;
+* :class:`PoolSupervisor` runs the detection workers, swaps in new ones when the files *they* read
+  change (the detector says which: :func:`~dlp_proxy.detect.detector_files`), keeping the old pool
+  serving until the new one is ready, and reports readiness;
+* :class:`StoreSupervisor` opens the incident store and its upkeep (retention purge, chain head).
+
+Each can be tested on its own with a real rules directory, real workers and a real store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from dlp_proxy.detect import detector_files
+from dlp_proxy.detect.pool import DetectorPool
+from dlp_proxy.errors import ConfigError
+from dlp_proxy.incidents import IncidentStore, StoreMaintenance, chain_head_number, open_store
+from dlp_proxy.logs import get_logger
+from dlp_proxy.metrics import Metrics, MetricsServer
+from dlp_proxy.paths import default_rules_dir
+from dlp_proxy.policy import Policy, load_policy
+from dlp_proxy.policy.review import review_status
+from dlp_proxy.shadow import ShadowRules, load_shadow_rules
+
+log = get_logger("dlp_proxy.runtime")
+
+
+def files_signature(paths: Iterable[Path]) -> tuple:
+    """(path, mtime, size) of each path, so a change to any of them is noticed by polling."""
+    sig = []
+    for path in paths:
+        try:
+            st = path.stat()
+            sig.append((str(path), st.st_mtime_ns, st.st_size))
+        except OSError:
+            sig.append((str(path), None, None))
+    return tuple(sig)
+
+
+def retention_days(policy: Policy | None) -> int | None:
+    """The policy's incident retention in days (months of 365.25 / 12 days)."""
+    return int(policy.retention_months * 365.25 / 12) if policy and policy.retention_months else None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything read from a rules directory, validated together (one of them broken → none used)."""
+
+    directory: Path
+    policy: Policy
+    shadow: ShadowRules
+
+
+def load_rules(rules_dir: Path) -> Rules:
+    """Load and validate the policy and the shadow-AI rules; raises :class:`ConfigError`."""
+    return Rules(rules_dir, load_policy(rules_dir), load_shadow_rules(rules_dir))
+
+
+class PolicyWatcher:
+    """Polls a rules directory from a thread; a change calls ``on_change`` on the event loop.
+
+    ``on_tick`` runs on the watcher thread once per poll (the daily review-overdue warning).
+    """
+
+    def __init__(
+        self,
+        rules_dir: Path,
+        interval: float,
+        on_change: Callable[[], object],
+        on_tick: Callable[[], object] | None = None,
+    ) -> None:
+        self.rules_dir = rules_dir
+        self.interval = interval
+        self.on_change = on_change
+        self.on_tick = on_tick
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def signature(self) -> tuple:
+        return files_signature(sorted(self.rules_dir.rglob("*")))
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> PolicyWatcher:
+        last = self.signature()
+
+        def run() -> None:
+            nonlocal last
+            while not self._stop.wait(self.interval):
+                if self.on_tick is not None:
+                    self.on_tick()
+                current = self.signature()
+                if current != last:
+                    last = current
+                    log.info("policy_files_changed", rules_dir=str(self.rules_dir))
+                    loop.call_soon_threadsafe(self.on_change)
+
+        self._thread = threading.Thread(target=run, name="dlp-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+class PoolSupervisor:
+    """The detection workers of a rules directory: start, hot-swap on detector-file changes, close."""
+
+    def __init__(
+        self, rules_dir: Path, workers: int, on_ready: Callable[[bool], object] | None = None
+    ) -> None:
+        self.rules_dir = rules_dir
+        self.workers = max(1, workers)
+        self.on_ready = on_ready
+        self.pool: DetectorPool | None = None
+        self._files = files_signature(detector_files(rules_dir))
+        self._closed = False
+
+    @property
+    def ready(self) -> bool:
+        return self.pool is not None and self.pool.ready
+
+    def start(self) -> PoolSupervisor:
+        """Start the first pool; readiness is reported from a thread when the models have loaded."""
+        pool = DetectorPool(self.rules_dir, workers=self.workers)
+        pool.start()
+        self.pool = pool
+        threading.Thread(target=self._report_ready, args=(pool,), name="dlp-pool-ready", daemon=True).start()
+        return self
+
+    def files_changed(self, rules_dir: Path) -> bool:
+        """Whether the files the workers read differ from those the running pool loaded."""
+        return files_signature(detector_files(rules_dir)) != self._files
+
+    def reload(self, rules_dir: Path) -> threading.Thread | None:
+        """New workers for new detector files; the old pool serves until they are ready.
+
+        If the new pool fails (a broken custom recogniser), the old one stays. Returns the thread doing
+        the swap (for tests), or ``None`` when nothing the workers read has changed.
+        """
+        if self._closed or not self.files_changed(rules_dir):
+            return None
+        self.rules_dir = rules_dir
+        self._files = files_signature(detector_files(rules_dir))
+        new = DetectorPool(rules_dir, workers=self.workers)
+        new.start()
+
+        def swap() -> None:
+            try:
+                ok = new.wait_ready(new.start_timeout)
+            except ConfigError as exc:
+                ok = False
+                log.error("detector_reload_refused", problems=[str(p) for p in exc.problems])
+            if not ok or self._closed:
+                new.close()
+                return
+            old, self.pool = self.pool, new
+            if old is not None:
+                old.close()
+            log.info("detector_reloaded", workers=new.workers)
+
+        thread = threading.Thread(target=swap, name="dlp-pool-swap", daemon=True)
+        thread.start()
+        return thread
+
+    def _report_ready(self, pool: DetectorPool) -> None:
+        t0 = time.monotonic()
+        try:
+            ok = pool.wait_ready(pool.start_timeout)
+        except ConfigError as exc:
+            log.error("detector_failed", problems=[str(p) for p in exc.problems])
+            if self.on_ready is not None:
+                self.on_ready(False)
+            return
+        if not ok and (pool is not self.pool or self._closed):
+            return  # shutting down or replaced: not a failure worth reporting
+        if self.on_ready is not None:
+            self.on_ready(ok)
+        log.info(
+            "detector_ready" if ok else "detector_failed",
+            workers=pool.workers,
+            seconds=round(time.monotonic() - t0, 1),
+        )
+
+    def close(self) -> None:
+        self._closed = True
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+
+class StoreSupervisor:
+    """The incident store and its upkeep thread (retention purge with checkpoints, chain head export)."""
+
+    def __init__(
+        self,
+        url: str | None,
+        data_dir: Path,
+        *,
+        hmac_key: bytes | None,
+        retention: int | None,
+        on_latest_hash: Callable[[str], object],
+    ) -> None:
+        self.url = url
+        self.data_dir = data_dir
+        self.hmac_key = hmac_key
+        self.retention = retention
+        self.on_latest_hash = on_latest_hash
+        self.store: IncidentStore | None = None
+        self.maintenance: StoreMaintenance | None = None
+
+    def start(self) -> StoreSupervisor:
+        """Open the store; raises ``ValueError`` or ``StoreError`` with a clear message when it cannot."""
+        self.store = open_store(self.url, self.data_dir, hmac_key=self.hmac_key)
+        self.maintenance = StoreMaintenance(
+            self.store, retention_days=self.retention, on_latest_hash=self.on_latest_hash
+        ).start()
+        return self
+
+    def set_retention(self, days: int | None) -> None:
+        self.retention = days
+        if self.maintenance is not None:
+            self.maintenance.retention_days = days
+
+    def stop(self) -> None:
+        if self.maintenance is not None:
+            self.maintenance.stop()
+            self.maintenance = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+def review_overdue_today(policy: Policy | None) -> bool:
+    """Evaluated at each metrics scrape, so the gauge turns to 1 the day after the review date."""
+    return policy is not None and review_status(policy, date.today()).overdue
+
+
+class Runtime:
+    """Everything long-lived in one proxy: the rules in force, the store, the workers, the watcher and
+    the metrics listener. The addon turns mitmproxy options and events into these calls."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self.rules: Rules | None = None
+        self.stores: StoreSupervisor | None = None
+        self.pools: PoolSupervisor | None = None
+        self.watcher: PolicyWatcher | None = None
+        self.metrics_server: MetricsServer | None = None
+        self._review_warned_on: date | None = None
+        metrics.review_overdue.set_function(lambda: 1.0 if review_overdue_today(self.policy) else 0.0)
+
+    @property
+    def policy(self) -> Policy | None:
+        return self.rules.policy if self.rules else None
+
+    @property
+    def store(self) -> IncidentStore | None:
+        return self.stores.store if self.stores else None
+
+    @property
+    def pool(self) -> DetectorPool | None:
+        return self.pools.pool if self.pools else None
+
+    # -- policy
+    def install(self, rules: Rules) -> None:
+        """Put validated rules in force (start-up, option change or reload)."""
+        self.rules = rules
+        policy = rules.policy
+        self.metrics.set_policy(policy.version, time.mktime(policy.next_review.timetuple()))
+        self.warn_if_review_overdue(force=True)
+        if self.stores is not None:
+            self.stores.set_retention(retention_days(policy))
+        log.info(
+            "policy_loaded",
+            version=policy.version,
+            rules_dir=str(rules.directory),
+            tools=len(policy.tools),
+            catalog_services=len(policy.catalog.services),
+            next_review=policy.next_review.isoformat(),
+        )
+
+    def reload_policy(self) -> bool:
+        """Reload the rules directory (SIGHUP, file change). An invalid new policy is refused, logged
+        and counted; the one in force stays. New workers only when the files they read changed."""
+        rules_dir = self.rules.directory if self.rules else default_rules_dir()
+        try:
+            rules = load_rules(rules_dir)
+        except ConfigError as exc:
+            self.metrics.reload_failures.inc()
+            log.error(
+                "policy_reload_refused",
+                rules_dir=str(rules_dir),
+                problems=[str(p) for p in exc.problems],
+                version_in_force=self.policy.version if self.policy else None,
+            )
+            return False
+        self.install(rules)
+        if self.pools is not None:
+            self.pools.reload(rules_dir)
+        return True
+
+    def warn_if_review_overdue(self, *, force: bool = False) -> None:
+        """A warning log when the policy review is overdue: at each load, then once a day."""
+        policy, today = self.policy, date.today()
+        if policy is None or (self._review_warned_on == today and not force):
+            return
+        self._review_warned_on = today
+        status = review_status(policy, today)
+        if status.overdue:
+            log.warning(
+                "policy_review_overdue",
+                version=policy.version,
+                next_review=policy.next_review.isoformat(),
+                days_late=-status.days_left,
+                message=status.message_fr if policy.language == "fr" else status.message_en,
+            )
+
+    # -- store
+    def open_store(self, url: str | None, data_dir: Path, hmac_key: bytes | None) -> None:
+        """(Re)open the incident store; raises ``ValueError`` / ``StoreError`` when it cannot."""
+        if self.stores is not None:
+            self.stores.stop()
+            self.stores = None
+        stores = StoreSupervisor(
+            url, data_dir, hmac_key=hmac_key, retention=retention_days(self.policy), on_latest_hash=self._head
+        )
+        self.stores = stores.start()
+
+    def _head(self, latest: str) -> None:
+        """Logged and exported periodically: truncating the newest incidents becomes detectable."""
+        log.info("incident_chain_head", hash=latest)
+        self.metrics.chain_head.set(chain_head_number(latest))
+        if self.store is not None:
+            self.metrics.store_backlog.set(self.store.backlog())
+
+    # -- metrics listener
+    def start_metrics(self, host: str, port: int) -> None:
+        """(Re)start /metrics, /healthz and /readyz (port 0: off); raises ``OSError`` when it cannot."""
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
+            self.metrics_server = None
+        if port:
+            self.metrics_server = MetricsServer(self.metrics, host, port, self.readiness)
+            self.metrics_server.start()
+            log.info("metrics_listening", host=host, port=self.metrics_server.port)
+
+    def readiness(self) -> tuple[bool, str]:
+        """Ready when a policy is in force and every detection worker has loaded the model."""
+        if self.policy is None:
+            return False, "policy not loaded"
+        if self.pools is None or not self.pools.ready:
+            return False, "detector not ready"
+        return True, f"ready (policy {self.policy.version})"
+
+    def _on_pool_ready(self, ok: bool) -> None:
+        self.metrics.detector_ready.set(1 if ok else 0)
+        self.metrics.ready.set(1 if ok and self.policy is not None else 0)
+
+    # -- life cycle
+    def start(self, loop: asyncio.AbstractEventLoop, workers: int, watch_seconds: float) -> None:
+        """Start the workers, the rules watcher and SIGHUP (under `dlp-proxy run` and `mitmdump -s`)."""
+        assert self.rules is not None
+        self.pools = PoolSupervisor(self.rules.directory, workers, self._on_pool_ready).start()
+        if watch_seconds > 0:
+            self.watcher = PolicyWatcher(
+                self.rules.directory, watch_seconds, self.reload_policy, self.warn_if_review_overdue
+            ).start(loop)
+        try:
+            loop.add_signal_handler(signal.SIGHUP, self.reload_policy)
+        except (RuntimeError, ValueError, NotImplementedError):  # not the main thread (embedded in tests)
+            log.debug("sighup_not_installed")
+
+    def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self.pools is not None:
+            self.pools.close()
+        if self.stores is not None:
+            self.stores.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
