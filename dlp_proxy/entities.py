@@ -25,7 +25,8 @@ class EntityType:
     ``identifier``: a value whose separators do not make another value (``06 12 34 56 78`` and
     ``0612345678`` are one phone number, hence one pseudonym). ``priority``: when two findings of
     different types cover exactly the same characters, the lower number wins (checksummed types
-    first, NER-derived types last); ``None`` ranks after every numbered type.
+    first, NER-derived types last); ``None`` ranks after every numbered type. ``surrogate``: the
+    pseudonymizer can make a realistic fake of it (secrets never get one: a fake key would look real).
     """
 
     code: str
@@ -34,6 +35,7 @@ class EntityType:
     identifier: bool = False
     priority: int | None = None
     reported_by_default: bool = True
+    surrogate: bool = True  # a realistic fake exists (pseudonyms.SURROGATES); else a [[TYPE_n]] placeholder
 
     def label(self, language: str) -> str:
         """The readable name in ``fr`` or ``en``."""
@@ -56,7 +58,7 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
     EntityType("FR_CNI", "carte d'identité", "identity card number", identifier=True),
     EntityType("FR_PASSPORT", "passeport", "passport number", identifier=True),
     EntityType("FR_LICENSE_PLATE", "plaque d'immatriculation", "licence plate", identifier=True),
-    EntityType("SECRET", "secret (mot de passe, clé d'API)", "secret (password, API key)"),
+    EntityType("SECRET", "secret (mot de passe, clé d'API)", "secret (password, API key)", surrogate=False),
     EntityType("CLIENT_NAME", "nom de client", "client name"),
     EntityType("DATE_OF_BIRTH", "date de naissance", "date of birth"),
     EntityType("IP_ADDRESS", "adresse IP", "IP address"),

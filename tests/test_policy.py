@@ -602,3 +602,27 @@ def test_unscannable_content_policy(policy: Policy, tmp_path) -> None:
     assert load_policy(rules).unscannable_action("mistral-api", "eu", "image") == "block"
     (rules / "policy.yaml").write_text(text.replace(marker, marker + "    unscannable: {imag: block}\n"))
     assert any("imag" in str(p) for p in check_config(rules))
+
+
+def test_unknown_entity_types_are_refused_with_a_suggestion(tmp_path: Path) -> None:
+    """A typo such as FR_NRI used to pass check-config and then never match anything."""
+    rules = _copy_rules(tmp_path)
+    _edit(rules / "policy.yaml", "  mistral-api:\n", "  mistral-api:\n    data: {URLL: block}\n")
+    lines = (rules / "policy.yaml").read_text(encoding="utf-8").splitlines()
+    line = next(i for i, x in enumerate(lines, 1) if "entities:" in x and "FR_NIR" in x)
+    _edit(rules / "policy.yaml", lines[line - 1] + "\n", lines[line - 1].replace("FR_NIR", "FR_NRI") + "\n")
+    with pytest.raises(ConfigError) as exc:
+        load_policy(rules)
+    messages = [str(p) for p in exc.value.problems]
+    assert any(f"policy.yaml:{line}:" in m and "'FR_NRI'" in m and "FR_NIR" in m for m in messages), messages
+    assert any("'URLL'" in m and "URL" in m for m in messages), messages
+
+
+def test_custom_recogniser_types_may_be_named(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    shutil.copy(RULES / "recognizers.yaml", rules / "recognizers.yaml")
+    _edit(rules / "policy.yaml", "  mistral-api:\n", "  mistral-api:\n    data: {NUMERO_CLIENT: block}\n")
+    assert load_policy(rules).tool_policy("mistral-api").data_overrides == {"NUMERO_CLIENT": "block"}
+    (rules / "recognizers.yaml").unlink()
+    with pytest.raises(ConfigError):
+        load_policy(rules)
