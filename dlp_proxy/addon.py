@@ -101,7 +101,7 @@ class DlpProxy:
                 "stream_large_bodies cannot be used with dlp-proxy: bodies would reach AI providers "
                 "before they are scanned. Use body_size_limit / the policy's body_size_limit instead."
             )
-        if "connection_strategy" in updated and opts.connection_strategy != "lazy":
+        if "connection_strategy" in opts and opts.connection_strategy != "lazy":
             # Decide before connecting: a forbidden tool is never contacted (no TCP, no TLS), and an
             # unreachable one still gets our block page and an incident. Non-AI traffic is tunnelled
             # untouched either way.

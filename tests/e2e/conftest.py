@@ -118,8 +118,6 @@ def start_proxy(
         str(confdir),
         "--data-dir",
         str(data_dir),
-        "--set",
-        "connection_strategy=lazy",
     ]
     if rules is not None:
         cmd += ["--rules", str(rules)]

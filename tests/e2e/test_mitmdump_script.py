@@ -36,8 +36,6 @@ def test_addon_loads_in_stock_mitmdump(tmp_path) -> None:
         f"dlp_data_dir={tmp_path / 'data'}",
         "--set",
         f"dlp_metrics_port={mport}",
-        "--set",
-        "connection_strategy=lazy",
     ]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
