@@ -14,10 +14,9 @@ long-lived parts in :mod:`dlp_proxy.runtime`; nothing here decides.
 # No `from __future__ import annotations` here: `mitmdump -s` runs this file as a script that is not in
 # sys.modules, and dataclasses cannot resolve string annotations there.
 import asyncio
-import os
 import time
-import traceback
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,37 +27,31 @@ from dlp_proxy import pipeline
 from dlp_proxy.accounting import Accountant
 from dlp_proxy.errors import ConfigError
 from dlp_proxy.incidents import StoreError
-from dlp_proxy.logs import get_logger
+from dlp_proxy.logs import get_logger, where
 from dlp_proxy.metrics import Metrics
-from dlp_proxy.paths import default_data_dir, default_rules_dir
+from dlp_proxy.paths import default_rules_dir
 from dlp_proxy.pipeline import Block, RequestContext, Rewrite, Verdict
 from dlp_proxy.pseudonyms import VaultRegistry
-from dlp_proxy.requestinfo import host_without_port, user_from_proxyauth
-from dlp_proxy.restore import make_stream_restorer, restore_json_body, stream_kind
+from dlp_proxy.requestinfo import host_without_port
+from dlp_proxy.restore import restore_json_body, stream_for
 from dlp_proxy.routing import classify
-from dlp_proxy.runtime import Runtime, load_rules
-from dlp_proxy.shadow import sighting_for
+from dlp_proxy.runtime import OPTIONS, Runtime, load_rules, store_settings, watch_seconds
 
 log = get_logger("dlp_proxy.addon")
 
 METADATA_KEY = "dlp_proxy"
 CA_FILE = "mitmproxy-ca-cert.pem"
-OPTIONS: tuple[tuple[str, type, Any, str], ...] = (
-    ("dlp_rules", str, "", "Directory of the company AI policy (default: the shipped example policy)."),
-    ("dlp_data_dir", str, "", "Directory for incidents and other records (default: ./dlp-proxy-data)."),
-    ("dlp_store", str, "", "Incident store URL: sqlite:///path or postgresql://… (default: "
-     "$DLP_PROXY_STORE, else incidents.sqlite3 in the data directory)."),
-    ("dlp_metrics_port", int, 0, "Port for /metrics, /healthz and /readyz (0: off)."),
-    ("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on."),
-    ("dlp_watch_seconds", str, "2", "Rules directory poll interval in seconds (0: SIGHUP only)."),
-    ("dlp_workers", int, 2, "Detection worker processes (each loads the spaCy model, ~0.5 GB)."),
-)  # fmt: skip
 
 
-def _where(exc: BaseException) -> str:
-    """``file:line`` of an exception — never its message, which may quote request content."""
-    frame = traceback.extract_tb(exc.__traceback__)[-1]
-    return f"{Path(frame.filename).name}:{frame.lineno}"
+@contextmanager
+def _refused(what: str) -> Iterator[None]:
+    """mitmproxy's way: a setting that cannot be applied is an ``OptionsError`` naming it."""
+    try:
+        yield
+    except (ValueError, ConfigError, StoreError, OSError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        sep = "\n" if isinstance(exc, ConfigError) else " "  # a policy's problems: one per line
+        raise exceptions.OptionsError(f"{what}:{sep}{why}") from None
 
 
 class DlpProxy:
@@ -72,11 +65,7 @@ class DlpProxy:
         self.accountant = Accountant(self.metrics, lambda: self.runtime.store)
 
     @property
-    def rules(self):  # -> Rules | None (no annotations here: see the note on imports above)
-        return self.runtime.rules
-
-    @property
-    def policy(self):  # -> Policy | None
+    def policy(self):  # -> Policy | None (no annotations here: see the note on imports above)
         return self.runtime.policy
 
     @property
@@ -94,64 +83,42 @@ class DlpProxy:
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
-        if "dlp_watch_seconds" in updated:
-            self._watch_interval()  # raises OptionsError when invalid
+        with _refused("dlp_watch_seconds"):
+            watch_seconds(opts.dlp_watch_seconds)
         if "stream_large_bodies" in updated and opts.stream_large_bodies:
             raise exceptions.OptionsError(
                 "stream_large_bodies cannot be used with dlp-proxy: bodies would reach AI providers "
                 "before they are scanned. Use body_size_limit / the policy's body_size_limit instead."
             )
         if "connection_strategy" in opts and opts.connection_strategy != "lazy":
-            # Decide before connecting: a forbidden tool is never contacted (no TCP, no TLS), and an
-            # unreachable one still gets our block page and an incident. Non-AI traffic is tunnelled
-            # untouched either way.
-            if self.rules is not None:  # set by someone after start-up, not mitmproxy's default
+            # Decide before connecting: a forbidden tool is never contacted (no TCP, no TLS) and an
+            # unreachable one still gets our block page and an incident; non-AI traffic is unaffected.
+            if self.policy is not None:  # set by someone after start-up, not mitmproxy's default
                 log.warning("connection_strategy_forced", asked=opts.connection_strategy, used="lazy")
             opts.update(connection_strategy="lazy")
-        if "confdir" in updated or self.rules is None:
+        if "confdir" in updated or self.policy is None:
             # mitmproxy creates its CA only in `running`; create it now so that it exists before the
             # proxy port listens and before /readyz says ready (IT distributes it first).
             CertStore.from_store(Path(opts.confdir).expanduser(), "mitmproxy", opts.key_size)
-        if "dlp_rules" in updated or self.rules is None:
+        if "dlp_rules" in updated or self.policy is None:
             rules_dir = Path(opts.dlp_rules) if opts.dlp_rules else default_rules_dir()
-            try:
+            with _refused(f"invalid policy in {rules_dir}"):
                 self.runtime.install(load_rules(rules_dir))
-            except ConfigError as exc:
-                raise exceptions.OptionsError(f"invalid policy in {rules_dir}:\n{exc}") from None
-        if "body_size_limit" in opts and opts.body_size_limit is None and self.policy is not None:
+        if "body_size_limit" in opts and opts.body_size_limit is None:
             # Memory backstop for bodies without Content-Length (the policy's own limit answers our 413).
             opts.update(body_size_limit=str(self.policy.body_size_limit * 2 + 1024 * 1024))
         if {"dlp_data_dir", "dlp_store"} & updated or self.runtime.stores is None:
-            key = os.environ.get("DLP_PROXY_INCIDENT_KEY")
-            try:
-                self.runtime.open_store(
-                    opts.dlp_store or os.environ.get("DLP_PROXY_STORE") or None,
-                    Path(opts.dlp_data_dir) if opts.dlp_data_dir else default_data_dir(),
-                    key.encode() if key else None,
-                )
-            except (ValueError, StoreError) as exc:
-                raise exceptions.OptionsError(f"incident store: {exc}") from None
+            with _refused("incident store"):
+                self.runtime.open_store(*store_settings(opts.dlp_store, opts.dlp_data_dir))
         if {"dlp_metrics_port", "dlp_metrics_host"} & updated:
-            host, port = opts.dlp_metrics_host, opts.dlp_metrics_port
-            try:
-                self.runtime.start_metrics(host, port)
-            except OSError as exc:
-                why = f"cannot listen for metrics on {host}:{port}: {exc.strerror}"
-                raise exceptions.OptionsError(why) from None
-
-    def _watch_interval(self) -> float:
-        try:
-            interval = float(ctx.options.dlp_watch_seconds)
-        except ValueError:
-            raise exceptions.OptionsError(
-                f"dlp_watch_seconds must be a number of seconds, not {ctx.options.dlp_watch_seconds!r}"
-            ) from None
-        if interval < 0:
-            raise exceptions.OptionsError("dlp_watch_seconds must be 0 (off) or positive")
-        return interval
+            with _refused(f"cannot listen for metrics on {opts.dlp_metrics_host}:{opts.dlp_metrics_port}"):
+                self.runtime.start_metrics(opts.dlp_metrics_host, opts.dlp_metrics_port)
 
     def running(self) -> None:
-        self.runtime.start(asyncio.get_running_loop(), ctx.options.dlp_workers, self._watch_interval())
+        opts = ctx.options
+        self.runtime.start(
+            asyncio.get_running_loop(), opts.dlp_workers, watch_seconds(opts.dlp_watch_seconds)
+        )
         log.info(
             "ca_certificate",
             path=str(Path(ctx.options.confdir).expanduser() / CA_FILE),
@@ -184,15 +151,9 @@ class DlpProxy:
 
     def http_connect(self, flow: http.HTTPFlow) -> None:
         """Shadow AI, counted from the CONNECT alone, per group and ISO week; no user or address kept."""
-        if self.policy is None or self.store is None:
-            return
         try:
-            user = user_from_proxyauth(flow.metadata.get("proxyauth"))
             peer = flow.client_conn.peername
-            groups = self.policy.directory.groups_for(user, peer[0] if peer else None)
-            host = host_without_port(flow.request.host)
-            for sighting in sighting_for(host, self.policy, self.rules.shadow, groups, datetime.now(UTC)):
-                self.store.record_sighting(sighting)
+            self.runtime.record_sightings(flow.request.host, flow.metadata.get("proxyauth"), peer)
         except Exception:  # never let reporting break a connection
             log.exception("shadow_sighting_failed")
 
@@ -215,23 +176,14 @@ class DlpProxy:
         rc = pipeline.new_context(route.host, route.service)
         flow.metadata[METADATA_KEY] = rc
         flow.request.stream = False  # fail closed: never forward a body before it has been looked at
-        if route.mismatch:
-            log.warning("destination_mismatch", request_id=rc.request_id, names=[r for r, _ in route.names])
-        verdict = None
-        if route.mismatch and policy.destination_mismatch == "block":
-            verdict = Block("destination_mismatch", "destination:incoherente")
-        else:
-            verdict = pipeline.declared_too_large(policy, flow.request.headers.get("content-length"))
+        verdict = pipeline.evaluate_headers(rc, route, policy, flow.request.headers.get("content-length"))
         if verdict is not None:
             self._identify(flow, rc)
             self._apply_http(flow, rc, verdict)
         self.metrics.hook_latency.labels(hook="requestheaders").observe(time.perf_counter() - t0)
 
     def _identify(self, flow: http.HTTPFlow, rc: RequestContext) -> None:
-        rc.user = user_from_proxyauth(flow.metadata.get("proxyauth"))
-        peer = flow.client_conn.peername
-        rc.client_ip = peer[0] if peer else None
-        rc.groups = self.policy.directory.groups_for(rc.user, rc.client_ip)
+        pipeline.identify(rc, self.policy, flow.metadata.get("proxyauth"), flow.client_conn.peername)
 
     async def request(self, flow: http.HTTPFlow) -> None:
         """Hand the whole request to the pipeline; awaiting the scan pauses only this flow."""
@@ -261,7 +213,7 @@ class DlpProxy:
                 request_id=rc.request_id,
                 tool=rc.service_id,
                 error=type(exc).__name__,
-                at=_where(exc),
+                at=where(exc),
             )
             return pipeline.internal_error()
 
@@ -289,24 +241,17 @@ class DlpProxy:
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
         if rc is None or flow.response is None:
             return
-        kind = stream_kind(flow.request.path, flow.response.headers.get("content-type", ""), rc.family)
-        if kind is None:
+        headers = flow.response.headers
+        stream = stream_for(
+            flow.request.path, rc.family, headers.get("content-type", ""), headers.get("content-encoding"),
+            lambda: self._replacements(rc),
+        )  # fmt: skip
+        if stream is None:
             return  # a whole body: restored in `response`
-        repl = self._replacements(rc)
-        if not repl:
-            flow.response.stream = True
-            return
-        try:
-            restorer = make_stream_restorer(
-                kind, repl, content_encoding=flow.response.headers.get("content-encoding")
-            )
-        except ValueError:  # unknown encoding: passed on; the client may see pseudonyms, never real data
-            log.warning("stream_not_restored", request_id=rc.request_id, tool=rc.service_id, kind=kind)
-            flow.response.stream = True
-            return
-        flow.response.headers.pop("content-encoding", None)  # the restorer emits identity bytes
-        flow.response.headers.pop("content-length", None)
-        flow.response.stream = restorer
+        if stream is not True:  # a restorer emits identity bytes of unknown length
+            headers.pop("content-encoding", None)
+            headers.pop("content-length", None)
+        flow.response.stream = stream
 
     def response(self, flow: http.HTTPFlow) -> None:
         """Restore pseudonyms in a whole (non-streamed) answer: JSON strings, tool-call arguments, text."""

@@ -12,6 +12,7 @@ import logging
 import re
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -116,6 +117,12 @@ def configure_logging(level: str = "info") -> None:
     for noisy in ("hpack", "asyncio", "urllib3", "presidio-analyzer", "spacy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _configured = True
+
+
+def where(exc: BaseException) -> str:
+    """``file:line`` where an exception was raised — never its message, which may quote request content."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else type(exc).__name__
 
 
 def get_logger(name: str = "dlp_proxy") -> structlog.stdlib.BoundLogger:

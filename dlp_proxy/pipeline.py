@@ -36,8 +36,9 @@ from dlp_proxy.policy import Policy
 from dlp_proxy.policy.model import DataRule
 from dlp_proxy.pseudonyms import VaultRegistry
 from dlp_proxy.redact import Redactor
-from dlp_proxy.requestinfo import model_from_request
+from dlp_proxy.requestinfo import model_from_request, user_from_proxyauth
 from dlp_proxy.responses import BlockInfo, build_block_response
+from dlp_proxy.routing import Route
 
 log = get_logger("dlp_proxy.pipeline")
 
@@ -232,6 +233,24 @@ def declared_too_large(policy: Policy, content_length: str | None) -> Block | No
     if declared.isdigit() and int(declared) > policy.body_size_limit:
         return too_large(policy)
     return None
+
+
+def identify(rc: RequestContext, policy: Policy, proxyauth: object, peer: tuple | None) -> None:
+    """Who sends the request: the proxy user (the password is dropped) or the client address; groups."""
+    rc.user = user_from_proxyauth(proxyauth)
+    rc.client_ip = peer[0] if peer else None
+    rc.groups = policy.directory.groups_for(rc.user, rc.client_ip)
+
+
+def evaluate_headers(
+    rc: RequestContext, route: Route, policy: Policy, content_length: str | None
+) -> Block | None:
+    """What can be refused before the body arrives: names that disagree, a declared size over the limit."""
+    if route.mismatch:
+        log.warning("destination_mismatch", request_id=rc.request_id, names=[r for r, _ in route.names])
+        if policy.destination_mismatch == "block":
+            return Block("destination_mismatch", "destination:incoherente")
+    return declared_too_large(policy, content_length)
 
 
 def internal_error() -> Block:

@@ -15,12 +15,13 @@ Each can be tested on its own with a real rules directory, real workers and a re
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dlp_proxy.detect import detector_files
@@ -29,12 +30,25 @@ from dlp_proxy.errors import ConfigError
 from dlp_proxy.incidents import IncidentStore, StoreMaintenance, chain_head_number, open_store
 from dlp_proxy.logs import get_logger
 from dlp_proxy.metrics import Metrics, MetricsServer
-from dlp_proxy.paths import default_rules_dir
+from dlp_proxy.paths import default_data_dir, default_rules_dir
 from dlp_proxy.policy import Policy, load_policy
 from dlp_proxy.policy.review import review_status
-from dlp_proxy.shadow import ShadowRules, load_shadow_rules
+from dlp_proxy.requestinfo import host_without_port, user_from_proxyauth
+from dlp_proxy.shadow import ShadowRules, load_shadow_rules, sighting_for
 
 log = get_logger("dlp_proxy.runtime")
+
+#: The addon's mitmproxy options: (name, type, default, help).
+OPTIONS: tuple[tuple[str, type, object, str], ...] = (
+    ("dlp_rules", str, "", "Directory of the company AI policy (default: the shipped example policy)."),
+    ("dlp_data_dir", str, "", "Directory for incidents and other records (default: ./dlp-proxy-data)."),
+    ("dlp_store", str, "", "Incident store URL: sqlite:///path or postgresql://… (default: "
+     "$DLP_PROXY_STORE, else incidents.sqlite3 in the data directory)."),
+    ("dlp_metrics_port", int, 0, "Port for /metrics, /healthz and /readyz (0: off)."),
+    ("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on."),
+    ("dlp_watch_seconds", str, "2", "Rules directory poll interval in seconds (0: SIGHUP only)."),
+    ("dlp_workers", int, 2, "Detection worker processes (each loads the spaCy model, ~0.5 GB)."),
+)  # fmt: skip
 
 
 def files_signature(paths: Iterable[Path]) -> tuple:
@@ -47,6 +61,27 @@ def files_signature(paths: Iterable[Path]) -> tuple:
         except OSError:
             sig.append((str(path), None, None))
     return tuple(sig)
+
+
+def watch_seconds(value: str) -> float:
+    """The rules-directory poll interval (mitmproxy options have no float type); ValueError if bad."""
+    try:
+        interval = float(value)
+    except ValueError:
+        raise ValueError(f"must be a number of seconds, not {value!r}") from None
+    if interval < 0:
+        raise ValueError("must be 0 (off) or positive")
+    return interval
+
+
+def store_settings(store_option: str, data_dir_option: str) -> tuple[str | None, Path, bytes | None]:
+    """(URL, data directory, HMAC key) of the incident store, from the options and the environment."""
+    key = os.environ.get("DLP_PROXY_INCIDENT_KEY")
+    return (
+        store_option or os.environ.get("DLP_PROXY_STORE") or None,
+        Path(data_dir_option) if data_dir_option else default_data_dir(),
+        key.encode() if key else None,
+    )
 
 
 def retention_days(policy: Policy | None) -> int | None:
@@ -346,6 +381,19 @@ class Runtime:
         self.metrics.chain_head.set(chain_head_number(latest))
         if self.store is not None:
             self.metrics.store_backlog.set(self.store.backlog())
+
+    # -- shadow AI
+    def record_sightings(self, host: str, proxyauth: object, peer: tuple | None) -> None:
+        """Shadow AI from a CONNECT: forbidden, unlisted or unknown AI hosts, per group and ISO week
+        (no user and no address is kept with a sighting)."""
+        policy, store = self.policy, self.store
+        if policy is None or store is None or self.rules is None:
+            return
+        groups = policy.directory.groups_for(user_from_proxyauth(proxyauth), peer[0] if peer else None)
+        for sighting in sighting_for(
+            host_without_port(host), policy, self.rules.shadow, groups, datetime.now(UTC)
+        ):
+            store.record_sighting(sighting)
 
     # -- metrics listener
     def start_metrics(self, host: str, port: int) -> None:

@@ -10,7 +10,13 @@
 """
 
 from dlp_proxy.restore.body import restore_json_body, restore_json_text
-from dlp_proxy.restore.stream import STREAM_KINDS, StreamRestorer, make_stream_restorer, stream_kind
+from dlp_proxy.restore.stream import (
+    STREAM_KINDS,
+    StreamRestorer,
+    make_stream_restorer,
+    stream_for,
+    stream_kind,
+)
 from dlp_proxy.restore.text import Replacements, TextRestorer, restore_value
 
 __all__ = [
@@ -22,5 +28,6 @@ __all__ = [
     "restore_json_body",
     "restore_json_text",
     "restore_value",
+    "stream_for",
     "stream_kind",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dlp_proxy.dialects import dialect_for
@@ -331,3 +331,29 @@ def stream_kind(path: str, content_type: str, family: str | None = None) -> str 
     if ctype not in SSE_CONTENT_TYPES:
         return None
     return dialect_for(path, family).sse
+
+
+def stream_for(
+    path: str,
+    family: str | None,
+    content_type: str,
+    content_encoding: str | None,
+    replacements: Callable[[], Replacements | None],
+) -> StreamRestorer | bool | None:
+    """What ``flow.response.stream`` should be for an answer.
+
+    ``None``: not a stream (the whole body is restored at the end); ``True``: stream it as it comes
+    (nothing to restore, or an encoding we cannot decode — the client may then see pseudonyms, never
+    real data leaks); else a restorer that emits identity bytes.
+    """
+    kind = stream_kind(path, content_type, family)
+    if kind is None:
+        return None
+    repl = replacements()
+    if not repl:
+        return True
+    try:
+        return make_stream_restorer(kind, repl, content_encoding=content_encoding)
+    except ValueError:
+        log.warning("stream_not_restored", kind=kind, content_encoding=content_encoding)
+        return True
