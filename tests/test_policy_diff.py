@@ -19,7 +19,7 @@ from dlp_proxy.policy.diff import PolicyDiff, diff_policies, render_markdown
 from dlp_proxy.policy.review import format_date, review_status
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
-RULES_FILES = ("catalog.yaml", "policy.yaml", "directory.yaml")
+RULES_FILES = ("catalog.yaml", "policy.yaml", "directory.yaml", "recognizers.yaml")
 
 
 # -- helpers -----------------------------------------------------------------------------------------

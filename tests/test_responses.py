@@ -88,6 +88,7 @@ def test_status_table_is_exactly_the_contract():
         "model_forbidden": 403,
         "sensitive_data": 403,
         "unscannable_content": 403,
+        "destination_mismatch": 403,
         "body_too_large": 413,
         "undecodable_body": 400,
         "scan_unavailable": 503,
