@@ -15,7 +15,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench" / "detection_eval.py"
 
-pytest.importorskip("faker", reason="the synthetic corpus needs faker (the test extra)")
 
 
 def _load_bench():

@@ -9,7 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import anthropic
+import cohere
+import httpx
+import httpx2
+import ollama
+import openai
 import pytest
+from google import genai
 
 from dlp_proxy.restore import make_stream_restorer, restore_json_body
 from tests.test_restore_stream import (
@@ -28,9 +35,6 @@ from tests.test_restore_stream import (
     openai_responses_stream,
 )
 
-httpx2 = pytest.importorskip("httpx2")
-openai = pytest.importorskip("openai")
-anthropic = pytest.importorskip("anthropic")
 
 ENDING = MODEL_TEXT + " et [[PERS"  # also ends with something that only looks like a placeholder start
 ENDING_TEXT = REPL.restore(ENDING)
@@ -144,7 +148,6 @@ def test_openai_sdk_reads_restored_json_body():
 
 
 def test_gemini_sdk_assembles_restored_stream():
-    genai = pytest.importorskip("google.genai")
     body = gemini_stream(one_per_char(MODEL_TEXT), cut_inside_placeholders(MODEL_ARGS))
     client = genai.Client(
         api_key="test",
@@ -160,8 +163,6 @@ def test_gemini_sdk_assembles_restored_stream():
 
 
 def test_ollama_sdk_assembles_restored_stream():
-    ollama = pytest.importorskip("ollama")
-    httpx = pytest.importorskip("httpx")
     body = ollama_stream(one_per_char(ENDING), cut_inside_placeholders(MODEL_ARGS))
 
     def handler(request):
@@ -176,8 +177,6 @@ def test_ollama_sdk_assembles_restored_stream():
 
 
 def test_cohere_sdk_assembles_restored_stream():
-    cohere = pytest.importorskip("cohere")
-    httpx = pytest.importorskip("httpx")
     body = cohere_v2_stream(one_per_char(ENDING), cut_inside_placeholders(MODEL_ARGS))
 
     def handler(request):
