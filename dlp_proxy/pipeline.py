@@ -235,7 +235,12 @@ def declared_too_large(policy: Policy, content_length: str | None) -> Block | No
     return None
 
 
-def identify(rc: RequestContext, policy: Policy, proxyauth: object, peer: tuple | None) -> None:
+def identify(
+    rc: RequestContext,
+    policy: Policy,
+    proxyauth: object,
+    peer: tuple[str, int] | tuple[str, int, int, int] | None,
+) -> None:
     """Who sends the request: the proxy user (the password is dropped) or the client address; groups."""
     rc.user = user_from_proxyauth(proxyauth)
     rc.client_ip = peer[0] if peer else None
