@@ -7,7 +7,6 @@ several replicas) whose records form a hash chain; see :mod:`.store` for the wri
 
 from __future__ import annotations
 
-from .jsonl import JsonlIncidentStore, read_incidents
 from .maintenance import StoreMaintenance
 from .model import (
     GENESIS,
@@ -30,7 +29,6 @@ __all__ = [
     "Incident",
     "IncidentFilter",
     "IncidentStore",
-    "JsonlIncidentStore",
     "Sighting",
     "StoreError",
     "StoreMaintenance",
@@ -42,6 +40,5 @@ __all__ = [
     "hash_value",
     "iso_week",
     "open_store",
-    "read_incidents",
     "value_hashes",
 ]
