@@ -17,7 +17,8 @@ from dlp_proxy.incidents import (
     chain_head_number,
     iso_week,
 )
-from dlp_proxy.incidents.store import build_record, sqlite_path
+from dlp_proxy.incidents.factory import sqlite_path
+from dlp_proxy.incidents.store import build_record
 from dlp_proxy.incidents.verify import ChainRow, verify_rows
 
 

@@ -7,6 +7,7 @@ several replicas) whose records form a hash chain; see :mod:`.store` for the wri
 
 from __future__ import annotations
 
+from .factory import open_store
 from .maintenance import StoreMaintenance
 from .model import (
     GENESIS,
@@ -22,7 +23,7 @@ from .model import (
     iso_week,
     value_hashes,
 )
-from .store import IncidentStore, StoreError, open_store
+from .store import IncidentStore, StoreError
 
 __all__ = [
     "GENESIS",
