@@ -104,6 +104,12 @@ class Metrics:
             ["hook"],
             registry=r,
         )
+        self.upstream_errors = Counter(
+            "dlp_proxy_upstream_errors",
+            "Allowed AI requests whose provider failed (answered 502/504), by tool and kind",
+            ["tool", "kind"],
+            registry=r,
+        )
         self.incidents = Counter(
             "dlp_proxy_incidents", "Incidents recorded, by decision", ["decision"], registry=r
         )
