@@ -23,7 +23,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.certs import CertStore
 
-from dlp_proxy import pipeline
+from dlp_proxy import pipeline, upstream
 from dlp_proxy.accounting import Accountant
 from dlp_proxy.errors import ConfigError
 from dlp_proxy.incidents import StoreError
@@ -63,6 +63,7 @@ class DlpProxy:
         # Reversible pseudonyms, per user: bounded, expiring, in memory only.
         self.vaults = VaultRegistry(max_users=5000, max_entries_per_user=10_000, ttl_seconds=24 * 3600)
         self.accountant = Accountant(self.metrics, lambda: self.runtime.store)
+        self.upstream = upstream.UpstreamGuard(self.metrics, METADATA_KEY)
 
     @property
     def policy(self):  # -> Policy | None (no annotations here: see the note on imports above)
@@ -80,11 +81,14 @@ class DlpProxy:
     def load(self, loader: Any) -> None:
         for name, kind, default, help_text in OPTIONS:
             loader.add_option(name, kind, default, help_text)
+        upstream.install()  # our 502/504 for AI flows whose provider fails
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
         with _refused("dlp_watch_seconds"):
             watch_seconds(opts.dlp_watch_seconds)
+        with _refused("dlp_upstream_timeout"):
+            self.upstream.timeout = watch_seconds(opts.dlp_upstream_timeout)
         if "stream_large_bodies" in updated and opts.stream_large_bodies:
             raise exceptions.OptionsError(
                 "stream_large_bodies cannot be used with dlp-proxy: bodies would reach AI providers "
@@ -199,7 +203,12 @@ class DlpProxy:
             return await pipeline.evaluate_request(rc, body, self.policy, self.pool, self.vaults)
 
         self._apply_http(flow, rc, await self._guard("request", rc, evaluate))
+        self.upstream.arm(flow, lambda f: upstream.close_upstream(f, ctx.master.addons.get("proxyserver")))
         self.metrics.hook_latency.labels(hook="request").observe(time.perf_counter() - t0)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        """The provider of an allowed AI request failed: our 502/504 with the request id (AI flows only)."""
+        self.upstream.on_error(flow, self.policy)
 
     async def _guard(self, hook: str, rc: RequestContext, evaluate) -> Verdict:
         """The one fail-closed guard: any exception becomes a refusal, counted, logged without content."""
@@ -239,6 +248,7 @@ class DlpProxy:
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Stream event streams and NDJSON as they come, restoring pseudonyms on the fly."""
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
+        self.upstream.disarm(flow)
         if rc is None or flow.response is None:
             return
         headers = flow.response.headers

@@ -78,7 +78,21 @@ class Metrics:
         )
         self.store_backlog = Gauge(
             "dlp_proxy_incident_backlog",
-            "Incidents waiting to be written (store down: spooled on disk)",
+            "Incidents waiting to be written (store down: spooled on disk, else in memory)",
+            registry=r,
+        )
+        self.store_up = Gauge(
+            "dlp_proxy_incident_store_up", "1 when incidents reach the store, 0 while they wait", registry=r
+        )
+        self.store_errors = Counter(
+            "dlp_proxy_incident_store_errors",
+            "Failed incident writes: kind=store (the store refused or is unreachable), spool (disk too)",
+            ["kind"],
+            registry=r,
+        )
+        self.incidents_dropped = Counter(
+            "dlp_proxy_incidents_dropped",
+            "Incidents lost: store and spool unwritable and the memory buffer full",
             registry=r,
         )
         self.ready = Gauge(
@@ -88,6 +102,12 @@ class Metrics:
             "dlp_proxy_fail_closed",
             "Requests refused (503) or WebSocket messages dropped because of an internal error, by hook",
             ["hook"],
+            registry=r,
+        )
+        self.upstream_errors = Counter(
+            "dlp_proxy_upstream_errors",
+            "Allowed AI requests whose provider failed (answered 502/504), by tool and kind",
+            ["tool", "kind"],
             registry=r,
         )
         self.incidents = Counter(

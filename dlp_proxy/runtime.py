@@ -48,6 +48,8 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on."),
     ("dlp_watch_seconds", str, "2", "Rules directory poll interval in seconds (0: SIGHUP only)."),
     ("dlp_workers", int, 2, "Detection worker processes (each loads the spaCy model, ~0.5 GB)."),
+    ("dlp_upstream_timeout", str, "300", "Seconds an allowed AI request waits for the provider's response "
+     "headers before our 504 (0: no limit; a started stream is never cut)."),
 )  # fmt: skip
 
 
@@ -279,6 +281,33 @@ class StoreSupervisor:
             self.store = None
 
 
+def watch_store(metrics: Metrics, store: Callable[[], IncidentStore | None]) -> None:
+    """Backlog and store state read at each scrape, so an outage shows at once, not at the next upkeep."""
+
+    def backlog() -> float:
+        s = store()
+        return float(s.backlog()) if s is not None else 0.0
+
+    def up() -> float:
+        s = store()
+        return 1.0 if s is not None and s.health() is None else 0.0
+
+    metrics.store_backlog.set_function(backlog)
+    metrics.store_up.set_function(up)
+
+
+def store_event_counter(metrics: Metrics) -> Callable[[str], None]:
+    """The store's ``on_event``: write errors, spool errors and dropped incidents become counters."""
+
+    def on_event(kind: str) -> None:
+        if kind == "dropped":
+            metrics.incidents_dropped.inc()
+        else:
+            metrics.store_errors.labels(kind=kind.removesuffix("_error")).inc()
+
+    return on_event
+
+
 def review_overdue_today(policy: Policy | None) -> bool:
     """Evaluated at each metrics scrape, so the gauge turns to 1 the day after the review date."""
     return policy is not None and review_status(policy, date.today()).overdue
@@ -297,6 +326,7 @@ class Runtime:
         self.metrics_server: MetricsServer | None = None
         self._review_warned_on: date | None = None
         metrics.review_overdue.set_function(lambda: 1.0 if review_overdue_today(self.policy) else 0.0)
+        watch_store(metrics, lambda: self.store)
 
     @property
     def policy(self) -> Policy | None:
@@ -374,13 +404,13 @@ class Runtime:
             url, data_dir, hmac_key=hmac_key, retention=retention_days(self.policy), on_latest_hash=self._head
         )
         self.stores = stores.start()
+        if self.stores.store is not None:
+            self.stores.store.on_event = store_event_counter(self.metrics)
 
     def _head(self, latest: str) -> None:
         """Logged and exported periodically: truncating the newest incidents becomes detectable."""
         log.info("incident_chain_head", hash=latest)
         self.metrics.chain_head.set(chain_head_number(latest))
-        if self.store is not None:
-            self.metrics.store_backlog.set(self.store.backlog())
 
     # -- shadow AI
     def record_sightings(self, host: str, proxyauth: object, peer: tuple | None) -> None:
@@ -412,7 +442,9 @@ class Runtime:
             return False, "policy not loaded"
         if self.pools is None or not self.pools.ready:
             return False, "detector not ready"
-        return True, f"ready (policy {self.policy.version})"
+        # A failing store does not stop decisions (incidents wait in the spool): ready, but said.
+        degraded = self.store.health() if self.store is not None else None
+        return True, f"ready (policy {self.policy.version})" + (f"; degraded: {degraded}" if degraded else "")
 
     def _on_pool_ready(self, ok: bool) -> None:
         self.metrics.detector_ready.set(1 if ok else 0)

@@ -93,6 +93,8 @@ def test_status_table_is_exactly_the_contract():
         "undecodable_body": 400,
         "scan_unavailable": 503,
         "policy_unavailable": 503,
+        "upstream_unreachable": 502,
+        "upstream_timeout": 504,
     }
 
 
@@ -102,7 +104,11 @@ EXPECTED_TYPES = {
     400: ("invalid_request_error", "invalid_request_error", "INVALID_ARGUMENT"),
     413: ("invalid_request_error", "request_too_large", "INVALID_ARGUMENT"),
     503: ("server_error", "api_error", "UNAVAILABLE"),
+    502: ("server_error", "api_error", "UNAVAILABLE"),
+    504: ("server_error", "api_error", "DEADLINE_EXCEEDED"),
 }
+# The provider's own failures may be retried by the SDKs (the retry is scanned again); refusals not.
+RETRY = {"upstream_unreachable": "true", "upstream_timeout": "true"}
 
 
 @pytest.mark.parametrize("shape", list(SHAPE_PATHS))
@@ -114,7 +120,7 @@ def test_each_code_and_shape(code: str, shape: str):
     assert status == expected_status
 
     assert headers["content-type"] == "application/json; charset=utf-8"
-    assert headers["x-should-retry"] == "false"
+    assert headers["x-should-retry"] == RETRY.get(code, "false")
     assert headers["cache-control"] == "no-store"
     assert headers["x-dlp-proxy-request-id"] == "req-abc123"
     assert headers["x-dlp-proxy-rule"] == "tools.deepseek"
@@ -344,7 +350,7 @@ def test_browser_gets_html_with_the_same_status(code: str, shape: str):
     status, headers, body = build(make_info(code), shape, accept=BROWSER_ACCEPT)
     assert status == STATUS_BY_CODE[code]
     assert headers["content-type"] == "text/html; charset=utf-8"
-    assert headers["x-should-retry"] == "false"
+    assert headers["x-should-retry"] == RETRY.get(code, "false")
     assert headers["cache-control"] == "no-store"
     assert headers["x-dlp-proxy-request-id"] == "req-abc123"
     assert "default-src 'none'" in headers["content-security-policy"]
