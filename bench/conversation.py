@@ -311,7 +311,7 @@ async def measure(args: argparse.Namespace, ports: dict, bundle: Path, token: st
             started = time.perf_counter()
             n = int(rate * args.step_seconds)
 
-            async def one() -> None:
+            async def one(statuses: list[int] = statuses, lat: list[float] = lat) -> None:
                 try:
                     status, ms = await post(big, fresh(), tok)
                 except httpx.HTTPError:
@@ -338,7 +338,8 @@ async def measure(args: argparse.Namespace, ports: dict, bundle: Path, token: st
             }
             ramp.append(step)
             print(
-                f"  rate {rate}/s: {step['ok']} ok, {step['refused_503']} refused, p99 {step['p99_ms']:.0f} ms",
+                f"  rate {rate}/s: {step['ok']} ok, {step['refused_503']} refused, "
+                f"p99 {step['p99_ms']:.0f} ms",
                 file=sys.stderr,
             )
             if step["refused_503"] > n * 0.2:
@@ -379,12 +380,14 @@ def render(result: dict, meta: dict, args: argparse.Namespace) -> str:
     ag = result["agent"]
     out += [
         "",
-        f"2. Agent: {args.agents} agents × {args.agent_calls} calls, {ag['max_bytes'] / 1024:.0f} KB requests, "
-        "2 KB new per call",
-        f"   first call: added p50 {ag['first_added_p50_ms']:+.1f} ms (mitmproxy {ag['first_mitm_p50_ms']:.1f} ms)",
+        f"2. Agent: {args.agents} agents × {args.agent_calls} calls, "
+        f"{ag['max_bytes'] / 1024:.0f} KB requests, 2 KB new per call",
+        f"   first call: added p50 {ag['first_added_p50_ms']:+.1f} ms "
+        f"(mitmproxy {ag['first_mitm_p50_ms']:.1f} ms)",
         f"   later calls (n={ag['later_n']}): added p50 {ag['later_added_p50_ms']:+.1f} ms, "
         f"p99 {ag['later_added_p99_ms']:+.1f} ms (mitmproxy p50 {ag['later_mitm_p50_ms']:.1f} ms); "
-        f"target p50 ≤ {TARGET_ADDED_MS:.0f}: {'met' if ag['later_added_p50_ms'] <= TARGET_ADDED_MS else 'NOT met'}",
+        f"target p50 ≤ {TARGET_ADDED_MS:.0f}: "
+        f"{'met' if ag['later_added_p50_ms'] <= TARGET_ADDED_MS else 'NOT met'}",
     ]
     c8 = result["concurrency8"]
     out += [
