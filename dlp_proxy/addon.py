@@ -35,7 +35,7 @@ from dlp_proxy.pseudonyms import VaultRegistry
 from dlp_proxy.requestinfo import host_without_port
 from dlp_proxy.restore import restore_json_body, stream_for
 from dlp_proxy.routing import classify
-from dlp_proxy.runtime import OPTIONS, Runtime, load_rules, store_settings, watch_seconds
+from dlp_proxy.runtime import OPTIONS, Runtime, load_rules, pool_settings, store_settings, watch_seconds
 
 log = get_logger("dlp_proxy.addon")
 
@@ -89,6 +89,8 @@ class DlpProxy:
             watch_seconds(opts.dlp_watch_seconds)
         with _refused("dlp_upstream_timeout"):
             self.upstream.timeout = watch_seconds(opts.dlp_upstream_timeout)
+        with _refused("detection pool"):
+            pool_settings(opts)
         if "stream_large_bodies" in updated and opts.stream_large_bodies:
             raise exceptions.OptionsError(
                 "stream_large_bodies cannot be used with dlp-proxy: bodies would reach AI providers "
@@ -121,7 +123,7 @@ class DlpProxy:
     def running(self) -> None:
         opts = ctx.options
         self.runtime.start(
-            asyncio.get_running_loop(), opts.dlp_workers, watch_seconds(opts.dlp_watch_seconds)
+            asyncio.get_running_loop(), pool_settings(opts), watch_seconds(opts.dlp_watch_seconds)
         )
         log.info(
             "ca_certificate",

@@ -29,7 +29,7 @@ from typing import Protocol
 from dlp_proxy.body import DecodedBody, UndecodableBody, decode_body
 from dlp_proxy.catalog import Service
 from dlp_proxy.decide import DataDecision, FindingLike, decide_data
-from dlp_proxy.detect.pool import ScanUnavailable
+from dlp_proxy.detect.pool import ScanOverloaded, ScanUnavailable
 from dlp_proxy.extract import Extraction, extract_request, extract_websocket_message
 from dlp_proxy.logs import get_logger
 from dlp_proxy.policy import Policy
@@ -375,6 +375,9 @@ async def _scan_and_decide(
             min_score=plan.min_score,
             timeout=policy.scan_timeout_seconds,
         )
+    except ScanOverloaded:  # the queue is full: refused at once, never an unbounded wait
+        log.warning("scan_overloaded", request_id=rc.request_id, tool=rc.service_id)
+        return Block("scan_overloaded", "detection:surcharge")
     except ScanUnavailable as exc:
         log.warning("scan_unavailable", request_id=rc.request_id, tool=rc.service_id, why=str(exc))
         return Block("scan_unavailable", "detection:indisponible")

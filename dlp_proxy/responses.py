@@ -95,6 +95,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "body_too_large": 413,
     "undecodable_body": 400,
     "scan_unavailable": 503,
+    "scan_overloaded": 503,
     "policy_unavailable": 503,
     # The request was vetted and allowed, but the AI provider could not be reached or did not answer.
     "upstream_unreachable": 502,
@@ -135,6 +136,8 @@ _ROLE_TITLE = {
 
 _DEFAULT_STATUS = 403
 _RETRY_AFTER_SECONDS = "30"
+# The scan queue is full: a short, momentary refusal that the SDKs may retry by themselves after this.
+_OVERLOADED_RETRY_AFTER_SECONDS = "2"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -384,6 +387,18 @@ def _scan_unavailable(t: _Texts) -> str:
     )
 
 
+def _scan_overloaded(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"le service de détection des données sensibles est saturé ; votre requête vers {t.tool} n'a "
+            f"pas été transmise. Réessayez dans quelques secondes."
+        )
+    return (
+        f"the sensitive-data detection service is overloaded; your request to {t.tool} was not sent. "
+        f"Try again in a few seconds."
+    )
+
+
 def _policy_unavailable(t: _Texts) -> str:
     if t.lang == "fr":
         return (
@@ -441,6 +456,7 @@ _CORE: dict[str, Callable[[_Texts], str]] = {
     "body_too_large": _body_too_large,
     "undecodable_body": _undecodable_body,
     "scan_unavailable": _scan_unavailable,
+    "scan_overloaded": _scan_overloaded,
     "policy_unavailable": _policy_unavailable,
     "upstream_unreachable": _upstream_unreachable,
     "upstream_timeout": _upstream_timeout,
@@ -733,7 +749,8 @@ def build_block_response(
     and ``cache-control: no-store``; ``x-dlp-proxy-request-id`` ties the response to the incident.
     The request id is also put in ``x-request-id``/``request-id``, which the OpenAI and Anthropic
     SDKs expose as ``err.request_id``. 503 adds ``retry-after: 30`` so clients that retry anyway
-    do not hammer the proxy.
+    do not hammer the proxy; ``scan_overloaded`` (a full scan queue, nothing judged) is the exception:
+    ``retry-after: 2`` and ``x-should-retry: true``, so the SDKs retry it themselves.
     """
     status = STATUS_BY_CODE.get(info.code, _DEFAULT_STATUS)
     shape = api_shape(path, family)
@@ -747,7 +764,10 @@ def build_block_response(
     }
     if info.rule_id:
         headers["x-dlp-proxy-rule"] = _header_value(info.rule_id)
-    if status == 503:
+    if info.code == "scan_overloaded":  # nothing was judged: the same request may simply come back
+        headers["x-should-retry"] = "true"
+        headers["retry-after"] = _OVERLOADED_RETRY_AFTER_SECONDS
+    elif status == 503:
         headers["retry-after"] = _RETRY_AFTER_SECONDS
 
     if wants_html(accept, shape):
