@@ -96,6 +96,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "undecodable_body": 400,
     "scan_unavailable": 503,
     "policy_unavailable": 503,
+    "state_unavailable": 503,
 }
 CODES: tuple[str, ...] = tuple(STATUS_BY_CODE)
 
@@ -391,6 +392,18 @@ def _policy_unavailable(t: _Texts) -> str:
     )
 
 
+def _state_unavailable(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"le service qui conserve les pseudonymes est momentanément indisponible ; par précaution, "
+            f"votre requête vers {t.tool} n'a pas été transmise. Réessayez dans quelques minutes."
+        )
+    return (
+        f"the service that keeps pseudonyms is temporarily unavailable; as a precaution, your request "
+        f"to {t.tool} was not sent. Try again in a few minutes."
+    )
+
+
 def _unknown(t: _Texts) -> str:
     if t.lang == "fr":
         return f"votre requête vers {t.tool} a été bloquée."
@@ -410,6 +423,7 @@ _CORE: dict[str, Callable[[_Texts], str]] = {
     "undecodable_body": _undecodable_body,
     "scan_unavailable": _scan_unavailable,
     "policy_unavailable": _policy_unavailable,
+    "state_unavailable": _state_unavailable,
 }
 
 # "Access denied" for policy decisions, "request blocked" when the proxy could not vet the request.

@@ -48,6 +48,8 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on."),
     ("dlp_watch_seconds", str, "2", "Rules directory poll interval in seconds (0: SIGHUP only)."),
     ("dlp_workers", int, 2, "Detection worker processes (each loads the spaCy model, ~0.5 GB)."),
+    ("dlp_state", str, "", "Pseudonym vaults shared by every replica: redis://… (default: $DLP_PROXY_STATE, "
+     "else in memory); key in $DLP_PROXY_STATE_KEY."),
 )  # fmt: skip
 
 

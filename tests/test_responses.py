@@ -93,6 +93,7 @@ def test_status_table_is_exactly_the_contract():
         "undecodable_body": 400,
         "scan_unavailable": 503,
         "policy_unavailable": 503,
+        "state_unavailable": 503,
     }
 
 

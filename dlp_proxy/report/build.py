@@ -287,6 +287,7 @@ CODE_LABELS = {
     "pseudonymized": "données pseudonymisées",
     "body_too_large": "requête trop volumineuse",
     "scan_unavailable": "analyse indisponible",
+    "state_unavailable": "pseudonymes indisponibles",
     "undecodable_body": "corps illisible",
 }
 
