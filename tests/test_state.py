@@ -14,6 +14,8 @@ import json
 import os
 import re
 import secrets
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -375,3 +377,45 @@ def test_pipeline_answers_503_state_unavailable_when_redis_is_down(live: RedisSe
         assert other not in repr(verdict) and EMAIL not in repr(verdict)
     finally:
         live.start()
+
+
+# -- wiring: dlp-proxy run --state, mitmdump -s --set dlp_state ----------------------------------------
+
+DLP = str(Path(sys.executable).parent / "dlp-proxy")
+
+
+def test_run_refuses_to_start_without_a_usable_state_key(tmp_path: Path, live: RedisServer) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in (KEY_ENV, ENV)}
+    cmd = [DLP, "run", "--listen-port", "0", "--metrics-port", "0", "--confdir", str(tmp_path / "c")]
+    cmd += ["--data-dir", str(tmp_path / "d"), "--state", live.url]
+    for key, fr, en in (
+        (None, "clé de chiffrement", "encryption key"),
+        ("trop-court", "trop courte", "too short"),
+    ):
+        if key is not None:
+            env[KEY_ENV] = key
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2, out.stderr
+        assert KEY_ENV in out.stderr and fr in out.stderr and en in out.stderr
+        assert "Traceback" not in out.stderr
+
+
+def test_dlp_state_option_of_the_addon(monkeypatch, tmp_path: Path, live: RedisServer) -> None:
+    """Under ``mitmdump -s dlp_proxy/addon.py --set dlp_state=redis://…`` (same addon as dlp-proxy run)."""
+    from mitmproxy import exceptions
+    from mitmproxy.test import taddons
+
+    from dlp_proxy.addon import DlpProxy
+
+    monkeypatch.delenv(ENV, raising=False)
+    monkeypatch.setenv(KEY_ENV, base64.b64encode(secrets.token_bytes(32)).decode())
+    addon = DlpProxy()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, confdir=str(tmp_path / "conf"), dlp_data_dir=str(tmp_path))
+        assert isinstance(addon.vaults, VaultRegistry)  # the default: in memory
+        tctx.configure(addon, dlp_state=live.url)
+        assert isinstance(addon.vaults, RedisVaultRegistry)
+        monkeypatch.delenv(KEY_ENV)
+        with pytest.raises(exceptions.OptionsError, match=KEY_ENV):
+            tctx.configure(addon, dlp_state=live.url)
+        addon.done()
