@@ -101,6 +101,9 @@ class _Known:
     compiled: Replacements | None = None  # the map at ``version``, as read from Redis
     mapping: dict[str, str] = field(default_factory=dict)  # pseudonym → original (first spelling)
     slots: dict[str, str] = field(default_factory=dict)  # slot → pseudonym
+    opened: dict[bytes, tuple[bytes, str, str]] = field(
+        default_factory=dict
+    )  # pseudonym → (blob, slot, original)
 
 
 class RedisVaultRegistry:
@@ -223,13 +226,18 @@ class RedisVaultRegistry:
             pipe.hgetall(rev)
             pipe.hgetall(fwd)
             version_raw, entries, forward = pipe.execute()
-        mapping, slots = {}, {}
+        mapping, slots, opened = {}, {}, {}
         for pseudonym, blob in entries.items():
-            try:
-                slot, original = self.keys.open(user_id, blob)
-            except (InvalidTag, ValueError, UnicodeDecodeError):
-                log.warning("state_entry_unreadable")  # altered, or written with another key
-                continue
+            seen = known.opened.get(pseudonym)
+            if seen is not None and seen[0] == blob:  # decrypted at an earlier read
+                slot, original = seen[1], seen[2]
+            else:
+                try:
+                    slot, original = self.keys.open(user_id, blob)
+                except (InvalidTag, ValueError, UnicodeDecodeError):
+                    log.warning("state_entry_unreadable")  # altered, or written with another key
+                    continue
+            opened[pseudonym] = (blob, slot, original)
             if forward.get(slot.encode()) != pseudonym:  # sealed for another pseudonym: moved
                 log.warning("state_entry_unreadable")
                 continue
@@ -238,7 +246,7 @@ class RedisVaultRegistry:
         compiled = Replacements(mapping)
         with self._lock:
             known.version, known.compiled = tuple(version_raw), compiled
-            known.mapping, known.slots = dict(mapping), slots
+            known.mapping, known.slots, known.opened = dict(mapping), slots, opened
         return compiled
 
     def mapping(self, user_id: str) -> dict[str, str]:
