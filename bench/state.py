@@ -249,8 +249,12 @@ def proxies(url: str, tmp: Path, requests: int, warmup: int, deadline: float) ->
         results = asyncio.run(
             measure(targets, bundle, token, requests, warmup, deadline, [upstream, mem, red])
         )
-        if "state_connected" not in red.tail(200):
-            raise BenchError("the --state proxy did not connect to Redis:\n" + red.tail())
+        import redis
+
+        logged = red.log.read_text(encoding="utf-8", errors="replace") if red.log else ""
+        stored = sum(1 for _ in redis.Redis.from_url(url).scan_iter(match="dlp:ps:*", count=1000))
+        if "state_connected" not in logged or not stored:
+            raise BenchError("the --state proxy did not keep its vaults in Redis:\n" + red.tail())
     head = ("path", "conc", "n", "p50 ms", "p99 ms", "added p50", "added p99")
     rows, lines = [], ["{:12} {:>4} {:>5} {:>8} {:>8} {:>10} {:>10}".format(*head)]
     for conc, series in results.items():
