@@ -191,7 +191,7 @@ class RedisVaultRegistry:
         known = self._known_for(user_id)
         labels = {label for label, _ in wanted.values()}
         in_text = sorted({p for p in PLACEHOLDER_PATTERN.findall(avoid) if p[2:].rsplit("_", 1)[0] in labels})
-        args: list[object] = [
+        args: list[bytes | str | int] = [
             int(time.time() * 1000),
             self._ttl_ms,
             self._max_entries,
