@@ -31,11 +31,11 @@ from dlp_proxy.logs import get_logger, where
 from dlp_proxy.metrics import Metrics
 from dlp_proxy.paths import default_rules_dir
 from dlp_proxy.pipeline import Block, RequestContext, Rewrite, Verdict
-from dlp_proxy.pseudonyms import VaultRegistry
 from dlp_proxy.requestinfo import host_without_port
-from dlp_proxy.restore import restore_json_body, stream_for
+from dlp_proxy.restore import restore_json_body, stream_for, stream_kind
 from dlp_proxy.routing import classify
 from dlp_proxy.runtime import OPTIONS, Runtime, load_rules, pool_settings, store_settings, watch_seconds
+from dlp_proxy.state import open_vaults, state_url
 
 log = get_logger("dlp_proxy.addon")
 
@@ -60,8 +60,8 @@ class DlpProxy:
     def __init__(self) -> None:
         self.metrics = Metrics()
         self.runtime = Runtime(self.metrics)
-        # Reversible pseudonyms, per user: bounded, expiring, in memory only.
-        self.vaults = VaultRegistry(max_users=5000, max_entries_per_user=10_000, ttl_seconds=24 * 3600)
+        # Reversible pseudonyms, per user: bounded, expiring; in memory, or in Redis (dlp_state).
+        self.vaults = open_vaults(None)
         self.accountant = Accountant(self.metrics, lambda: self.runtime.store)
         self.upstream = upstream.UpstreamGuard(self.metrics, METADATA_KEY)
 
@@ -116,6 +116,9 @@ class DlpProxy:
         if {"dlp_data_dir", "dlp_store"} & updated or self.runtime.stores is None:
             with _refused("incident store"):
                 self.runtime.open_store(*store_settings(opts.dlp_store, opts.dlp_data_dir))
+        if "dlp_state" in updated:
+            with _refused("dlp_state (--state)"):
+                self.vaults = open_vaults(state_url(opts.dlp_state))
         if {"dlp_metrics_port", "dlp_metrics_host"} & updated:
             with _refused(f"cannot listen for metrics on {opts.dlp_metrics_host}:{opts.dlp_metrics_port}"):
                 self.runtime.start_metrics(opts.dlp_metrics_host, opts.dlp_metrics_port)
@@ -243,20 +246,24 @@ class DlpProxy:
         self.accountant.account(rc, verdict, what="request", policy_version=self.policy.version)
 
     # ------------------------------------------------------------ responses
-    def _replacements(self, rc: RequestContext):  # -> Replacements | None
-        vault = self.vaults.get(rc.user_key)
-        return vault.replacements() if vault is not None and len(vault) else None
+    async def _replacements(self, rc: RequestContext):  # -> Replacements | None
+        if self.vaults.remote:  # Redis: network I/O off the event loop
+            return await asyncio.to_thread(self.vaults.replacements_for, rc.user_key)
+        return self.vaults.replacements_for(rc.user_key)
 
-    def responseheaders(self, flow: http.HTTPFlow) -> None:
+    async def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Stream event streams and NDJSON as they come, restoring pseudonyms on the fly."""
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
         self.upstream.disarm(flow)
         if rc is None or flow.response is None:
             return
         headers = flow.response.headers
+        if stream_kind(flow.request.path, headers.get("content-type", ""), rc.family) is None:
+            return  # a whole body: restored in `response`
+        repl = await self._replacements(rc)
         stream = stream_for(
             flow.request.path, rc.family, headers.get("content-type", ""), headers.get("content-encoding"),
-            lambda: self._replacements(rc),
+            lambda: repl,
         )  # fmt: skip
         if stream is None:
             return  # a whole body: restored in `response`
@@ -265,7 +272,7 @@ class DlpProxy:
             headers.pop("content-length", None)
         flow.response.stream = stream
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    async def response(self, flow: http.HTTPFlow) -> None:
         """Restore pseudonyms in a whole (non-streamed) answer: JSON strings, tool-call arguments, text."""
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
         if rc is None or flow.response is None or flow.response.stream or rc.decision == "blocked":
@@ -273,7 +280,7 @@ class DlpProxy:
         ctype = flow.response.headers.get("content-type", "").lower()
         if not ("json" in ctype or ctype.startswith("text/")):
             return
-        repl = self._replacements(rc)
+        repl = await self._replacements(rc)
         if repl:
             body = flow.response.get_content(strict=False) or b""
             restored = restore_json_body(body, repl)
@@ -287,7 +294,7 @@ class DlpProxy:
             return
         message = flow.websocket.messages[-1]
         if not message.from_client:
-            repl = self._replacements(rc) if message.is_text else None
+            repl = await self._replacements(rc) if message.is_text else None
             restored = restore_json_body(message.content, repl) if repl else message.content
             if restored != message.content:
                 message.content = restored

@@ -34,11 +34,12 @@ from dlp_proxy.extract import Extraction, extract_request, extract_websocket_mes
 from dlp_proxy.logs import get_logger
 from dlp_proxy.policy import Policy
 from dlp_proxy.policy.model import DataRule
-from dlp_proxy.pseudonyms import VaultRegistry
+from dlp_proxy.pseudonyms import Vaults
 from dlp_proxy.redact import Redactor
 from dlp_proxy.requestinfo import model_from_request, user_from_proxyauth
 from dlp_proxy.responses import BlockInfo, build_block_response
 from dlp_proxy.routing import Route
+from dlp_proxy.state.errors import StateUnavailable
 
 log = get_logger("dlp_proxy.pipeline")
 
@@ -269,7 +270,7 @@ async def evaluate_request(
     request: HttpRequest,
     policy: Policy,
     scanner: Scanner | None,
-    vaults: VaultRegistry,
+    vaults: Vaults,
 ) -> Verdict:
     """The verdict for one HTTP request to an AI tool (see the module docstring for the steps)."""
     raw = request.raw_body
@@ -302,7 +303,7 @@ async def evaluate_request(
 
 
 async def evaluate_message(
-    rc: RequestContext, text: str, policy: Policy, scanner: Scanner | None, vaults: VaultRegistry
+    rc: RequestContext, text: str, policy: Policy, scanner: Scanner | None, vaults: Vaults
 ) -> Verdict:
     """The verdict for one WebSocket text message a client sends to an AI host (same rules as HTTP)."""
     plan = plan_scan(policy, rc.service_id, rc.hosting)
@@ -350,7 +351,7 @@ async def _scan_and_decide(
     plan: ScanPlan,
     extraction: Extraction,
     scanner: Scanner | None,
-    vaults: VaultRegistry,
+    vaults: Vaults,
     *,
     http: HttpRequest | None = None,
 ) -> Verdict:
@@ -391,7 +392,13 @@ async def _scan_and_decide(
     if locked or extraction.signed:
         # A document, a signed body or signed reasoning cannot be rewritten: refuse instead.
         return _data_block(decision, locked_detail(policy, decision, signed=extraction.signed))
-    return _rewrite(rc, extraction, decision, vaults, http=http)
+    try:
+        if vaults.remote:  # shared vaults (Redis): network I/O off the event loop
+            return await asyncio.to_thread(_rewrite, rc, extraction, decision, vaults, http=http)
+        return _rewrite(rc, extraction, decision, vaults, http=http)
+    except StateUnavailable as exc:  # a new pseudonym could not be given: nothing goes out
+        log.warning("state_unavailable", request_id=rc.request_id, tool=rc.service_id, why=str(exc))
+        return Block("state_unavailable", "pseudonymes:indisponibles")
 
 
 def _data_block(decision: DataDecision, detail: str) -> Block:
@@ -408,7 +415,7 @@ def _rewrite(
     rc: RequestContext,
     extraction: Extraction,
     decision: DataDecision,
-    vaults: VaultRegistry,
+    vaults: Vaults,
     *,
     http: HttpRequest | None,
 ) -> Rewrite:
@@ -416,13 +423,14 @@ def _rewrite(
     vault = vaults.vault_for(rc.user_key)
     redactor = Redactor()
     avoid = "\n".join(s.text for s in extraction.segments)
-    replacements = {
-        seg.id: vault.pseudonymize(
-            seg.text, found, redact_types=decision.redact_types, redactor=redactor, avoid=avoid
-        )
-        for seg, found in zip(extraction.segments, decision.to_redact, strict=True)
-        if found
-    }
+    todo = [(s, found) for s, found in zip(extraction.segments, decision.to_redact, strict=True) if found]
+    texts = vault.pseudonymize_all(
+        [(s.text, found) for s, found in todo],
+        redact_types=decision.redact_types,
+        redactor=redactor,
+        avoid=avoid,
+    )
+    replacements = {s.id: text for (s, _), text in zip(todo, texts, strict=True)}
     verdict = "pseudonymized" if decision.pseudonymized else "redacted"
     counts, rule_ids = dict(decision.entity_counts), decision.rule_ids
     if http is None:

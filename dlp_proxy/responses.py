@@ -100,6 +100,7 @@ STATUS_BY_CODE: dict[str, int] = {
     # The request was vetted and allowed, but the AI provider could not be reached or did not answer.
     "upstream_unreachable": 502,
     "upstream_timeout": 504,
+    "state_unavailable": 503,
 }
 #: Codes for failures of the provider, not refusals: SDKs may retry them (the retry is scanned again).
 UPSTREAM_CODES = frozenset({"upstream_unreachable", "upstream_timeout"})
@@ -438,6 +439,18 @@ def _upstream_timeout(t: _Texts) -> str:
     )
 
 
+def _state_unavailable(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"le service qui conserve les pseudonymes est momentanément indisponible ; par précaution, "
+            f"votre requête vers {t.tool} n'a pas été transmise. Réessayez dans quelques minutes."
+        )
+    return (
+        f"the service that keeps pseudonyms is temporarily unavailable; as a precaution, your request "
+        f"to {t.tool} was not sent. Try again in a few minutes."
+    )
+
+
 def _unknown(t: _Texts) -> str:
     if t.lang == "fr":
         return f"votre requête vers {t.tool} a été bloquée."
@@ -460,6 +473,7 @@ _CORE: dict[str, Callable[[_Texts], str]] = {
     "policy_unavailable": _policy_unavailable,
     "upstream_unreachable": _upstream_unreachable,
     "upstream_timeout": _upstream_timeout,
+    "state_unavailable": _state_unavailable,
 }
 
 # "Access denied" for policy decisions, "request blocked" when the proxy could not vet the request.

@@ -56,6 +56,8 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("dlp_scan_cache_mb", int, 64, "Memory bound of the findings cache in MB."),
     ("dlp_upstream_timeout", str, "300", "Seconds an allowed AI request waits for the provider's response "
      "headers before our 504 (0: no limit; a started stream is never cut)."),
+    ("dlp_state", str, "", "Pseudonym vaults shared by every replica: redis://… (default: $DLP_PROXY_STATE, "
+     "else in memory); key in $DLP_PROXY_STATE_KEY."),
 )  # fmt: skip
 
 

@@ -254,7 +254,7 @@ def test_responseheaders_streams_sse(addon) -> None:
     run(addon, f)
     f.response = tutils.tresp(content=b"")
     f.response.headers["content-type"] = "text/event-stream; charset=utf-8"
-    addon.responseheaders(f)
+    asyncio.run(addon.responseheaders(f))
     assert f.response.stream is True
 
 

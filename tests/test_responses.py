@@ -97,6 +97,7 @@ def test_status_table_is_exactly_the_contract():
         "policy_unavailable": 503,
         "upstream_unreachable": 502,
         "upstream_timeout": 504,
+        "state_unavailable": 503,
     }
 
 

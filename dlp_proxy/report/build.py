@@ -288,6 +288,7 @@ CODE_LABELS = {
     "body_too_large": "requête trop volumineuse",
     "scan_unavailable": "analyse indisponible",
     "scan_overloaded": "analyse saturée",
+    "state_unavailable": "pseudonymes indisponibles",
     "undecodable_body": "corps illisible",
 }
 
