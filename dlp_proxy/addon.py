@@ -23,7 +23,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.certs import CertStore
 
-from dlp_proxy import pipeline, upstream
+from dlp_proxy import bodylimit, pipeline, upstream
 from dlp_proxy.accounting import Accountant
 from dlp_proxy.errors import ConfigError
 from dlp_proxy.incidents import StoreError
@@ -79,6 +79,7 @@ class DlpProxy:
 
     # ------------------------------------------------------------------ set-up
     def load(self, loader: Any) -> None:
+        bodylimit.install()  # an over-limit body is refused when the limit is crossed, with our 413
         for name, kind, default, help_text in OPTIONS:
             loader.add_option(name, kind, default, help_text)
         upstream.install()  # our 502/504 for AI flows whose provider fails
@@ -185,6 +186,9 @@ class DlpProxy:
         rc = pipeline.new_context(route.host, route.service)
         flow.metadata[METADATA_KEY] = rc
         flow.request.stream = False  # fail closed: never forward a body before it has been looked at
+        flow.metadata[bodylimit.GUARD_KEY] = bodylimit.BodyGuard(
+            policy.body_size_limit, lambda: self._apply_http(flow, rc, pipeline.too_large(policy))
+        )
         verdict = pipeline.evaluate_headers(rc, route, policy, flow.request.headers.get("content-length"))
         if verdict is not None:
             self._identify(flow, rc)

@@ -30,7 +30,9 @@ The stages run in this order, each one feeding the next, because each relies on 
    ``jean.dupont@exemple.fr``, only when an at-marker sits between an e-mail local part and a domain
    ending with a known top-level domain. This runs after stages 1-2 so that markers and addresses are
    plain ASCII, and before stage 4 so that a dot marker is already a dot.
-4. **Split numbers**: groups separated by one repeated separator (spaces, ``.``, ``-``, ``/``, ``_``)
+4. **Letter O for zero**: inside a run of digit groups with at least six real digits, ``O``/``o`` is
+   read as ``0`` (``1 85 O5 78 OO6 O84 91``), one char for one char, before the groups are joined.
+5. **Split numbers**: groups separated by one repeated separator (spaces, ``.``, ``-``, ``/``, ``_``)
    are joined only where their layout is that of one identifier of at least 9 characters, and only up
    to the group that breaks the layout: IBANs (upper-case country code and key, groups of 4, exactly the
    country's length: ``FR76 3000 6000 …``), NIRs (``1 85 05 78 006 084 36``, ``2A``/``2B`` and overseas
@@ -45,7 +47,7 @@ Every stage records which original characters each output character came from (a
 unchanged runs are stored as one linear piece, so the map costs O(number of edits), not O(n)). An ASCII
 prompt with no markers costs a few regex scans and returns an identity map.
 
-:func:`find_blobs` is separate: it finds base64, percent-encoded and HTML-entity blobs in the original
+:func:`find_blobs` is separate: it finds base64, hex, percent-encoded and HTML-entity blobs in the original
 text and decodes them, so that the engine can scan the decoded text and, on a finding, cover the whole
 blob.
 """
@@ -859,6 +861,29 @@ def _number_edits(text: str) -> list[Edit]:
 # --------------------------------------------------------------------------------------------------
 
 
+# Runs of digits in which some zeros are typed as the letter O ("1 85 O5 78 OO6 O84 91").
+_O_GATE = re.compile(r"[0-9][Oo]|[Oo][0-9]")
+_O_RUN = re.compile(r"(?<![^\W_])[0-9Oo]+(?:[ .\-/][0-9Oo]+)*(?![^\W_])")
+_MIN_O_DIGITS = 6
+
+
+def _letter_o_edits(text: str) -> list[Edit]:
+    """Edits turning ``O``/``o`` into ``0`` inside digit runs of at least six real digits (linear)."""
+    edits: list[Edit] = []
+    if not _O_GATE.search(text):
+        return edits
+    for m in _O_RUN.finditer(text):
+        run = m.group()
+        letters = sum(1 for c in run if c in "Oo")
+        digits = sum(1 for c in run if c.isdigit())
+        if not letters or digits < _MIN_O_DIGITS or letters > digits:
+            continue
+        for i, c in enumerate(run):
+            if c in "Oo":
+                edits.append((m.start() + i, m.start() + i + 1, "0", True))
+    return edits
+
+
 def normalize(text: str) -> Normalized:
     """Return the normalised copy of ``text`` to scan, with its map back to ``text`` (see module doc)."""
     identity = _OffsetMap.identity(len(text))
@@ -871,6 +896,7 @@ def normalize(text: str) -> Normalized:
             t, offsets = _apply(t, _unicode_edits(t), offsets)
         t, offsets = _apply(t, _confusable_edits(t), offsets)
     t, offsets = _apply(t, _email_edits(t), offsets)
+    t, offsets = _apply(t, _letter_o_edits(t), offsets)
     t, offsets = _apply(t, _number_edits(t), offsets)
     return Normalized(text=t, changed=t != text, _map=None if offsets is identity else offsets)
 
@@ -891,7 +917,7 @@ class Blob:
 
     start: int
     end: int
-    kind: str  # "base64" | "percent" | "html"
+    kind: str  # "base64" | "percent" | "html" | "hex"
     decoded: str
 
 
@@ -985,6 +1011,24 @@ def _base64_blobs(text: str, min_len: int) -> list[tuple[int, int, str]]:
     return found
 
 
+_HEX_RE = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{2}){8,}(?![0-9A-Za-z])")
+_HEX_ESCAPED_RE = re.compile(r"(?:\\x[0-9a-fA-F]{2}){8,}")
+
+
+def _hex_blobs(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, decoded) of each run of hex (``6a65616e…`` or ``\\x6a\\x65…``) that decodes to text."""
+    found: list[tuple[int, int, str]] = []
+    for rx in (_HEX_RE, _HEX_ESCAPED_RE):
+        for m in rx.finditer(text):
+            try:
+                decoded = bytes.fromhex(m.group().replace("\\x", "")).decode("utf-8")
+            except ValueError:
+                continue
+            if _mostly_printable(decoded) and decoded.isprintable():
+                found.append((m.start(), m.end(), decoded))
+    return found
+
+
 def _percent_blobs(text: str) -> list[tuple[int, int, str]]:
     """(start, end, decoded) of each URL-ish run with at least two valid UTF-8 %XX escapes."""
     found: list[tuple[int, int, str]] = []
@@ -1030,6 +1074,8 @@ def find_blobs(text: str, *, min_base64_len: int = 16, max_depth: int = 2) -> li
         raw.append((s, e, "percent", d))
     for s, e, d in _html_blobs(text):
         raw.append((s, e, "html", d))
+    for s, e, d in _hex_blobs(text):
+        raw.append((s, e, "hex", d))
     raw.sort(key=lambda b: (b[0], -b[1]))
     blobs: list[Blob] = []
     for s, e, kind, decoded in raw:
