@@ -41,7 +41,8 @@ The stages run in this order, each one feeding the next, because each relies on 
    series of groups of one size (``732 829 320``, ``0 6 1 2 3 4 5 6 7 8``). So ``06 12 34 56 78 75001``
    becomes ``0612345678 75001`` and ``BE71 0961 2345 6769 pour le`` keeps ``pour le``: only digits and
    upper-case letters are ever joined. Prices (``1 234 567 890 €``, ``1 250,00``), dates and dotted
-   quads that look like IPv4 addresses are left alone.
+   quads that look like IPv4 addresses are left alone. An IBAN typed with a separator between every
+   character (``F R 7 6 3 0 0 0 …``) is joined when it has its country's length and its mod-97 key holds.
 
 Every stage records which original characters each output character came from (a piecewise map:
 unchanged runs are stored as one linear piece, so the map costs O(number of edits), not O(n)). An ASCII
@@ -696,6 +697,47 @@ def _iban_groups(groups: list[str]) -> int:
     return k if total >= _MIN_IBAN_LENGTH else 0
 
 
+# An IBAN typed one character at a time ("F R 7 6 3 0 0 0 …", "f-r-7-6-…"): single letters or digits, one
+# repeated separator. The country's length says where it ends and the mod-97 key must hold, so single
+# letters of prose ("… 8 9 a été") are never taken in and a run of digits that only looks like one is left.
+_SPACED_IBAN_RE = re.compile(
+    r"(?<!\w)[A-Za-z](?P<sep> {1,2}|[.\-/_])[A-Za-z](?P=sep)[0-9](?P=sep)[0-9](?P=sep)[0-9A-Za-z]"
+)
+
+
+def _iban_key_ok(value: str) -> bool:
+    """The ISO 13616 mod-97 check of a compact IBAN (country code, key, BBAN)."""
+    rearranged = value[4:] + value[:4]
+    try:
+        return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+    except ValueError:
+        return False
+
+
+def _spaced_iban_edits(text: str, edits: list[Edit], spans: list[tuple[int, int]]) -> None:
+    """Edits joining IBANs written with a separator between every character (see ``_SPACED_IBAN_RE``)."""
+    pos = 0
+    while (m := _SPACED_IBAN_RE.search(text, pos)) is not None:
+        sep = m.group("sep")
+        start = m.start()
+        length = _IBAN_LENGTHS.get(text[start : start + 2 + len(sep)].replace(sep, "").upper())
+        end = start + (length or 0) * (1 + len(sep)) - len(sep)
+        chars = text[start:end].split(sep) if length else []
+        whole = (
+            len(chars) == length
+            and all(len(c) == 1 and c.isascii() and c.isalnum() for c in chars)
+            and (end == len(text) or not text[end].isalnum())
+        )
+        if whole and _iban_key_ok("".join(chars).upper()):
+            for j in range(length - 1):
+                s = start + j * (1 + len(sep)) + 1
+                edits.append((s, s + len(sep), "", False))
+            spans.append((start, end))
+            pos = end
+        else:
+            pos = m.start() + 1
+
+
 def _sizes_match(groups: list[str], i: int, sizes: tuple[int, ...]) -> bool:
     """Do ``groups[i:]`` start with all-digit groups of exactly these sizes?"""
     if i + len(sizes) > len(groups):
@@ -818,8 +860,12 @@ def _number_edits(text: str) -> list[Edit]:
     """Edits deleting the separators of split identifiers: IBANs, then regular digit groupings."""
     edits: list[Edit] = []
     iban_spans: list[tuple[int, int]] = []
+    _spaced_iban_edits(text, edits, iban_spans)
     pos = 0
     while (m := _IBAN_RE.search(text, pos)) is not None:
+        if any(s <= m.start() < e for s, e in iban_spans):
+            pos = m.start() + 1
+            continue
         start, sep = m.start() - 2, m.group("sep")
         groups = text[start : m.end()].split(sep)
         k = _iban_groups(groups)
@@ -831,6 +877,7 @@ def _number_edits(text: str) -> list[Edit]:
             pos = end
         else:
             pos = m.start() + 1
+    iban_spans.sort()
     k = 0
     pos = 0
     while (m := _NUMBER_RE.search(text, pos)) is not None:
