@@ -36,6 +36,7 @@ from dlp_proxy.requestinfo import host_without_port
 from dlp_proxy.restore import restore_json_body, stream_for
 from dlp_proxy.routing import classify
 from dlp_proxy.runtime import OPTIONS, Runtime, load_rules, store_settings, watch_seconds
+from dlp_proxy.serving import InFlight
 
 log = get_logger("dlp_proxy.addon")
 
@@ -63,6 +64,8 @@ class DlpProxy:
         # Reversible pseudonyms, per user: bounded, expiring, in memory only.
         self.vaults = VaultRegistry(max_users=5000, max_entries_per_user=10_000, ttl_seconds=24 * 3600)
         self.accountant = Accountant(self.metrics, lambda: self.runtime.store)
+        self.in_flight = InFlight(self.metrics, METADATA_KEY)
+        self.addons = [self.in_flight]  # child addon: its hooks run after this one's (dlp_proxy.serving)
 
     @property
     def policy(self):  # -> Policy | None (no annotations here: see the note on imports above)

@@ -210,8 +210,14 @@ async def _run(args: argparse.Namespace) -> int:
     from mitmproxy.tools.dump import DumpMaster
 
     from dlp_proxy.addon import DlpProxy
+    from dlp_proxy.serving import drain, drain_seconds
 
     log = get_logger("dlp_proxy.cli")
+    try:
+        deadline = drain_seconds()
+    except ValueError as exc:
+        print(f"dlp-proxy: {exc}", file=sys.stderr)
+        return 2
     rules_dir = args.rules or default_rules_dir()
     data_dir = args.data_dir or default_data_dir()
     opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port, confdir=args.confdir)
@@ -234,8 +240,23 @@ async def _run(args: argparse.Namespace) -> int:
         return 2
 
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, master.shutdown)
+    draining: list[asyncio.Task] = []
+
+    async def drain_then_stop() -> None:
+        in_flight, runtime = addon.in_flight, addon.runtime
+        await drain(lambda: len(in_flight), deadline, set_draining=runtime.set_draining)
+        master.shutdown()
+
+    def on_sigterm() -> None:
+        # First SIGTERM: finish the in-flight AI requests and streams (dlp_proxy.serving); a second one
+        # (or Ctrl-C) stops at once.
+        if draining:
+            master.shutdown()
+        else:
+            draining.append(loop.create_task(drain_then_stop()))
+
+    loop.add_signal_handler(signal.SIGINT, master.shutdown)
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     # SIGHUP (re-read the policy) is installed by the addon itself, so `mitmdump -s` has it too.
     log.info(
         "proxy_starting",
