@@ -30,6 +30,15 @@ def _add_rules(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _fail_on(text: str) -> frozenset[str]:
+    from dlp_proxy.scan import parse_fail_on
+
+    try:
+        return parse_fail_on(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; kept separate so tests and docs can inspect it."""
     parser = argparse.ArgumentParser(
@@ -91,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="every type and score, not only what the policy acts on"
     )
     scan.add_argument("--workers", type=int, default=1, help="detection processes (default 1)")
+    scan.add_argument(
+        "--fail-on",
+        metavar="TYPES|any",
+        type=_fail_on,
+        default=None,
+        help="exit 1 (for CI) when a finding of these comma-separated types (e.g. FR_NIR,IBAN_CODE), or of "
+        "any type, is reported",
+    )
 
     rule_tests = sub.add_parser("check-rules", help="run the rule tests in rules/tests/*.yaml")
     _add_rules(rule_tests)
@@ -165,6 +182,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         stdout=sys.stdout,
         stderr=sys.stderr,
         workers=max(1, args.workers),
+        fail_on=args.fail_on,
     )
 
 
