@@ -122,7 +122,8 @@ class RedisVaultRegistry:
         max_entries_per_user: int = 10_000,
         max_known_users: int = 5_000,
         timeout: float = 0.5,
-        read_attempts: int = 3,
+        read_attempts: int = 4,
+        read_seconds: float = 1.0,
         client: redis.Redis | None = None,
     ) -> None:
         if max_entries_per_user < 1:
@@ -132,6 +133,7 @@ class RedisVaultRegistry:
         self._max_entries = max_entries_per_user
         self._max_known = max_known_users
         self._read_attempts = max(1, read_attempts)
+        self._read_seconds = read_seconds
         # One quick retry inside the client (a connection reset by a failover); longer waits are ours.
         self.client = client or redis.Redis.from_url(
             url,
@@ -266,15 +268,16 @@ class RedisVaultRegistry:
     def _replacements(self, user_id: str) -> Replacements:
         """The user's map, read again only when its version changed; retried, then the last one known."""
         known = self._known_for(user_id)
-        delay = 0.02
+        delay, deadline = 0.05, time.monotonic() + self._read_seconds
         for attempt in range(self._read_attempts):
             try:
                 return self._read(user_id, known)
             except redis.RedisError as exc:
                 error = type(exc).__name__
-                if attempt + 1 < self._read_attempts:
-                    time.sleep(delay)
-                    delay *= 3
+                if attempt + 1 == self._read_attempts or time.monotonic() + delay > deadline:
+                    break  # an answer waits at most ~read_seconds for Redis, then uses what is known
+                time.sleep(delay)
+                delay *= 3
         log.warning("state_read_failed", error=error, fallback=len(known.mapping))
         with self._lock:
             if known.compiled is not None and len(known.compiled) == len(known.mapping):
