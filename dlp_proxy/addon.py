@@ -23,7 +23,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.certs import CertStore
 
-from dlp_proxy import pipeline
+from dlp_proxy import bodylimit, pipeline, upstream
 from dlp_proxy.accounting import Accountant
 from dlp_proxy.errors import ConfigError
 from dlp_proxy.incidents import StoreError
@@ -34,7 +34,7 @@ from dlp_proxy.pipeline import Block, RequestContext, Rewrite, Verdict
 from dlp_proxy.requestinfo import host_without_port
 from dlp_proxy.restore import restore_json_body, stream_for, stream_kind
 from dlp_proxy.routing import classify
-from dlp_proxy.runtime import OPTIONS, Runtime, load_rules, store_settings, watch_seconds
+from dlp_proxy.runtime import OPTIONS, Runtime, load_rules, pool_settings, store_settings, watch_seconds
 from dlp_proxy.state import open_vaults, state_url
 
 log = get_logger("dlp_proxy.addon")
@@ -63,6 +63,7 @@ class DlpProxy:
         # Reversible pseudonyms, per user: bounded, expiring; in memory, or in Redis (dlp_state).
         self.vaults = open_vaults(None)
         self.accountant = Accountant(self.metrics, lambda: self.runtime.store)
+        self.upstream = upstream.UpstreamGuard(self.metrics, METADATA_KEY)
 
     @property
     def policy(self):  # -> Policy | None (no annotations here: see the note on imports above)
@@ -78,13 +79,19 @@ class DlpProxy:
 
     # ------------------------------------------------------------------ set-up
     def load(self, loader: Any) -> None:
+        bodylimit.install()  # an over-limit body is refused when the limit is crossed, with our 413
         for name, kind, default, help_text in OPTIONS:
             loader.add_option(name, kind, default, help_text)
+        upstream.install()  # our 502/504 for AI flows whose provider fails
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
         with _refused("dlp_watch_seconds"):
             watch_seconds(opts.dlp_watch_seconds)
+        with _refused("dlp_upstream_timeout"):
+            self.upstream.timeout = watch_seconds(opts.dlp_upstream_timeout)
+        with _refused("detection pool"):
+            pool_settings(opts)
         if "stream_large_bodies" in updated and opts.stream_large_bodies:
             raise exceptions.OptionsError(
                 "stream_large_bodies cannot be used with dlp-proxy: bodies would reach AI providers "
@@ -120,7 +127,7 @@ class DlpProxy:
     def running(self) -> None:
         opts = ctx.options
         self.runtime.start(
-            asyncio.get_running_loop(), opts.dlp_workers, watch_seconds(opts.dlp_watch_seconds)
+            asyncio.get_running_loop(), pool_settings(opts), watch_seconds(opts.dlp_watch_seconds)
         )
         log.info(
             "ca_certificate",
@@ -179,6 +186,9 @@ class DlpProxy:
         rc = pipeline.new_context(route.host, route.service)
         flow.metadata[METADATA_KEY] = rc
         flow.request.stream = False  # fail closed: never forward a body before it has been looked at
+        flow.metadata[bodylimit.GUARD_KEY] = bodylimit.BodyGuard(
+            policy.body_size_limit, lambda: self._apply_http(flow, rc, pipeline.too_large(policy))
+        )
         verdict = pipeline.evaluate_headers(rc, route, policy, flow.request.headers.get("content-length"))
         if verdict is not None:
             self._identify(flow, rc)
@@ -202,7 +212,12 @@ class DlpProxy:
             return await pipeline.evaluate_request(rc, body, self.policy, self.pool, self.vaults)
 
         self._apply_http(flow, rc, await self._guard("request", rc, evaluate))
+        self.upstream.arm(flow, lambda f: upstream.close_upstream(f, ctx.master.addons.get("proxyserver")))
         self.metrics.hook_latency.labels(hook="request").observe(time.perf_counter() - t0)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        """The provider of an allowed AI request failed: our 502/504 with the request id (AI flows only)."""
+        self.upstream.on_error(flow, self.policy)
 
     async def _guard(self, hook: str, rc: RequestContext, evaluate) -> Verdict:
         """The one fail-closed guard: any exception becomes a refusal, counted, logged without content."""
@@ -243,6 +258,7 @@ class DlpProxy:
     async def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Stream event streams and NDJSON as they come, restoring pseudonyms on the fly."""
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
+        self.upstream.disarm(flow)
         if rc is None or flow.response is None:
             return
         headers = flow.response.headers

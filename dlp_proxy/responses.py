@@ -95,9 +95,15 @@ STATUS_BY_CODE: dict[str, int] = {
     "body_too_large": 413,
     "undecodable_body": 400,
     "scan_unavailable": 503,
+    "scan_overloaded": 503,
     "policy_unavailable": 503,
+    # The request was vetted and allowed, but the AI provider could not be reached or did not answer.
+    "upstream_unreachable": 502,
+    "upstream_timeout": 504,
     "state_unavailable": 503,
 }
+#: Codes for failures of the provider, not refusals: SDKs may retry them (the retry is scanned again).
+UPSTREAM_CODES = frozenset({"upstream_unreachable", "upstream_timeout"})
 CODES: tuple[str, ...] = tuple(STATUS_BY_CODE)
 
 # The company's adoption procedure for a new AI tool (guide de politique IA).
@@ -131,6 +137,8 @@ _ROLE_TITLE = {
 
 _DEFAULT_STATUS = 403
 _RETRY_AFTER_SECONDS = "30"
+# The scan queue is full: a short, momentary refusal that the SDKs may retry by themselves after this.
+_OVERLOADED_RETRY_AFTER_SECONDS = "2"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -380,6 +388,18 @@ def _scan_unavailable(t: _Texts) -> str:
     )
 
 
+def _scan_overloaded(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"le service de détection des données sensibles est saturé ; votre requête vers {t.tool} n'a "
+            f"pas été transmise. Réessayez dans quelques secondes."
+        )
+    return (
+        f"the sensitive-data detection service is overloaded; your request to {t.tool} was not sent. "
+        f"Try again in a few seconds."
+    )
+
+
 def _policy_unavailable(t: _Texts) -> str:
     if t.lang == "fr":
         return (
@@ -389,6 +409,33 @@ def _policy_unavailable(t: _Texts) -> str:
     return (
         f"the AI policy could not be loaded; as a precaution, your request to {t.tool} was not sent. "
         f"Try again in a few minutes."
+    )
+
+
+def _upstream_unreachable(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"{t.tool} n'a pas pu être joint (connexion refusée, adresse introuvable ou échec du chiffrement "
+            f"TLS). Votre requête a été contrôlée et autorisée, mais n'a pas été remise. Réessayez dans "
+            f"quelques minutes ; si le problème persiste, prévenez le support informatique."
+        )
+    return (
+        f"{t.tool} could not be reached (connection refused, unknown address or TLS failure). Your "
+        f"request was checked and allowed, but not delivered. Try again in a few minutes; if the problem "
+        f"persists, tell IT support."
+    )
+
+
+def _upstream_timeout(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"{t.tool} n'a pas répondu dans le délai prévu. Votre requête a été contrôlée et autorisée ; "
+            f"la réponse n'est pas arrivée. Réessayez dans quelques minutes ; si le problème persiste, "
+            f"prévenez le support informatique."
+        )
+    return (
+        f"{t.tool} did not answer in time. Your request was checked and allowed; no answer came back. "
+        f"Try again in a few minutes; if the problem persists, tell IT support."
     )
 
 
@@ -422,7 +469,10 @@ _CORE: dict[str, Callable[[_Texts], str]] = {
     "body_too_large": _body_too_large,
     "undecodable_body": _undecodable_body,
     "scan_unavailable": _scan_unavailable,
+    "scan_overloaded": _scan_overloaded,
     "policy_unavailable": _policy_unavailable,
+    "upstream_unreachable": _upstream_unreachable,
+    "upstream_timeout": _upstream_timeout,
     "state_unavailable": _state_unavailable,
 }
 
@@ -441,6 +491,12 @@ _POLICY_CODES = frozenset(
 
 def _prefix(info: BlockInfo, t: _Texts) -> str:
     """Who refuses: the AI policy itself, or the proxy that could not vet the request."""
+    if info.code in UPSTREAM_CODES:
+        if t.lang == "fr":
+            version = f" (politique IA, version {t.version})" if t.version else ""
+            return f"Service d'IA indisponible{version} : "
+        version = f" (AI policy version {t.version})" if t.version else ""
+        return f"AI service unavailable{version}: "
     if info.code in _POLICY_CODES:
         if t.lang == "fr":
             version = f" (version {t.version})" if t.version else ""
@@ -500,6 +556,7 @@ _HTML_LABELS = {
     "fr": {
         "title_policy": "Accès bloqué",
         "title_tech": "Requête bloquée",
+        "title_upstream": "Service d'IA indisponible",
         "tool": "Outil",
         "model": "Modèle",
         "reason": "Motif",
@@ -521,6 +578,7 @@ _HTML_LABELS = {
     "en": {
         "title_policy": "Access blocked",
         "title_tech": "Request blocked",
+        "title_upstream": "AI service unavailable",
         "tool": "Tool",
         "model": "Model",
         "reason": "Reason",
@@ -575,6 +633,8 @@ def render_html(info: BlockInfo) -> str:
     lang = t.lang
     lab = _HTML_LABELS[lang]
     head = lab["title_policy"] if info.code in _POLICY_CODES else lab["title_tech"]
+    if info.code in UPSTREAM_CODES:
+        head = lab["title_upstream"]
     title = f"{head} — {_clean(info.tool_name, 120)}" if info.tool_name else head
 
     sep = " : " if lang == "fr" else ": "
@@ -649,7 +709,13 @@ def block_message_core(info: BlockInfo) -> str:
 
 _OPENAI_TYPE = {403: "request_forbidden", 400: "invalid_request_error", 413: "invalid_request_error"}
 _ANTHROPIC_TYPE = {403: "permission_error", 400: "invalid_request_error", 413: "request_too_large"}
-_GEMINI_STATUS = {403: "PERMISSION_DENIED", 400: "INVALID_ARGUMENT", 413: "INVALID_ARGUMENT"}
+_GEMINI_STATUS = {
+    403: "PERMISSION_DENIED",
+    400: "INVALID_ARGUMENT",
+    413: "INVALID_ARGUMENT",
+    502: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
 
 
 def _header_value(value: str) -> str:
@@ -692,25 +758,30 @@ def build_block_response(
     """Build ``(status, headers, body)`` for a blocked request.
 
     JSON in the client's API shape, or the HTML page when a browser asks for HTML. Always
-    ``x-should-retry: false`` (SDKs would otherwise retry 5xx and resend the same blocked content)
+    ``x-should-retry: false`` (SDKs would otherwise retry 5xx and resend the same blocked content;
+    ``true`` for the provider's own failures, whose retry is scanned again)
     and ``cache-control: no-store``; ``x-dlp-proxy-request-id`` ties the response to the incident.
     The request id is also put in ``x-request-id``/``request-id``, which the OpenAI and Anthropic
     SDKs expose as ``err.request_id``. 503 adds ``retry-after: 30`` so clients that retry anyway
-    do not hammer the proxy.
+    do not hammer the proxy; ``scan_overloaded`` (a full scan queue, nothing judged) is the exception:
+    ``retry-after: 2`` and ``x-should-retry: true``, so the SDKs retry it themselves.
     """
     status = STATUS_BY_CODE.get(info.code, _DEFAULT_STATUS)
     shape = api_shape(path, family)
     request_id = _header_value(info.request_id)
     headers: dict[str, str] = {
         "cache-control": "no-store",
-        "x-should-retry": "false",
+        "x-should-retry": "true" if info.code in UPSTREAM_CODES else "false",
         "x-dlp-proxy-request-id": request_id,
         "x-request-id": request_id,
         "request-id": request_id,
     }
     if info.rule_id:
         headers["x-dlp-proxy-rule"] = _header_value(info.rule_id)
-    if status == 503:
+    if info.code == "scan_overloaded":  # nothing was judged: the same request may simply come back
+        headers["x-should-retry"] = "true"
+        headers["retry-after"] = _OVERLOADED_RETRY_AFTER_SECONDS
+    elif status == 503:
         headers["retry-after"] = _RETRY_AFTER_SECONDS
 
     if wants_html(accept, shape):
