@@ -327,6 +327,23 @@ def test_redis_down_new_pseudonym_fails_closed_known_ones_go_on(live: RedisServe
     assert vault.placeholder("PERSON", "Paul Durand") == "[[PERSON_2]]"  # persisted: numbering goes on
 
 
+def test_a_map_lost_in_redis_is_never_mixed_with_the_old_one(live: RedisServer) -> None:
+    """Redis restarted empty: the new [[PERSON_1]] is someone else; the fallback must not mix maps."""
+    vaults = registry(live, new_keys())
+    vault = vaults.vault_for("alice")
+    assert vault.placeholder("PERSON", NAME) == "[[PERSON_1]]"
+    live.client().flushall()  # the map is lost (a Redis without persistence restarted)
+    assert vault.placeholder("PERSON", "Paul Durand") == "[[PERSON_1]]"
+    live.stop()
+    try:
+        repl = vaults.replacements_for("alice")  # Redis down: the last map this replica knows
+        assert repl is not None and repl.restore("[[PERSON_1]]") == "Paul Durand"
+        with pytest.raises(StateUnavailable):
+            vault.placeholder("PERSON", NAME)  # its old pseudonym belongs to the lost map
+    finally:
+        live.start()
+
+
 def test_reads_are_retried_through_a_short_outage(live: RedisServer) -> None:
     keys = new_keys()
     reader, writer = registry(live, keys), registry(live, keys)

@@ -54,13 +54,14 @@ log = get_logger("dlp_proxy.state")
 PREFIX = "dlp:ps"
 
 # KEYS: fwd, rev, ctr, lru. ARGV: now (ms), ttl (ms), max entries, n, n pseudonyms the request text
-# already contains, then (slot, label, sealed original) for each value. Returns the pseudonyms in order.
+# already contains, then (slot, label, sealed original) for each value. Returns the map's creation time
+# ("~e": a map that expired or was lost and was made again has another) then the pseudonyms in order.
 _ASSIGN = """
 local now, ttl, maxn, navoid = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local avoid = {}
 for i = 5, 4 + navoid do avoid[ARGV[i]] = true end
-local out, added = {}, 0
 redis.call('HSETNX', KEYS[3], '~e', ARGV[1])
+local out, added = {redis.call('HGET', KEYS[3], '~e')}, 0
 for i = 5 + navoid, #ARGV, 3 do
   local slot, label, sealed = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local p = redis.call('HGET', KEYS[1], slot)
@@ -97,6 +98,7 @@ return out
 class _Known:
     """What this replica last knew of one user's map: the fallback while Redis cannot be reached."""
 
+    epoch: bytes | None = None  # the map's creation time ("~e"): another one is another map
     version: tuple[bytes | None, bytes | None] | None = None
     compiled: Replacements | None = None  # the map at ``version``, as read from Redis
     mapping: dict[str, str] = field(default_factory=dict)  # pseudonym → original (first spelling)
@@ -120,7 +122,8 @@ class RedisVaultRegistry:
         max_entries_per_user: int = 10_000,
         max_known_users: int = 5_000,
         timeout: float = 0.5,
-        read_attempts: int = 3,
+        read_attempts: int = 4,
+        read_seconds: float = 1.0,
         client: redis.Redis | None = None,
     ) -> None:
         if max_entries_per_user < 1:
@@ -130,6 +133,7 @@ class RedisVaultRegistry:
         self._max_entries = max_entries_per_user
         self._max_known = max_known_users
         self._read_attempts = max(1, read_attempts)
+        self._read_seconds = read_seconds
         # One quick retry inside the client (a connection reset by a failover); longer waits are ours.
         self.client = client or redis.Redis.from_url(
             url,
@@ -209,8 +213,13 @@ class RedisVaultRegistry:
                     return {slot: known.slots[slot] for slot in wanted}
             log.error("state_unavailable", error=type(exc).__name__)
             raise StateUnavailable(type(exc).__name__) from None
-        out = {slot: p.decode() for slot, p in zip(wanted, result, strict=True)}
+        epoch, pseudonyms = result[0], result[1:]
+        out = {slot: p.decode() for slot, p in zip(wanted, pseudonyms, strict=True)}
         with self._lock:
+            if known.epoch != epoch:  # the map was lost or expired and made anew: forget the old one
+                known.version, known.compiled = None, None
+                known.mapping, known.slots, known.opened = {}, {}, {}
+                known.epoch = epoch
             for slot, pseudonym in out.items():
                 known.slots[slot] = pseudonym
                 known.mapping.setdefault(pseudonym, wanted[slot][1])
@@ -246,6 +255,7 @@ class RedisVaultRegistry:
         compiled = Replacements(mapping)
         with self._lock:
             known.version, known.compiled = tuple(version_raw), compiled
+            known.epoch = version_raw[0]
             known.mapping, known.slots, known.opened = dict(mapping), slots, opened
         return compiled
 
@@ -258,15 +268,16 @@ class RedisVaultRegistry:
     def _replacements(self, user_id: str) -> Replacements:
         """The user's map, read again only when its version changed; retried, then the last one known."""
         known = self._known_for(user_id)
-        delay = 0.02
+        delay, deadline = 0.05, time.monotonic() + self._read_seconds
         for attempt in range(self._read_attempts):
             try:
                 return self._read(user_id, known)
             except redis.RedisError as exc:
                 error = type(exc).__name__
-                if attempt + 1 < self._read_attempts:
-                    time.sleep(delay)
-                    delay *= 3
+                if attempt + 1 == self._read_attempts or time.monotonic() + delay > deadline:
+                    break  # an answer waits at most ~read_seconds for Redis, then uses what is known
+                time.sleep(delay)
+                delay *= 3
         log.warning("state_read_failed", error=error, fallback=len(known.mapping))
         with self._lock:
             if known.compiled is not None and len(known.compiled) == len(known.mapping):

@@ -5,7 +5,8 @@ Two real ``dlp-proxy run --state redis://…`` processes (one detection worker e
 (``echoprovider.py``: it answers with the user's last text, and keeps Responses API conversations for
 ``previous_response_id``). Clients are the real openai SDK, speaking as one proxy user.
 
-The tests run in file order: the conversation, the restart, what Redis holds, then Redis stopped.
+The tests run in file order: the conversation, the restart, stock mitmdump joining the fleet, what
+Redis holds, then Redis stopped.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import hashlib
 import os
 import re
 import secrets
+import socket
 import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,7 +30,7 @@ import openai
 import pytest
 
 from dlp_proxy.state.keys import ENV as KEY_ENV
-from tests.e2e.conftest import ProxyProcess, start_proxy
+from tests.e2e.conftest import REPO, ProxyProcess, free_port, start_proxy
 from tests.e2e.echoprovider import EchoProvider, Received
 from tests.redisserver import RedisServer
 
@@ -192,6 +197,60 @@ def test_responses_previous_response_id_restored_after_a_replica_restarts(
     # and the restarted replica gives the same values the same placeholders as before its restart
     client(fleet.a).responses.create(model="gpt-4.1", input=RESPONSES_PROMPT)
     assert found(last(echo, r"/responses$"), RESPONSES_RX) == [sent]
+
+
+def start_mitmdump(fleet: Fleet, echo: EchoProvider, tmp: Path) -> tuple[subprocess.Popen, int]:
+    """Stock ``mitmdump -s dlp_proxy/addon.py --set dlp_state=…``: a third member of the fleet."""
+    port, mport = free_port(), free_port()
+    cmd = [str(Path(sys.executable).parent / "mitmdump"), "-q", "-s", "dlp_proxy/addon.py"]
+    cmd += ["--listen-host", "127.0.0.1", "-p", str(port), "--set", f"confdir={fleet.a.confdir}"]
+    cmd += ["--set", f"dlp_data_dir={tmp / 'data'}", "--set", f"dlp_metrics_port={mport}"]
+    cmd += ["--set", f"dlp_state={fleet.redis.url}", "--set", "dlp_workers=1", "--set", "proxyauth=any"]
+    cmd += ["--set", rf"map_remote=|https://api\.openai\.com/|http://127.0.0.1:{echo.port}/openai/"]
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 90
+    while True:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{mport}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        return proc, port
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "mitmdump with the addon never became ready"
+        time.sleep(0.1)
+
+
+def test_stock_mitmdump_with_dlp_state_joins_the_fleet(
+    fleet: Fleet, echo: EchoProvider, tmp_path: Path
+) -> None:
+    prompt = f"Écris à {R_NAME} ({R_EMAIL}, {PHONE}) pour confirmer."
+    out = client(fleet.b).chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}]
+    )
+    assert out.choices[0].message.content == prompt
+    (given,) = found(last(echo, r"/chat/completions$"), PROMPT_RX)
+    proc, port = start_mitmdump(fleet, echo, tmp_path)
+    try:
+        http_client = openai.DefaultHttpxClient(
+            proxy=f"http://{USER}:secret@127.0.0.1:{port}", verify=fleet.a.ssl_context()
+        )
+        c = openai.OpenAI(api_key="sk-test-not-real", http_client=http_client, max_retries=0, timeout=30)
+        out = c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}])
+        assert out.choices[0].message.content == prompt
+        assert found(last(echo, r"/chat/completions$"), PROMPT_RX) == [given]  # B's placeholders
+        quoting = f"Qui est {given[0]} ?"
+        out = c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": quoting}])
+        assert out.choices[0].message.content == f"Qui est {R_NAME} ?"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 def test_redis_holds_no_value_and_no_unkeyed_hash_of_one(fleet: Fleet) -> None:
