@@ -24,6 +24,7 @@ from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.certs import CertStore
 
 from dlp_proxy import pipeline, upstream
+from dlp_proxy.accesslog import AccessLog
 from dlp_proxy.accounting import Accountant
 from dlp_proxy.errors import ConfigError
 from dlp_proxy.incidents import StoreError
@@ -64,6 +65,7 @@ class DlpProxy:
         self.vaults = VaultRegistry(max_users=5000, max_entries_per_user=10_000, ttl_seconds=24 * 3600)
         self.accountant = Accountant(self.metrics, lambda: self.runtime.store)
         self.upstream = upstream.UpstreamGuard(self.metrics, METADATA_KEY)
+        self.access_log = AccessLog()  # allowed AI requests, no content (dlp_access_log)
 
     @property
     def policy(self):  # -> Policy | None (no annotations here: see the note on imports above)
@@ -114,6 +116,9 @@ class DlpProxy:
         if {"dlp_data_dir", "dlp_store"} & updated or self.runtime.stores is None:
             with _refused("incident store"):
                 self.runtime.open_store(*store_settings(opts.dlp_store, opts.dlp_data_dir))
+        if "dlp_access_log" in updated:
+            with _refused(f"cannot write the access log {opts.dlp_access_log}"):
+                self.access_log.open(opts.dlp_access_log)
         if {"dlp_metrics_port", "dlp_metrics_host"} & updated:
             with _refused(f"cannot listen for metrics on {opts.dlp_metrics_host}:{opts.dlp_metrics_port}"):
                 self.runtime.start_metrics(opts.dlp_metrics_host, opts.dlp_metrics_port)
@@ -132,6 +137,7 @@ class DlpProxy:
 
     def done(self) -> None:
         self.runtime.stop()
+        self.access_log.close()
 
     def reload_policy(self) -> bool:
         """Reload the rules directory (SIGHUP, file change). An invalid new policy is refused."""
@@ -266,6 +272,7 @@ class DlpProxy:
     def response(self, flow: http.HTTPFlow) -> None:
         """Restore pseudonyms in a whole (non-streamed) answer: JSON strings, tool-call arguments, text."""
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
+        self.access_log.record(flow, rc)
         if rc is None or flow.response is None or flow.response.stream or rc.decision == "blocked":
             return
         ctype = flow.response.headers.get("content-type", "").lower()

@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="incident store URL: sqlite:///path or postgresql://… (default $DLP_PROXY_STORE or SQLite)",
     )
     run.add_argument(
+        "--access-log",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="JSON-lines log of allowed AI requests (tool, user, model, sizes, durations; never content), "
+        "rotated at 50 MB x 10",
+    )
+    run.add_argument(
         "--set",
         dest="setoptions",
         action="append",
@@ -225,6 +233,7 @@ async def _run(args: argparse.Namespace) -> int:
             dlp_metrics_port=args.metrics_port,
             dlp_metrics_host=args.metrics_host,
             dlp_store=args.store or "",
+            dlp_access_log=str(args.access_log) if args.access_log else "",
         )
         if args.setoptions:
             # One call for all of them: list options such as map_remote accumulate, as in mitmdump.

@@ -48,6 +48,8 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on."),
     ("dlp_watch_seconds", str, "2", "Rules directory poll interval in seconds (0: SIGHUP only)."),
     ("dlp_workers", int, 2, "Detection worker processes (each loads the spaCy model, ~0.5 GB)."),
+    ("dlp_access_log", str, "", "JSON-lines access log of allowed AI requests, rotated (no content; "
+     "default: off)."),
     ("dlp_upstream_timeout", str, "300", "Seconds an allowed AI request waits for the provider's response "
      "headers before our 504 (0: no limit; a started stream is never cut)."),
 )  # fmt: skip
