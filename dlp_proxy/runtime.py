@@ -50,8 +50,9 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("dlp_workers", int, 2, "Detection worker processes (each loads the spaCy model, ~0.5 GB)."),
     ("dlp_access_log", str, "", "JSON-lines access log of allowed AI requests, rotated (no content; "
      "default: off)."),
-    ("dlp_upstream_timeout", str, "300", "Seconds an allowed AI request waits for the provider's response "
-     "headers before our 504 (0: no limit; a started stream is never cut)."),
+    ("dlp_upstream_timeout", str, "590", "Seconds an allowed AI request waits for the provider's response "
+     "headers before our 504 (0: no limit; a started stream is never cut). Default: just under "
+     "mitmproxy's tcp_timeout (600 s), which would otherwise drop the connection without an answer."),
 )  # fmt: skip
 
 
