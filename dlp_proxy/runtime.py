@@ -263,8 +263,9 @@ class StoreSupervisor:
         self.maintenance: StoreMaintenance | None = None
 
     def start(self) -> StoreSupervisor:
-        """Open the store; raises ``ValueError`` or ``StoreError`` with a clear message when it cannot."""
-        self.store = open_store(self.url, self.data_dir, hmac_key=self.hmac_key)
+        """Open the store; raises ``ValueError`` for a bad URL. A store that cannot be opened yet (file
+        unwritable, database down) starts degraded: the proxy runs, incidents wait (see ``health``)."""
+        self.store = open_store(self.url, self.data_dir, hmac_key=self.hmac_key, fail_fast=False)
         self.maintenance = StoreMaintenance(
             self.store, retention_days=self.retention, on_latest_hash=self.on_latest_hash
         ).start()
