@@ -41,8 +41,11 @@ def client(proxy: ProxyProcess) -> openai.OpenAI:
     return openai.OpenAI(api_key=KEY, http_client=http_client, max_retries=0)
 
 
-def test_access_log_has_allowed_requests_and_no_value(logged: tuple[ProxyProcess, Path]) -> None:
+def test_access_log_has_allowed_requests_and_no_value(
+    logged: tuple[ProxyProcess, Path], provider: FakeProvider
+) -> None:
     proxy, path = logged
+    provider.release.set()  # the fake provider's streams go out at once
     c = client(proxy)
     c.chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": f"Résume le {MARKER}"}]
@@ -60,18 +63,24 @@ def test_access_log_has_allowed_requests_and_no_value(logged: tuple[ProxyProcess
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert curl.stdout == "200", curl.stderr
+    stream = c.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": f"Détaille le {MARKER}"}], stream=True
+    )
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
 
     deadline = time.monotonic() + 10
-    while (not path.exists() or len(path.read_text().splitlines()) < 3) and time.monotonic() < deadline:
+    while (not path.exists() or len(path.read_text().splitlines()) < 4) and time.monotonic() < deadline:
         time.sleep(0.1)
     entries = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [e["decision"] for e in entries] == ["allowed", "pseudonymized", "allowed"]
+    assert [e["decision"] for e in entries] == ["allowed", "pseudonymized", "allowed", "allowed"]
     for e in entries:
         assert e["tool"] == "openai-api" and e["host"] == "api.openai.com" and e["model"] == "gpt-4o-mini"
         assert e["status"] == 200 and e["method"] == "POST" and e["request_bytes"] > 0
-        assert e["response_bytes"] > 0 and 0 <= e["ttfb_ms"] <= e["duration_ms"]
+        assert 0 <= e["ttfb_ms"] <= e["duration_ms"]
         assert len(e["request_id"]) >= 12
-    assert len({e["request_id"] for e in entries}) == 3
+    assert [e["streamed"] for e in entries] == [False, False, False, True]
+    assert all(e["response_bytes"] > 0 for e in entries[:3]) and entries[3]["response_bytes"] is None
+    assert len({e["request_id"] for e in entries}) == 4
     pseudonymized = [i for i in proxy.incidents() if i["decision"] == "pseudonymized"]
     assert pseudonymized[-1]["request_id"] == entries[1]["request_id"]  # the same reference as the incident
 
