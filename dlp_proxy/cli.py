@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="incident store URL: sqlite:///path or postgresql://… (default $DLP_PROXY_STORE or SQLite)",
     )
     run.add_argument(
+        "--state",
+        default=None,
+        help="pseudonym vaults shared by replicas: redis://host:6379/0 (default $DLP_PROXY_STATE, else in "
+        "memory); encryption key in $DLP_PROXY_STATE_KEY",
+    )
+    run.add_argument(
         "--access-log",
         type=Path,
         default=None,
@@ -233,6 +239,7 @@ async def _run(args: argparse.Namespace) -> int:
             dlp_metrics_port=args.metrics_port,
             dlp_metrics_host=args.metrics_host,
             dlp_store=args.store or "",
+            dlp_state=args.state or "",
             dlp_access_log=str(args.access_log) if args.access_log else "",
         )
         if args.setoptions:

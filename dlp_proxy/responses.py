@@ -95,10 +95,12 @@ STATUS_BY_CODE: dict[str, int] = {
     "body_too_large": 413,
     "undecodable_body": 400,
     "scan_unavailable": 503,
+    "scan_overloaded": 503,
     "policy_unavailable": 503,
     # The request was vetted and allowed, but the AI provider could not be reached or did not answer.
     "upstream_unreachable": 502,
     "upstream_timeout": 504,
+    "state_unavailable": 503,
 }
 #: Codes for failures of the provider, not refusals: SDKs may retry them (the retry is scanned again).
 UPSTREAM_CODES = frozenset({"upstream_unreachable", "upstream_timeout"})
@@ -135,6 +137,8 @@ _ROLE_TITLE = {
 
 _DEFAULT_STATUS = 403
 _RETRY_AFTER_SECONDS = "30"
+# The scan queue is full: a short, momentary refusal that the SDKs may retry by themselves after this.
+_OVERLOADED_RETRY_AFTER_SECONDS = "2"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -384,6 +388,18 @@ def _scan_unavailable(t: _Texts) -> str:
     )
 
 
+def _scan_overloaded(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"le service de détection des données sensibles est saturé ; votre requête vers {t.tool} n'a "
+            f"pas été transmise. Réessayez dans quelques secondes."
+        )
+    return (
+        f"the sensitive-data detection service is overloaded; your request to {t.tool} was not sent. "
+        f"Try again in a few seconds."
+    )
+
+
 def _policy_unavailable(t: _Texts) -> str:
     if t.lang == "fr":
         return (
@@ -423,6 +439,18 @@ def _upstream_timeout(t: _Texts) -> str:
     )
 
 
+def _state_unavailable(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"le service qui conserve les pseudonymes est momentanément indisponible ; par précaution, "
+            f"votre requête vers {t.tool} n'a pas été transmise. Réessayez dans quelques minutes."
+        )
+    return (
+        f"the service that keeps pseudonyms is temporarily unavailable; as a precaution, your request "
+        f"to {t.tool} was not sent. Try again in a few minutes."
+    )
+
+
 def _unknown(t: _Texts) -> str:
     if t.lang == "fr":
         return f"votre requête vers {t.tool} a été bloquée."
@@ -441,9 +469,11 @@ _CORE: dict[str, Callable[[_Texts], str]] = {
     "body_too_large": _body_too_large,
     "undecodable_body": _undecodable_body,
     "scan_unavailable": _scan_unavailable,
+    "scan_overloaded": _scan_overloaded,
     "policy_unavailable": _policy_unavailable,
     "upstream_unreachable": _upstream_unreachable,
     "upstream_timeout": _upstream_timeout,
+    "state_unavailable": _state_unavailable,
 }
 
 # "Access denied" for policy decisions, "request blocked" when the proxy could not vet the request.
@@ -733,7 +763,8 @@ def build_block_response(
     and ``cache-control: no-store``; ``x-dlp-proxy-request-id`` ties the response to the incident.
     The request id is also put in ``x-request-id``/``request-id``, which the OpenAI and Anthropic
     SDKs expose as ``err.request_id``. 503 adds ``retry-after: 30`` so clients that retry anyway
-    do not hammer the proxy.
+    do not hammer the proxy; ``scan_overloaded`` (a full scan queue, nothing judged) is the exception:
+    ``retry-after: 2`` and ``x-should-retry: true``, so the SDKs retry it themselves.
     """
     status = STATUS_BY_CODE.get(info.code, _DEFAULT_STATUS)
     shape = api_shape(path, family)
@@ -747,7 +778,10 @@ def build_block_response(
     }
     if info.rule_id:
         headers["x-dlp-proxy-rule"] = _header_value(info.rule_id)
-    if status == 503:
+    if info.code == "scan_overloaded":  # nothing was judged: the same request may simply come back
+        headers["x-should-retry"] = "true"
+        headers["retry-after"] = _OVERLOADED_RETRY_AFTER_SECONDS
+    elif status == 503:
         headers["retry-after"] = _RETRY_AFTER_SECONDS
 
     if wants_html(accept, shape):

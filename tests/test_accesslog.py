@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 from pathlib import Path
@@ -19,7 +20,7 @@ NIR = "1 85 05 78 006 084 91"
 def finish(addon: DlpProxy, f, status: int = 200, body: bytes = b'{"ok":true}') -> None:
     if f.response is None:
         f.response = tutils.tresp(status_code=status, content=body)
-    addon.response(f)
+    asyncio.run(addon.response(f))
 
 
 def lines(path: Path) -> list[dict]:
@@ -34,7 +35,8 @@ def test_allowed_requests_are_logged_without_content(tmp_path: Path) -> None:
             a, confdir=str(tmp_path / "conf"), dlp_rules=str(REPO / "rules"), dlp_data_dir=str(tmp_path),
             dlp_access_log=str(path),
         )  # fmt: skip
-        allowed = ai_flow()  # nothing to scan: the detection workers do not run here (e2e: with text)
+        # The company-hosted tool is allowed without a scan (no detector runs here; e2e: with text).
+        allowed = ai_flow(host="llm.interne.example.fr")
         run(a, allowed)
         finish(a, allowed, body=b'{"answer":"reponse-privee"}')
         blocked = ai_flow(host="api.deepseek.com", body={"model": "deepseek-chat", "messages": []})
@@ -44,10 +46,10 @@ def test_allowed_requests_are_logged_without_content(tmp_path: Path) -> None:
         a.done()
     (entry,) = lines(path)  # the blocked request is an incident, not an access
     rc = allowed.metadata[METADATA_KEY]
-    assert entry["request_id"] == rc.request_id and entry["tool"] == "openai-api"
+    assert entry["request_id"] == rc.request_id and entry["tool"] == "llm-interne"
     assert entry["model"] == "gpt-4o-mini" and entry["decision"] == "allowed" and entry["status"] == 200
     assert entry["request_bytes"] == len(allowed.request.raw_content) and entry["response_bytes"] == 27
-    assert entry["host"] == "api.openai.com" and entry["streamed"] is False
+    assert entry["host"] == "llm.interne.example.fr" and entry["streamed"] is False
     text = path.read_text()
     for value in ("reponse-privee", "/v1/chat", "10.1.2.3"):
         assert value not in text
@@ -64,8 +66,9 @@ def test_log_rotates_and_keeps_a_bounded_number_of_files(tmp_path: Path) -> None
             a, confdir=str(tmp_path / "conf"), dlp_rules=str(REPO / "rules"), dlp_data_dir=str(tmp_path)
         )
         for _ in range(20):
-            f = ai_flow()
+            f = ai_flow(host="llm.interne.example.fr")
             run(a, f)
+            assert f.response is None
             f.response = tutils.tresp()
             log.record(f, f.metadata[METADATA_KEY])
         a.done()
@@ -75,4 +78,4 @@ def test_log_rotates_and_keeps_a_bounded_number_of_files(tmp_path: Path) -> None
     for p in tmp_path.glob("access.jsonl*"):
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
         assert p.stat().st_size <= 600
-        assert all(e["tool"] == "openai-api" for e in lines(p))
+        assert all(e["tool"] == "llm-interne" for e in lines(p))

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .model import VerifyResult
-from .store import StoreError, _safe_url
+from .model import VerifyResult, safe_url
+from .postgres import parse_url
+from .sqlite import _SELECT, CODEC
+from .store import StoreError
 from .verify import verify_rows
 
 
@@ -44,7 +46,6 @@ class BackupResult:
 
 
 def _verify_file(path: Path) -> VerifyResult:
-    from .sqlite import _SELECT, CODEC
 
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         conn.row_factory = sqlite3.Row
@@ -122,7 +123,6 @@ def sqlite_restore(backup: Path, store_path: Path, *, force: bool = False) -> Ba
 
 def _pg_command(url: str) -> tuple[str, str, dict[str, str]]:
     """(libpq URL without password or ``schema``, schema, environment with PGPASSWORD)."""
-    from .postgres import parse_url
 
     conninfo, schema = parse_url(url)
     parts = urlsplit(conninfo)
@@ -137,14 +137,13 @@ def _pg_command(url: str) -> tuple[str, str, dict[str, str]]:
 
 def pg_guidance(url: str, file: Path, *, restore: bool) -> str:
     """The commands an operator runs where the PostgreSQL client tools are installed."""
-    from .postgres import parse_url
 
     _, schema = parse_url(url)
-    shown = _safe_url(url).split("?", 1)[0]
+    shown = safe_url(url).split("?", 1)[0]
     if restore:
         return (
             f"pg_restore --clean --if-exists --no-owner --dbname '{shown}' '{file}'\n"
-            f"then: dlp-proxy incidents verify --store '{_safe_url(url)}'"
+            f"then: dlp-proxy incidents verify --store '{safe_url(url)}'"
         )
     return f"pg_dump --format=custom --schema={schema} --dbname '{shown}' --file '{file}'"
 
@@ -192,8 +191,6 @@ def pg_restore(url: str, backup: Path, *, force: bool = False) -> BackupResult:
 def _pg_count(url: str) -> int:
     import psycopg
 
-    from .postgres import parse_url
-
     conninfo, schema = parse_url(url)
     try:
         with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -203,7 +200,7 @@ def _pg_count(url: str) -> int:
             count = conn.execute(f'SELECT count(*) FROM "{schema}".incidents').fetchone()
             return int(count[0]) if count else 0
     except psycopg.Error as exc:
-        raise StoreError(f"incident store {_safe_url(url)}: {_first_line(str(exc))}") from exc
+        raise StoreError(f"incident store {safe_url(url)}: {_first_line(str(exc))}") from exc
 
 
 def _first_line(text: str) -> str:

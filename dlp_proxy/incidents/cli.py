@@ -256,7 +256,7 @@ def open_cli_store(args: argparse.Namespace, *, must_exist: bool = True) -> Any:
     silently show an empty, freshly created store).
     """
     from dlp_proxy.incidents import open_store
-    from dlp_proxy.incidents.store import sqlite_path
+    from dlp_proxy.incidents.factory import sqlite_path
 
     url = args.store or os.environ.get(STORE_ENV) or None
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
@@ -514,7 +514,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def _store_target(args: argparse.Namespace) -> tuple[str | None, Path, Path | None]:
-    from dlp_proxy.incidents.store import sqlite_path
+    from dlp_proxy.incidents.factory import sqlite_path
 
     url = args.store or os.environ.get(STORE_ENV) or None
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()

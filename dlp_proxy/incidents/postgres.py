@@ -21,8 +21,8 @@ from psycopg.rows import dict_row, tuple_row
 from psycopg.types.json import Jsonb
 
 from .migrations import migrate_postgres
+from .model import safe_url
 from .sqlbase import COLUMNS, RowCodec, SqlStore
-from .store import _safe_url
 from .verify import ChainRow
 
 DEFAULT_SCHEMA = "dlp_proxy"
@@ -90,7 +90,7 @@ class PostgresIncidentStore(SqlStore):
     ):
         self._conninfo, self.schema = parse_url(url)
         super().__init__(
-            url=_safe_url(url),
+            url=safe_url(url),
             data_dir=data_dir,
             replica=replica,
             hmac_key=hmac_key,

@@ -29,7 +29,6 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from dlp_proxy.logs import get_logger, scrub
 
@@ -584,91 +583,3 @@ def purge_checkpoint_data(before: datetime, count: int, last_id: int, last_hash:
         "last_id": int(last_id),
         "last_hash": last_hash,
     }
-
-
-# ---------------------------------------------------------------------- opening a store
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password (for messages and logs)."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
-
-
-def sqlite_path(url: str | None, data_dir: Path) -> Path | None:
-    """The SQLite file a store URL names, or None when it is not a SQLite URL."""
-    if not url:
-        return Path(data_dir) / DEFAULT_SQLITE_NAME
-    if not url.startswith("sqlite:"):
-        return None
-    rest = url[len("sqlite:") :]
-    if rest.startswith("//"):
-        rest = rest[2:]
-        if not rest.startswith("/"):
-            raise ValueError(
-                f"invalid SQLite store URL {url!r}: use sqlite:///absolute/path.sqlite3 or "
-                "sqlite:relative/path (relative to the data directory)"
-            )
-    if not rest:
-        raise ValueError(f"invalid SQLite store URL {url!r}: no file name")
-    path = Path(rest)
-    return path if path.is_absolute() else Path(data_dir) / path
-
-
-def open_store(
-    url: str | None,
-    data_dir: Path,
-    *,
-    hmac_key: bytes | None = None,
-    replica: str | None = None,
-    retry_initial: float | None = None,
-    retry_max: float | None = None,
-    fail_fast: bool = True,
-) -> IncidentStore:
-    """Open the incident store named by ``url`` (``--store`` / ``DLP_PROXY_STORE``).
-
-    - ``None`` or ``""``: SQLite at ``data_dir/incidents.sqlite3``;
-    - ``sqlite:///abs/path.sqlite3`` or ``sqlite:relative/path`` (relative to ``data_dir``);
-    - ``postgresql://user@host:5432/db[?schema=name]`` (also ``postgres://``): several replicas, one
-      chain; the schema (default ``dlp_proxy``) and tables are created if missing. A PostgreSQL store
-      that is down at start-up does not fail here: incidents are spooled until it answers.
-
-    The spool and rejected-record files live in ``data_dir``. Raises ValueError for an unknown URL and
-    StoreError when a SQLite file cannot be opened — unless ``fail_fast`` is False (the proxy): then the
-    store starts degraded, as a PostgreSQL store that is down, and opens the file when it can.
-    """
-    data_dir = Path(data_dir)
-    path = sqlite_path(url, data_dir)
-    if path is not None:
-        from .sqlite import SqliteIncidentStore
-
-        return SqliteIncidentStore(
-            path,
-            data_dir,
-            hmac_key=hmac_key,
-            replica=replica,
-            retry_initial=retry_initial,
-            retry_max=retry_max,
-            fail_fast=fail_fast,
-        )
-    assert url is not None
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme in ("postgresql", "postgres"):
-        from .postgres import PostgresIncidentStore
-
-        return PostgresIncidentStore(
-            url,
-            data_dir,
-            hmac_key=hmac_key,
-            replica=replica,
-            retry_initial=retry_initial,
-            retry_max=retry_max,
-        )
-    shown = f"scheme {scheme!r}" if scheme else "no scheme"
-    raise ValueError(
-        f"unknown incident store URL ({shown}): use sqlite:///path/to/incidents.sqlite3, "
-        "sqlite:relative/path (in the data directory) or postgresql://user@host:5432/db[?schema=name]"
-    )
