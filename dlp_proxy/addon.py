@@ -24,6 +24,7 @@ from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.certs import CertStore
 
 from dlp_proxy import bodylimit, pipeline, upstream
+from dlp_proxy.accesslog import AccessLog
 from dlp_proxy.accounting import Accountant
 from dlp_proxy.errors import ConfigError
 from dlp_proxy.incidents import StoreError
@@ -67,6 +68,7 @@ class DlpProxy:
         self.upstream = upstream.UpstreamGuard(self.metrics, METADATA_KEY)
         self.in_flight = InFlight(self.metrics, METADATA_KEY)
         self.addons = [self.in_flight]  # child addon: its hooks run after this one's (dlp_proxy.serving)
+        self.access_log = AccessLog()  # allowed AI requests, no content (dlp_access_log)
 
     @property
     def policy(self):  # -> Policy | None (no annotations here: see the note on imports above)
@@ -123,6 +125,9 @@ class DlpProxy:
         if "dlp_state" in updated:
             with _refused("dlp_state (--state)"):
                 self.vaults = open_vaults(state_url(opts.dlp_state))
+        if "dlp_access_log" in updated:
+            with _refused(f"cannot write the access log {opts.dlp_access_log}"):
+                self.access_log.open(opts.dlp_access_log)
         if {"dlp_metrics_port", "dlp_metrics_host"} & updated:
             with _refused(f"cannot listen for metrics on {opts.dlp_metrics_host}:{opts.dlp_metrics_port}"):
                 self.runtime.start_metrics(opts.dlp_metrics_host, opts.dlp_metrics_port)
@@ -141,6 +146,7 @@ class DlpProxy:
 
     def done(self) -> None:
         self.runtime.stop()
+        self.access_log.close()
 
     def reload_policy(self) -> bool:
         """Reload the rules directory (SIGHUP, file change). An invalid new policy is refused."""
@@ -282,6 +288,7 @@ class DlpProxy:
     async def response(self, flow: http.HTTPFlow) -> None:
         """Restore pseudonyms in a whole (non-streamed) answer: JSON strings, tool-call arguments, text."""
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
+        self.access_log.record(flow, rc)
         if rc is None or flow.response is None or flow.response.stream or rc.decision == "blocked":
             return
         ctype = flow.response.headers.get("content-type", "").lower()

@@ -78,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
         "memory); encryption key in $DLP_PROXY_STATE_KEY",
     )
     run.add_argument(
+        "--access-log",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="JSON-lines log of allowed AI requests (tool, user, model, sizes, durations; never content), "
+        "rotated at 50 MB x 10",
+    )
+    run.add_argument(
         "--set",
         dest="setoptions",
         action="append",
@@ -256,6 +264,7 @@ async def _run(args: argparse.Namespace) -> int:
             dlp_metrics_host=args.metrics_host,
             dlp_store=args.store or "",
             dlp_state=args.state or "",
+            dlp_access_log=str(args.access_log) if args.access_log else "",
         )
         if args.setoptions:
             # One call for all of them: list options such as map_remote accumulate, as in mitmdump.

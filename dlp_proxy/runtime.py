@@ -55,8 +55,11 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
      "requests get 503 scan_overloaded with Retry-After."),
     ("dlp_scan_cache_entries", int, 100_000, "Texts whose findings are cached (0: no cache)."),
     ("dlp_scan_cache_mb", int, 64, "Memory bound of the findings cache in MB."),
-    ("dlp_upstream_timeout", str, "300", "Seconds an allowed AI request waits for the provider's response "
-     "headers before our 504 (0: no limit; a started stream is never cut)."),
+    ("dlp_access_log", str, "", "JSON-lines access log of allowed AI requests, rotated (no content; "
+     "default: off)."),
+    ("dlp_upstream_timeout", str, "590", "Seconds an allowed AI request waits for the provider's response "
+     "headers before our 504 (0: no limit; a started stream is never cut). Default: just under "
+     "mitmproxy's tcp_timeout (600 s), which would otherwise drop the connection without an answer."),
     ("dlp_state", str, "", "Pseudonym vaults shared by every replica: redis://… (default: $DLP_PROXY_STATE, "
      "else in memory); key in $DLP_PROXY_STATE_KEY."),
 )  # fmt: skip
@@ -341,8 +344,9 @@ class StoreSupervisor:
         self.maintenance: StoreMaintenance | None = None
 
     def start(self) -> StoreSupervisor:
-        """Open the store; raises ``ValueError`` or ``StoreError`` with a clear message when it cannot."""
-        self.store = open_store(self.url, self.data_dir, hmac_key=self.hmac_key)
+        """Open the store; raises ``ValueError`` for a bad URL. A store that cannot be opened yet (file
+        unwritable, database down) starts degraded: the proxy runs, incidents wait (see ``health``)."""
+        self.store = open_store(self.url, self.data_dir, hmac_key=self.hmac_key, fail_fast=False)
         self.maintenance = StoreMaintenance(
             self.store, retention_days=self.retention, on_latest_hash=self.on_latest_hash
         ).start()

@@ -821,3 +821,23 @@ def test_immutable_data_directory_does_not_stop_the_store(tmp_path: Path) -> Non
     finally:
         subprocess.run(["chattr", "-i", *targets], check=False)
         store.close()
+
+
+def test_sqlite_store_that_cannot_open_yet_starts_degraded_for_the_proxy(tmp_path: Path) -> None:
+    """``fail_fast=False`` (what the proxy uses): the file cannot be opened at start-up, the store
+    starts degraded instead of stopping the proxy, and writes once the file can be opened."""
+    blocker = tmp_path / "inc.sqlite3"
+    blocker.mkdir()  # a directory where the file should be: SQLite cannot open it
+    store = open_store(
+        "sqlite:inc.sqlite3", tmp_path, replica="r", retry_initial=0.05, retry_max=0.2, fail_fast=False
+    )
+    try:
+        assert "unwritable" in (store.health() or "")
+        store.record(make(0))
+        assert not store.flush(timeout=1)
+        assert "unwritable" in (store.health() or "")  # nothing written yet: still degraded
+        blocker.rmdir()
+        assert store.flush(timeout=10) and store.health() is None
+        assert [r.request_id for r in store.query()] == ["r0"] and store.verify().ok
+    finally:
+        store.close()

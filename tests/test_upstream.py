@@ -14,6 +14,9 @@ from dlp_proxy import upstream
 from dlp_proxy.addon import DlpProxy
 from tests.test_addon import addon, ai_flow, run  # noqa: F401 - the fixture is used by name
 
+# The company-hosted tool: allowed without a scan (no detector runs in these tests).
+ALLOWED = "llm.interne.example.fr"
+
 
 @pytest.mark.parametrize(
     ("message", "kind"),
@@ -38,7 +41,7 @@ def test_install_patches_mitmproxy_once() -> None:
 
 
 def test_error_hook_answers_an_allowed_ai_flow(addon: DlpProxy) -> None:  # noqa: F811
-    f = ai_flow()
+    f = ai_flow(host=ALLOWED)
     run(addon, f)
     assert f.response is None  # allowed
     f.error = mflow.Error("[Errno 111] Connect call failed ('127.0.0.1', 9)")
@@ -50,8 +53,9 @@ def test_error_hook_answers_an_allowed_ai_flow(addon: DlpProxy) -> None:  # noqa
 
 
 def test_timed_out_flow_gets_504(addon: DlpProxy) -> None:  # noqa: F811
-    f = ai_flow()
+    f = ai_flow(host=ALLOWED)
     run(addon, f)
+    assert f.response is None
     f.metadata[upstream.TIMED_OUT] = True
     f.error = mflow.Error("Server disconnected.")
     addon.error(f)
@@ -65,8 +69,9 @@ def test_non_ai_and_killed_flows_are_left_to_mitmproxy(addon: DlpProxy) -> None:
     other.error = mflow.Error("Connection refused")
     addon.error(other)
     assert other.response is None
-    killed = ai_flow()
+    killed = ai_flow(host=ALLOWED)
     run(addon, killed)
+    assert killed.response is None
     killed.error = mflow.Error(mflow.Error.KILLED_MESSAGE)
     addon.error(killed)
     assert killed.response is None

@@ -197,7 +197,8 @@ def _pg_count(url: str) -> int:
             row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".incidents',)).fetchone()
             if not (row and row[0]):
                 return 0
-            return int(conn.execute(f'SELECT count(*) FROM "{schema}".incidents').fetchone()[0])
+            count = conn.execute(f'SELECT count(*) FROM "{schema}".incidents').fetchone()
+            return int(count[0]) if count else 0
     except psycopg.Error as exc:
         raise StoreError(f"incident store {safe_url(url)}: {_first_line(str(exc))}") from exc
 

@@ -41,6 +41,7 @@ def open_store(
     replica: str | None = None,
     retry_initial: float | None = None,
     retry_max: float | None = None,
+    fail_fast: bool = True,
 ) -> IncidentStore:
     """Open the incident store named by ``url`` (``--store`` / ``DLP_PROXY_STORE``).
 
@@ -51,7 +52,8 @@ def open_store(
       that is down at start-up does not fail here: incidents are spooled until it answers.
 
     The spool and rejected-record files live in ``data_dir``. Raises ValueError for an unknown URL and
-    StoreError when a SQLite file cannot be opened.
+    StoreError when a SQLite file cannot be opened — unless ``fail_fast`` is False (the proxy): then the
+    store starts degraded, as a PostgreSQL store that is down, and opens the file when it can.
     """
     data_dir = Path(data_dir)
     path = sqlite_path(url, data_dir)
@@ -63,6 +65,7 @@ def open_store(
             replica=replica,
             retry_initial=retry_initial,
             retry_max=retry_max,
+            fail_fast=fail_fast,
         )
     assert url is not None
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""

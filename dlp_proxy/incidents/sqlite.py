@@ -83,6 +83,7 @@ class SqliteIncidentStore(SqlStore):
         replica: str | None = None,
         retry_initial: float | None = None,
         retry_max: float | None = None,
+        fail_fast: bool = True,
     ):
         self.path = Path(path)
         super().__init__(
@@ -93,10 +94,14 @@ class SqliteIncidentStore(SqlStore):
             retry_initial=retry_initial,
             retry_max=retry_max,
         )
+        self._schema_ready = False
         try:
             self._connect(ensure_schema=True).close()
+            self._schema_ready = True
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the incident store {self.path}: {exc}") from exc
+            if fail_fast:
+                raise StoreError(f"cannot open the incident store {self.path}: {exc}") from exc
+            self._mark_down(exc)  # the proxy starts; incidents wait until the file can be opened
         self._start()
 
     # ------------------------------------------------------------------ connections
@@ -120,7 +125,9 @@ class SqliteIncidentStore(SqlStore):
         return conn
 
     def _connect_writer(self) -> sqlite3.Connection:
-        return self._connect()
+        conn = self._connect(ensure_schema=not self._schema_ready)
+        self._schema_ready = True
+        return conn
 
     @contextmanager
     def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:

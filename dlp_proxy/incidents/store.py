@@ -473,6 +473,13 @@ class ChainedStore(IncidentStore):
         self._event("dropped", excess)
 
     def _drain(self) -> None:
+        try:  # the store must answer, even with nothing to write, before it counts as recovered
+            if self._conn is None:
+                self._conn = self._connect_writer()
+        except Exception as exc:
+            self._drop_conn()
+            self._mark_down(exc)
+            return
         entries = self._spool.read()
         done = 0
         try:

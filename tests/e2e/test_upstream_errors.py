@@ -72,6 +72,7 @@ def proxy(
             "--set", f"map_remote=|{host}/refused/|http://127.0.0.1:{closed}/",
             "--set", f"map_remote=|{host}/silent/|http://127.0.0.1:{silent.port}/",
             "--set", f"map_remote=|{host}/tls/|https://127.0.0.1:{provider.port}/",
+            "--set", f"map_remote=|{host}/silent-tls/|https://127.0.0.1:{silent.port}/",
             "--set", "dlp_upstream_timeout=2",
         ],
     )  # fmt: skip
@@ -139,6 +140,13 @@ def test_provider_that_never_answers_gets_our_504_after_the_timeout(
     assert 1.8 < elapsed < 15 and silent.accepted >= 1
     assert_ours(status, headers, body, "upstream_timeout", proxy)
     assert metric(proxy, "timeout") >= 1
+
+
+def test_provider_silent_during_the_tls_handshake_gets_our_504(proxy: ProxyProcess) -> None:
+    url = "https://eu.api.openai.com/silent-tls/v1/chat/completions"
+    status, headers, body, elapsed = curl(proxy, url, "-d", BODY)
+    assert status == 504 and 1.8 < elapsed < 15, body
+    assert_ours(status, headers, body, "upstream_timeout", proxy)
 
 
 def test_tls_failure_gets_our_502(proxy: ProxyProcess) -> None:
