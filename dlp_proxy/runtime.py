@@ -542,6 +542,8 @@ class Runtime:
     def set_draining(self, draining: bool) -> None:
         self.draining = draining
         self.metrics.draining.set(1 if draining else 0)
+        if draining:
+            self.metrics.ready.set(0)
 
     def _on_pool_ready(self, ok: bool) -> None:
         self.metrics.detector_ready.set(1 if ok else 0)

@@ -324,6 +324,9 @@ def test_compose_runs_the_image_command_and_prometheus_scrapes_its_metrics_port(
     assert proxy["build"]["context"] == ".." and proxy["build"]["dockerfile"] == "Dockerfile"
     assert proxy["command"] == last("CMD").exec_form()
     assert proxy["ports"] == ["8080:8080"]  # the metrics port is not published
+    from dlp_proxy.serving import DEFAULT_DRAIN_SECONDS
+
+    assert int(proxy["stop_grace_period"].removesuffix("s")) > DEFAULT_DRAIN_SECONDS  # SIGTERM drains
     rules_mount = f"../rules:{docker_env()['DLP_PROXY_RULES']}:ro"
     assert rules_mount in proxy["volumes"]
     assert any(v.endswith(":" + docker_env()["DLP_PROXY_DATA_DIR"]) for v in proxy["volumes"])
@@ -704,6 +707,10 @@ def test_systemd_unit_runs_the_cli_hardened():
         "HF_HUB_OFFLINE",
     ):
         assert env[key] == docker_env()[key], key
+    from dlp_proxy.serving import drain_seconds
+
+    drain = drain_seconds({k: v for k, v in env.items() if k == "DLP_PROXY_DRAIN_SECONDS"})
+    assert int(unit["TimeoutStopSec"][0].removesuffix("s")) > drain  # SIGTERM drains first
     # SIGHUP reloads the policy (tests/e2e/test_proxy.py::test_sighup_reloads_policy_and_refuses_broken_one).
     assert unit["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
 

@@ -126,3 +126,4 @@ def test_draining_runtime_is_not_ready():
     runtime.set_draining(True)
     assert runtime.readiness() == (False, "draining (shutting down)")
     assert _sample(metrics, "dlp_proxy_draining") == 1
+    assert _sample(metrics, "dlp_proxy_ready") == 0

@@ -124,6 +124,12 @@ def test_sigterm_lets_the_stream_in_progress_finish_then_exits(tmp_path, monkeyp
         client.start()
         assert upstream.started.wait(60), proxy.logs()
         assert _gauge(proxy, "dlp_proxy_in_flight_requests") == 1
+        # Process health is exported: the proxy's own RSS and fds, and the detection worker's RSS
+        # (it holds the French spaCy model, hundreds of MB).
+        assert _gauge(proxy, "process_resident_memory_bytes") > 20e6
+        assert _gauge(proxy, "process_open_fds") > 5
+        assert _gauge(proxy, "dlp_proxy_detector_workers_resident_memory_bytes") > 150e6
+        assert 0 <= _gauge(proxy, "dlp_proxy_event_loop_lag_seconds") < 5
         t_term = time.monotonic()
         proxy.proc.send_signal(signal.SIGTERM)
         # Draining: no longer ready (the Service stops routing here), the stream still flows.
