@@ -177,9 +177,7 @@ _LOWER_PAIR_RX = re.compile(
     rf"(?<![\w'’-])(?P<first>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?)"
     rf"(?=[ \u00a0]+(?P<last>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?)(?![\w'’-]))"
 )
-_ARTICLES = frozenset(
-    "le la les un une des du de au aux ce cette ces mon ma mes ton ta tes son sa ses".split()
-)
+_ARTICLES = frozenset("le la les un une des du au aux ce cette ces mon ma mes ton ta tes son sa ses".split())
 # An upper-case family name, in one or two words ("DUPONT", "GALLET-PICHON", "LE BIHAN"), and the
 # capitalised first name right after or right before it.
 _UPPER_SEQ_RX = re.compile(rf"(?<![\w'’-]){_UPPER_WORD}(?:{_SP}{_UPPER_WORD})?(?![\w'’-])")
@@ -324,7 +322,8 @@ _NAMED_THING_WORDS = _words(
 _PLACE_WORDS = _words(
     """rue avenue av boulevard bd place quai allée impasse chemin route square cours lycée collège école
     hôpital clinique stade gymnase parc pont gare métro station saint sainte st ste espace centre salle
-    résidence fondation institut université campus aéroport port musée théâtre cinéma bâtiment"""
+    résidence fondation institut université campus aéroport port musée théâtre cinéma bâtiment
+    san santa são sao mer baie lac mont golfe île cap pointe col vallée"""
 )
 #: Capitalised words after a greeting that are not names ("Hello World!", "Bonjour Team,").
 _NOT_GREETED = _words(
@@ -399,10 +398,11 @@ def _lower_stopwords() -> frozenset[str]:
 _LOWER_STOPWORDS = _lower_stopwords()
 #: Words after which a lone capitalised word is a person as often as a thing: prepositions,
 #: conjunctions, pronouns, titles ("selon", "avec", "et", "par", "roi"). Not "de" nor "chez", which
-#: name companies as often ("les offres de Castorama", "chez Decathlon").
+#: name companies as often ("les offres de Castorama", "chez Decathlon"), nor "à", which names places
+#: ("séminaire à Laval", "à Roland-Garros").
 _PERSON_SLOT_WORDS = _words(
     """avec par selon pour contre entre sur sous et ou ni mais comme que qu' dont
-    à a au aux dit dite nommé nommée appelé appelée épouse épousé fils fille père mère frère sœur
+    dit dite nommé nommée appelé appelée épouse épousé fils fille père mère frère sœur
     soeur roi reine empereur impératrice pape saint sainte prince princesse duc duchesse comte
     comtesse baron général président présidente ministre docteur maître lui elle"""
 )
@@ -744,6 +744,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         and never past five name words.
         """
         start, end, names = run.start, run.end, list(run.name_tokens)
+        if names[0].islower():
+            return run  # a name typed in lower case ends where the model ends it
         while len(names) < _MAX_NAME_TOKENS:
             m = _EXTEND_RIGHT_RX.match(text, end)
             if m is None:
@@ -820,10 +822,20 @@ class FrenchPersonRecognizer(LocalRecognizer):
         if previous in _NAMED_THING_WORDS or previous in _PLACE_WORDS:
             return self.scores.ner_weak  # "la loi Climat", "salle Voltaire", "station Charles de Gaulle"
         keys = [fold(t) for t in tokens]
+        if (
+            len(tokens) == 1
+            and len(run.name_tokens) >= 2
+            and any(_INITIAL_FULL.fullmatch(t) for t in run.name_tokens)
+        ):
+            return self.scores.ner  # "E. B. White", "J. G. Ballard": initials and a family name
         if len(tokens) >= 2:
             if fold(" ".join(tokens)) in PLACES:
                 return self.scores.ner_weak
             known = any((_is_first_name(t) or _is_last_name(t)) and fold(t) not in PLACES for t in tokens)
+            # "Nancy Kerrigan", "Florence Aubenas": a first name that is also a place, before a name word
+            known = known or (
+                keys[0] in PLACES and _is_first_name(tokens[0], rare=True) and keys[1] not in PLACES
+            )
             if not known and any(k in PLACES for k in keys):  # "Lager Metz", "Air France"
                 return self.scores.ner_weak
             return self.scores.ner
@@ -1000,7 +1012,10 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 continue
             before = fold(text[max(0, start - 25) : start]).split()
             if before and (
-                before[-1] in _PLACE_WORDS or before[-1] in _NAMED_THING_WORDS or before[-1].endswith("-")
+                before[-1] in _PLACE_WORDS
+                or before[-1] in _NAMED_THING_WORDS
+                or before[-1].endswith("-")
+                or before[-1] in _ARTICLES  # "La Reine des neiges", "le Vaillant"
             ):
                 continue
             run = _Run(start, end, (token,))
@@ -1018,11 +1033,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 ):
                     continue
                 yield run.start, run.end, self.scores.ner
-            elif (
-                key not in _AMBIGUOUS_FIRST_NAMES
-                and key in FIRST_NAMES
-                and (key not in _LOWER_WORD_FIRST_NAMES or key in _BUILTIN_FIRST_NAMES)
-            ):
+            elif key not in _AMBIGUOUS_FIRST_NAMES and key in FIRST_NAMES:
                 yield run.start, run.end, self.scores.first_name  # a rare first name alone: not enough
 
     def _lower_case_names(self, text: str) -> Iterable[tuple[int, int, float]]:
