@@ -396,6 +396,18 @@ def _lower_stopwords() -> frozenset[str]:
 
 
 _LOWER_STOPWORDS = _lower_stopwords()
+#: Nouns of business prompts before "de X": X is a company, a brand or a place, not a person.
+_BUSINESS_NOUNS = _words(
+    """offre offres devis facture factures note notes site sites compte comptes commande commandes
+    contrat contrats produit produits service services équipe équipes agence agences magasin magasins
+    boutique catalogue tarif tarifs prix client clients fournisseur fournisseurs groupe société
+    filiale bureau bureaux siège usine entrepôt locaux marque logo application appli logiciel
+    plateforme rapport résultats chiffre ventes action actions cours titre bilan budget projet
+    programme stratégie direction département service rayon gamme modèle version licence abonnement
+    campagne salon stand réseau franchise enseigne chaîne banque assurance mutuelle cabinet
+    étude audit proposition appel dossier livraison livraisons expédition stock stocks ville région
+    mairie préfecture département commune gare aéroport port hôtel restaurant centre ligne"""
+)
 #: Words after which a lone capitalised word is a person as often as a thing: prepositions,
 #: conjunctions, pronouns, titles ("selon", "avec", "et", "par", "roi"). Not "de" nor "chez", which
 #: name companies as often ("les offres de Castorama", "chez Decathlon"), nor "à", which names places
@@ -874,6 +886,12 @@ class FrenchPersonRecognizer(LocalRecognizer):
 
         words = fold(before).split()
         previous = words[-1] if words else ""
+        elided = fold(text[start : start + 2]) in ("d'", "d’")
+        if previous in ("de", "d'", "d") or elided:
+            # "collaborateur de Mazzini", "élève d'Aristote"; not "les offres de Leroy Merlin et de
+            # Castorama", "les équipes de Metz": no business or place noun in the words before
+            nouns = words[-6:] if elided else words[-6:-1]
+            return bool(nouns) and not any(w in _BUSINESS_NOUNS or w in _PLACE_WORDS for w in nouns)
         previous = previous.split("'")[-1] or previous
         return previous in _PERSON_SLOT_WORDS
 
