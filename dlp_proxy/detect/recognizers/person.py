@@ -108,6 +108,7 @@ _PERSON_ROLE_KEYS = (
     r"salari[ée]e?|collaborat(?:eur|rice)|interlocut(?:eur|rice)|signataire|patiente?|b[ée]n[ée]ficiaire"
     r"|titulaire|locataire|conduct(?:eur|rice)|employ[ée]e?|candidate?|demandeu(?:r|se)|assur[ée]e?"
     r"|souscript(?:eur|rice)|stagiaire|apprentie?|alternante?|intervenante?"
+    r"|excus[ée]e?s?|absente?s?|pr[ée]sente?s|ayant[ _\-]droits?|attribu[ée]e?[ _\-][àa]"
     r"|technicien(?:ne)?|conjointe?|[ée]poux|[ée]pouse|ayant[ _\-]droit|tut(?:eur|rice)|r[ée]dact(?:eur|rice)"
     r"|requester|reporter|assignee|employee|tenant|responsable|manager|r[ée]f[ée]rente?|gestionnaire"
     r"|(?:valid[ée]e?|sign[ée]e?|[ée]mise?|suivie?|pr[ée]par[ée]e?|approuv[ée]e?|r[ée]dig[ée]e?"
@@ -202,6 +203,8 @@ _LEAD_PARTICLES_RX = re.compile(
     rf"(?:^|(?<=[\"'`:;,|=\t\n(]))[ \t]*(?P<particles>(?:(?:de|du|des|la|le|van|von|der|den){_SP}+)+)$"
 )
 _MAX_NAME_TOKENS = 5
+#: A regnal number after a first name: "Napoléon III", "Louis XIV", "Jean-Paul II".
+_REGNAL_RX = re.compile(r"[ \u00a0]+(?:X{0,3})(?:IX|IV|V?I{0,3})(?<! )(?![\w'’-])")
 
 _PARTICLES = frozenset(
     "de du des la le van von der den ben bin el al da dos das di del della ter ten y d' l'".split()
@@ -789,6 +792,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 break
             start = m.start("tok")
             names.insert(0, tok)
+        m = _REGNAL_RX.match(text, end)
+        if m is not None and _is_first_name(names[-1], rare=True):
+            end = m.end()  # "Napoléon III", "Louis XIV", "Henri IV": the number is part of the name
         m = _LEAD_PARTICLES_RX.search(text, max(0, start - 12), start)
         if m is not None:
             start = m.start("particles")
@@ -834,6 +840,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         if previous in _NAMED_THING_WORDS or previous in _PLACE_WORDS:
             return self.scores.ner_weak  # "la loi Climat", "salle Voltaire", "station Charles de Gaulle"
         keys = [fold(t) for t in tokens]
+        last_space = text.rfind(" ", run.start, run.end)
+        if last_space > 0 and _REGNAL_RX.fullmatch(text, last_space, run.end):
+            return self.scores.ner  # "Napoléon III": a first name and a regnal number
         if (
             len(tokens) == 1
             and len(run.name_tokens) >= 2
