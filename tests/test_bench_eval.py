@@ -116,3 +116,56 @@ def test_small_evaluation_runs_and_returns_per_type_figures(bench, engine) -> No
     out = io.StringIO()  # the report prints without error
     bench.print_report(results, examples=2, out=out)
     assert "== Targets" in out.getvalue()
+
+
+def _load_person_eval():
+    return _load_bench()._person_eval()
+
+
+def test_person_eval_reads_conll_spans_exactly(tmp_path: Path) -> None:
+    pe = _load_person_eval()
+    conll = tmp_path / "x.conllu"
+    conll.write_text(
+        "0\tElle\tO\n1\tépouse\tO\n2\tJean\tB-PER\n3\tde\tI-PER\n4\tLa\tI-PER\n5\tTour\tI-PER\n"
+        "6\t(\tO\n7\tParis\tB-LOC\n8\t)\tO\n9\tet\tO\n10\tl'\tO\n11\tami\tO\n12\tCicéron\tB-PER\n13\t.\tO\n\n"
+        "0\tRien\tO\n1\tici\tO\n2\t.\tO\n",
+        encoding="utf-8",
+    )
+    first, second = pe.read_conll(conll)
+    assert first.text == "Elle épouse Jean de La Tour (Paris) et l'ami Cicéron."
+    assert [first.text[s:e] for s, e in first.spans] == ["Jean de La Tour", "Cicéron"]
+    assert second.spans == ()
+    lowered = pe.lower_names(first)
+    assert lowered.text == "Elle épouse jean de la tour (Paris) et l'ami cicéron."
+    assert lowered.spans == first.spans
+
+
+def test_held_out_names_are_never_read_by_the_detector() -> None:
+    """The held-out split of the INSEE lists is absent from models/prenoms.txt and noms.txt."""
+    import json
+
+    pe = _load_person_eval()
+    known = pe.lexicon_keys()
+    data = json.loads(pe.HELDOUT_JSON.read_text(encoding="utf-8"))
+    assert len(data["first"]) > 500 and len(data["last"]) > 1000
+    held = {pe._fold(r["name"]) for r in data["first"]} | {pe._fold(r["name"]) for r in data["last"]}
+    assert not held & known
+    draw = pe.heldout_people(3)
+    assert all(pe._fold(first) not in known for first, _ in (draw() for _ in range(50)))
+    foreign = pe.heldout_people(3, foreign=True)
+    assert all(pe._fold(first) not in known for first, _ in (foreign() for _ in range(50)))
+
+
+def test_clean_place_prompts_are_distinct_and_name_places(bench) -> None:
+    pe = _load_person_eval()
+    prompts = pe.clean_place_prompts(
+        60,
+        5,
+        companies=bench.CLEAN_COMPANIES,
+        products=bench.PRODUCTS,
+        jobs=bench.JOBS,
+        depts=bench.DEPTS,
+        months=bench.MONTHS_FR,
+    )
+    assert len(prompts) == len(set(prompts)) == 60
+    assert sum(any(p in text for p in pe.SURNAME_PLACES) for text in prompts) >= 20

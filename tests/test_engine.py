@@ -710,3 +710,29 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="fr_nonexistent_xx.*not installed"):
         DetectionEngine(REPO / "rules", pipeline)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("bonjour marie dupont, merci pour le devis", ["marie dupont"]),
+        ("relance jean-pierre martin pour la facture", ["jean-pierre martin"]),
+        ("Le client Zenon Valjetić a réglé par carte.", ["Zenon Valjetić"]),
+        ("Mutuelle : ajouter l'ayant droit Noortje Hećimović au contrat.", ["Noortje Hećimović"]),
+        ("L'essayiste E. B. White défend sa cause.", ["E. B. White"]),
+        ("Le règne de Napoléon III commence en 1852.", ["Napoléon III"]),
+        ("Excusée : Marie-Marcelle Sorel\n\n1. Budget validé.", ["Marie-Marcelle Sorel"]),
+        ("Il devient le collaborateur de Mazzini.", ["Mazzini"]),
+        # lone capitalised words where things are named, lower-case words that are also first names
+        ("Organise un séminaire à Laval pour l'équipe en juin.", []),
+        ("Compare les offres de Leroy Merlin et de Castorama.", []),
+        ("merci rose pour tout", []),
+        ("une claire explication du projet", []),
+    ],
+)
+def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:
+    """Lower case, letters of Latin Extended, initials, regnal numbers, role labels; and no place,
+    company or common word taken for a name."""
+    findings = engine.analyze(text, entities=["PERSON"], min_score=0.5)
+    assert [n for _, n in _texts(text, findings)] == names

@@ -116,6 +116,7 @@ PERSON_SCORE_KEYS: tuple[str, ...] = (
     "signature",
     "upper_case",
     "ner",
+    "ner_single",
     "first_name",
     "ner_weak",
 )
