@@ -407,9 +407,12 @@ class DetectorPool:
                     for slot, w in enumerate(self._slots)
                     if w is None and now >= self._retry_at[slot] and self._may_spawn()
                 ]
-            for slot in wanted:
-                self._spawn(slot)
-            self._check_timeouts(now)
+            try:
+                for slot in wanted:
+                    self._spawn(slot)
+                self._check_timeouts(now)
+            except Exception:  # this thread must live: the workers' parent-death signal is tied to it
+                logger.exception("detector pool supervision error")
             self._wake.wait(0.25)
             self._wake.clear()
 
