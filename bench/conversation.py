@@ -115,7 +115,7 @@ def chat_body(messages: list[dict], tools: list[dict] | None = None) -> bytes:
 SYSTEM = "Tu es un assistant de rédaction pour une PME française. Réponds en français, sans jargon."
 
 
-def conversation(seed: int, turns: int, turn_bytes: int) -> list[bytes]:
+def conversation(seed: int, turns: int, turn_bytes: int, answer_bytes: int | None = None) -> list[bytes]:
     """The request body of every turn: the whole history, then the new user message."""
     rng = random.Random(seed)
     messages: list[dict] = [{"role": "system", "content": SYSTEM + f" Dossier {seed}."}]
@@ -123,7 +123,8 @@ def conversation(seed: int, turns: int, turn_bytes: int) -> list[bytes]:
     for _ in range(turns):
         messages.append({"role": "user", "content": clean_text(rng, turn_bytes)})
         bodies.append(chat_body(messages))
-        messages.append({"role": "assistant", "content": clean_text(rng, turn_bytes)})
+        answer = turn_bytes if answer_bytes is None else answer_bytes
+        messages.append({"role": "assistant", "content": clean_text(rng, answer)})
     return bodies
 
 
@@ -214,7 +215,8 @@ async def measure(args: argparse.Namespace, ports: dict, bundle: Path, token: st
         per_turn: dict[int, dict[str, list[float]]] = {}
         for k in range(args.conversations):
             print(f"  conversation {k + 1}/{args.conversations}: {args.turns} turns", file=sys.stderr)
-            for t, body in enumerate(conversation(args.seed + k, args.turns, args.turn_bytes), start=1):
+            bodies = conversation(args.seed + k, args.turns, args.turn_bytes, args.answer_bytes)
+            for t, body in enumerate(bodies, start=1):
                 dlp, mitm = await pair(clients, body, tok, (t + k) % 2 == 0)
                 row = per_turn.setdefault(t, {"dlp": [], "mitm": [], "added": [], "bytes": []})
                 row["dlp"].append(dlp)
@@ -358,7 +360,8 @@ def render(result: dict, meta: dict, args: argparse.Namespace) -> str:
         f"{meta['load_average_1min'][1]:.2f}, {meta['elapsed_s']:.0f} s, mitmproxy {meta['mitmproxy']}",
         "",
         f"1. Conversation: {args.conversations} conversations × {args.turns} turns, "
-        f"{args.turn_bytes} B user message + previous answer per turn (p50 over conversations, ms)",
+        f"{args.turn_bytes} B user message + previous answer ({args.answer_bytes or args.turn_bytes} B) "
+        "per turn (p50 over conversations, ms)",
         f"{'turn':>5} {'body KB':>8} {'mitmproxy':>10} {'dlp-proxy':>10} {'added':>8}",
     ]
     conv = result["conversation"]
@@ -377,6 +380,11 @@ def render(result: dict, meta: dict, args: argparse.Namespace) -> str:
         f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}); turn {last} added p50 {an:.1f} ms "
         f"(target ≤ {TARGET_ADDED_MS:.0f}: {'met' if an <= TARGET_ADDED_MS else 'NOT met'})"
     )
+    if 2 in conv and conv[2]["added_p50_ms"] > 0:
+        out.append(
+            f"turn {last} added / turn 2 added = {an / conv[2]['added_p50_ms']:.2f} (from turn 2 on, each "
+            "turn sends the same amount of new text: the previous answer and a new message)"
+        )
     ag = result["agent"]
     out += [
         "",
@@ -426,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conversations", type=int, default=5)
     p.add_argument("--turns", type=int, default=30)
     p.add_argument("--turn-bytes", type=int, default=2048)
+    p.add_argument("--answer-bytes", type=int, help="size of each assistant answer (default: --turn-bytes)")
     p.add_argument("--agents", type=int, default=3)
     p.add_argument("--agent-calls", type=int, default=8)
     p.add_argument("--agent-kb", type=int, default=200)
