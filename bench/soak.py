@@ -92,11 +92,16 @@ LAST = ("Martin", "Bernard", "Dubois", "Lefèvre", "Garnier", "Rousseau", "Fonta
 NIRS = ("1 85 05 78 006 084 91", "2 84 05 75 115 428 49")
 
 
-def prompt(kind: str, n: int, rng: random.Random) -> bytes:
+def prompt(kind: str, n: int, rng: random.Random, distinct: int = 0) -> bytes:
     text = f"Demande {n}. " + clean_text(rng, 900)
     if kind == "pseudonymized":
-        first, last = rng.choice(FIRST), rng.choice(LAST)
-        phone = "06 " + " ".join(f"{rng.randint(10, 99)}" for _ in range(4))
+        if distinct:  # the same few hundred contacts come back, as a company's real contacts do
+            n = n % distinct
+            person = random.Random(n)
+        else:
+            person = rng
+        first, last = person.choice(FIRST), person.choice(LAST)
+        phone = "06 " + " ".join(f"{person.randint(10, 99)}" for _ in range(4))
         email = f"{first.lower()}.{last.lower()}{n}@exemple-client.fr".replace("é", "e").replace("è", "e")
         text += f" Merci de répondre à {first} {last} ({email}, {phone}) avant jeudi."
     elif kind == "blocked":
@@ -216,7 +221,7 @@ async def drive(
                 next_sample += args.sample_seconds
             kind = rng.choices(KINDS, weights)[0]
             sent[kind] += 1
-            task = asyncio.create_task(one(kind, prompt(kind, n, rng)))
+            task = asyncio.create_task(one(kind, prompt(kind, n, rng, args.distinct_values)))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             n += 1
@@ -333,6 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-requests", type=int, default=10**7)
     p.add_argument("--mix", type=lambda s: [float(x) for x in s.split(",")], default=[6, 3, 1])
     p.add_argument("--sample-seconds", type=float, default=15)
+    p.add_argument(
+        "--distinct-values",
+        type=int,
+        default=0,
+        help="pseudonymized requests cycle through this many contacts (0: every value new)",
+    )
     p.add_argument("--workers", type=int, default=0, help="dlp_workers (0: the CPUs the proxy may use)")
     p.add_argument("--set", action="append", default=[], help="extra dlp-proxy --set NAME=VALUE")
     p.add_argument("--trace-memory", type=Path, help="trace the proxy's Python allocations into this file")
