@@ -438,7 +438,9 @@ class DetectorPool:
             self._schedule_retry(slot)
             return
         child.close()  # only the worker holds it now: its death gives us EOF
-        worker = _Worker(slot=slot, process=process, conn=parent, started=time.monotonic(), pid=process.pid)
+        worker = _Worker(
+            slot=slot, process=process, conn=parent, started=time.monotonic(), pid=process.pid or 0
+        )
         with self._lock:
             if self._closed:
                 process.kill()
