@@ -282,7 +282,7 @@ async def measure(args: argparse.Namespace, ports: dict, bundle: Path, token: st
         return chat_body(
             [
                 {"role": "system", "content": SYSTEM},
-                {"role": "user", "content": f"Demande {n}. " + clean_text(rng, 1024)},
+                {"role": "user", "content": f"Demande {n}. " + clean_text(rng, args.capacity_kb * 1024)},
             ]
         )
 
@@ -415,7 +415,7 @@ def render(result: dict, meta: dict, args: argparse.Namespace) -> str:
     c8 = result["concurrency8"]
     out += [
         "",
-        "3. Capacity, 1 KB prompts all different (full scan each time)",
+        f"3. Capacity, {args.capacity_kb} KB prompts all different (full scan each time)",
         f"   concurrency 8: mitmproxy p50 {c8['mitm']['p50_ms']:.1f} / p99 {c8['mitm']['p99_ms']:.1f} ms; "
         f"dlp-proxy p50 {c8['dlp']['p50_ms']:.1f} / p99 {c8['dlp']['p99_ms']:.1f} ms; "
         f"added p50 {c8['dlp']['p50_ms'] - c8['mitm']['p50_ms']:+.1f} / p99 "
@@ -454,6 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent-calls", type=int, default=8)
     p.add_argument("--agent-kb", type=int, default=200)
     p.add_argument("--capacity-requests", type=int, default=320, help="per proxy at concurrency 8")
+    p.add_argument("--capacity-kb", type=int, default=1, help="size of each capacity prompt")
     p.add_argument(
         "--rates", type=lambda s: [float(x) for x in s.split(",")], default=[10, 20, 30, 40, 60, 80]
     )
