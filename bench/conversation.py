@@ -115,7 +115,7 @@ def chat_body(messages: list[dict], tools: list[dict] | None = None) -> bytes:
 SYSTEM = "Tu es un assistant de rédaction pour une PME française. Réponds en français, sans jargon."
 
 
-def conversation(seed: int, turns: int, turn_bytes: int) -> list[bytes]:
+def conversation(seed: int, turns: int, turn_bytes: int, answer_bytes: int | None = None) -> list[bytes]:
     """The request body of every turn: the whole history, then the new user message."""
     rng = random.Random(seed)
     messages: list[dict] = [{"role": "system", "content": SYSTEM + f" Dossier {seed}."}]
@@ -123,7 +123,8 @@ def conversation(seed: int, turns: int, turn_bytes: int) -> list[bytes]:
     for _ in range(turns):
         messages.append({"role": "user", "content": clean_text(rng, turn_bytes)})
         bodies.append(chat_body(messages))
-        messages.append({"role": "assistant", "content": clean_text(rng, turn_bytes)})
+        answer = turn_bytes if answer_bytes is None else answer_bytes
+        messages.append({"role": "assistant", "content": clean_text(rng, answer)})
     return bodies
 
 
@@ -181,7 +182,10 @@ async def pair(clients: dict, body: bytes, token: bytes, dlp_first: bool) -> tup
 def scrape(metrics_port: int) -> dict[str, float]:
     with urllib.request.urlopen(f"http://{HOST}:{metrics_port}/metrics", timeout=5) as r:
         text = r.read().decode()
-    return {m.group(1): float(m.group(2)) for m in re.finditer(r"^(dlp_proxy_scan_\w+) (\S+)$", text, re.M)}
+    values = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(dlp_proxy_scan_\w+) (\S+)$", text, re.M)}
+    hook = re.search(r'^dlp_proxy_hook_duration_seconds_sum{hook="request"} (\S+)$', text, re.M)
+    values["request_hook_sum"] = float(hook.group(1)) if hook else 0.0
+    return values
 
 
 def p(values: list[float], q: float) -> float:
@@ -214,7 +218,8 @@ async def measure(args: argparse.Namespace, ports: dict, bundle: Path, token: st
         per_turn: dict[int, dict[str, list[float]]] = {}
         for k in range(args.conversations):
             print(f"  conversation {k + 1}/{args.conversations}: {args.turns} turns", file=sys.stderr)
-            for t, body in enumerate(conversation(args.seed + k, args.turns, args.turn_bytes), start=1):
+            bodies = conversation(args.seed + k, args.turns, args.turn_bytes, args.answer_bytes)
+            for t, body in enumerate(bodies, start=1):
                 dlp, mitm = await pair(clients, body, tok, (t + k) % 2 == 0)
                 row = per_turn.setdefault(t, {"dlp": [], "mitm": [], "added": [], "bytes": []})
                 row["dlp"].append(dlp)
@@ -236,12 +241,20 @@ async def measure(args: argparse.Namespace, ports: dict, bundle: Path, token: st
         later: list[float] = []
         first_mitm: list[float] = []
         later_mitm: list[float] = []
+        later_hook: list[float] = []  # time in dlp-proxy's request hook (extract, scan, decide)
+        later_scan: list[float] = []
         size = 0
         for a in range(args.agents):
             print(f"  agent {a + 1}/{args.agents}: {args.agent_calls} calls", file=sys.stderr)
             for c, body in enumerate(agent_calls(args.seed + 1000 + a, args.agent_kb, args.agent_calls)):
                 size = max(size, len(body))
+                before = scrape(ports["dlp_metrics"])
                 dlp, mitm = await pair(clients, body, tok, (c + a) % 2 == 0)
+                after = scrape(ports["dlp_metrics"])
+                if c:
+                    later_hook.append((after["request_hook_sum"] - before["request_hook_sum"]) * 1000)
+                    scan_s = "dlp_proxy_scan_duration_seconds_sum"
+                    later_scan.append((after.get(scan_s, 0) - before.get(scan_s, 0)) * 1000)
                 (first if c == 0 else later).append(dlp - mitm)
                 (first_mitm if c == 0 else later_mitm).append(mitm)
         result["agent"] = {
@@ -252,6 +265,8 @@ async def measure(args: argparse.Namespace, ports: dict, bundle: Path, token: st
             "later_added_p99_ms": p(later, 99),
             "later_mitm_p50_ms": p(later_mitm, 50),
             "later_n": len(later),
+            "later_hook_p50_ms": p(later_hook, 50),
+            "later_scan_p50_ms": p(later_scan, 50),
         }
         result["cache_after_agent"] = scrape(ports["dlp_metrics"])
     finally:
@@ -267,7 +282,7 @@ async def measure(args: argparse.Namespace, ports: dict, bundle: Path, token: st
         return chat_body(
             [
                 {"role": "system", "content": SYSTEM},
-                {"role": "user", "content": f"Demande {n}. " + clean_text(rng, 1024)},
+                {"role": "user", "content": f"Demande {n}. " + clean_text(rng, args.capacity_kb * 1024)},
             ]
         )
 
@@ -358,7 +373,8 @@ def render(result: dict, meta: dict, args: argparse.Namespace) -> str:
         f"{meta['load_average_1min'][1]:.2f}, {meta['elapsed_s']:.0f} s, mitmproxy {meta['mitmproxy']}",
         "",
         f"1. Conversation: {args.conversations} conversations × {args.turns} turns, "
-        f"{args.turn_bytes} B user message + previous answer per turn (p50 over conversations, ms)",
+        f"{args.turn_bytes} B user message + previous answer ({args.answer_bytes or args.turn_bytes} B) "
+        "per turn (p50 over conversations, ms)",
         f"{'turn':>5} {'body KB':>8} {'mitmproxy':>10} {'dlp-proxy':>10} {'added':>8}",
     ]
     conv = result["conversation"]
@@ -377,6 +393,11 @@ def render(result: dict, meta: dict, args: argparse.Namespace) -> str:
         f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}); turn {last} added p50 {an:.1f} ms "
         f"(target ≤ {TARGET_ADDED_MS:.0f}: {'met' if an <= TARGET_ADDED_MS else 'NOT met'})"
     )
+    if 2 in conv and conv[2]["added_p50_ms"] > 0:
+        out.append(
+            f"turn {last} added / turn 2 added = {an / conv[2]['added_p50_ms']:.2f} (from turn 2 on, each "
+            "turn sends the same amount of new text: the previous answer and a new message)"
+        )
     ag = result["agent"]
     out += [
         "",
@@ -388,11 +409,13 @@ def render(result: dict, meta: dict, args: argparse.Namespace) -> str:
         f"p99 {ag['later_added_p99_ms']:+.1f} ms (mitmproxy p50 {ag['later_mitm_p50_ms']:.1f} ms); "
         f"target p50 ≤ {TARGET_ADDED_MS:.0f}: "
         f"{'met' if ag['later_added_p50_ms'] <= TARGET_ADDED_MS else 'NOT met'}",
+        f"   later calls inside dlp-proxy (its /metrics): request hook p50 {ag['later_hook_p50_ms']:.1f} ms, "
+        f"of which scan p50 {ag['later_scan_p50_ms']:.1f} ms; the rest of the added time is outside the hook",
     ]
     c8 = result["concurrency8"]
     out += [
         "",
-        "3. Capacity, 1 KB prompts all different (full scan each time)",
+        f"3. Capacity, {args.capacity_kb} KB prompts all different (full scan each time)",
         f"   concurrency 8: mitmproxy p50 {c8['mitm']['p50_ms']:.1f} / p99 {c8['mitm']['p99_ms']:.1f} ms; "
         f"dlp-proxy p50 {c8['dlp']['p50_ms']:.1f} / p99 {c8['dlp']['p99_ms']:.1f} ms; "
         f"added p50 {c8['dlp']['p50_ms'] - c8['mitm']['p50_ms']:+.1f} / p99 "
@@ -426,10 +449,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conversations", type=int, default=5)
     p.add_argument("--turns", type=int, default=30)
     p.add_argument("--turn-bytes", type=int, default=2048)
+    p.add_argument("--answer-bytes", type=int, help="size of each assistant answer (default: --turn-bytes)")
     p.add_argument("--agents", type=int, default=3)
     p.add_argument("--agent-calls", type=int, default=8)
     p.add_argument("--agent-kb", type=int, default=200)
     p.add_argument("--capacity-requests", type=int, default=320, help="per proxy at concurrency 8")
+    p.add_argument("--capacity-kb", type=int, default=1, help="size of each capacity prompt")
     p.add_argument(
         "--rates", type=lambda s: [float(x) for x in s.split(",")], default=[10, 20, 30, 40, 60, 80]
     )

@@ -54,6 +54,36 @@ from harness import (  # noqa: E402
 from proxy_overhead import start_upstream  # noqa: E402
 
 TARGET_GROWTH = 0.10
+
+#: ``--trace-memory``: a mitmproxy script loaded into the proxy (``--set scripts=…``) that traces Python
+#: allocations and writes, every minute after the warm-up, the sites whose memory grew most since then.
+TRACER = """
+import threading, time, tracemalloc
+
+OUT, WARMUP = {out!r}, {warmup!r}
+
+
+def _loop():
+    time.sleep(WARMUP)
+    base = tracemalloc.take_snapshot()
+    while True:
+        time.sleep(60)
+        snap = tracemalloc.take_snapshot()
+        stats = snap.compare_to(base, "traceback")[:15]
+        with open(OUT, "a", encoding="utf-8") as f:
+            total = sum(s.size_diff for s in snap.compare_to(base, "filename"))
+            when = time.strftime("%H:%M:%S")
+            f.write(f"=== {{when}} traced growth since warm-up: {{total / 1e6:+.2f}} MB\\n")
+            for s in stats:
+                f.write(f"{{s.size_diff / 1e3:+10.1f}} kB {{s.count_diff:+8d}} blocks\\n")
+                for line in s.traceback.format()[-12:]:
+                    f.write("      " + line + "\\n")
+
+
+def running():
+    tracemalloc.start(12)
+    threading.Thread(target=_loop, daemon=True).start()
+"""
 KINDS = ("clean", "pseudonymized", "blocked")
 EXPECTED = {"clean": 200, "pseudonymized": 200, "blocked": 403}
 FIRST = ("Camille", "Julien", "Sophie", "Antoine", "Léa", "Nicolas", "Manon", "Thomas", "Chloé", "Hugo")
@@ -62,11 +92,16 @@ LAST = ("Martin", "Bernard", "Dubois", "Lefèvre", "Garnier", "Rousseau", "Fonta
 NIRS = ("1 85 05 78 006 084 91", "2 84 05 75 115 428 49")
 
 
-def prompt(kind: str, n: int, rng: random.Random) -> bytes:
+def prompt(kind: str, n: int, rng: random.Random, distinct: int = 0) -> bytes:
     text = f"Demande {n}. " + clean_text(rng, 900)
     if kind == "pseudonymized":
-        first, last = rng.choice(FIRST), rng.choice(LAST)
-        phone = "06 " + " ".join(f"{rng.randint(10, 99)}" for _ in range(4))
+        if distinct:  # the same few hundred contacts come back, as a company's real contacts do
+            n = n % distinct
+            person = random.Random(n)
+        else:
+            person = rng
+        first, last = person.choice(FIRST), person.choice(LAST)
+        phone = "06 " + " ".join(f"{person.randint(10, 99)}" for _ in range(4))
         email = f"{first.lower()}.{last.lower()}{n}@exemple-client.fr".replace("é", "e").replace("è", "e")
         text += f" Merci de répondre à {first} {last} ({email}, {phone}) avant jeudi."
     elif kind == "blocked":
@@ -103,7 +138,11 @@ def worker_pids(parent: int) -> list[int]:
 def scrape(metrics_port: int) -> dict[str, float]:
     with urllib.request.urlopen(f"http://{HOST}:{metrics_port}/metrics", timeout=5) as r:
         text = r.read().decode()
-    return {m.group(1): float(m.group(2)) for m in re.finditer(r"^(dlp_proxy_\w+) (\S+)$", text, re.M)}
+    values = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(dlp_proxy_\w+) (\S+)$", text, re.M)}
+    for part in ("sum", "count"):  # the request hook (decode, extract, scan, decide, rewrite)
+        m = re.search(rf'^dlp_proxy_hook_duration_seconds_{part}{{hook="request"}} (\S+)$', text, re.M)
+        values[f"request_hook_{part}"] = float(m.group(1)) if m else 0.0
+    return values
 
 
 async def drive(
@@ -153,6 +192,10 @@ async def drive(
                 "workers_rss_mb": {str(w): rss_mb(w) for w in workers},
                 "cache_entries": m.get("dlp_proxy_scan_cache_entries", 0),
                 "cache_bytes": m.get("dlp_proxy_scan_cache_bytes", 0),
+                "hook_sum_s": m.get("request_hook_sum", 0.0),
+                "hook_count": m.get("request_hook_count", 0.0),
+                "scan_sum_s": m.get("dlp_proxy_scan_duration_seconds_sum", 0.0),
+                "scan_count": m.get("dlp_proxy_scan_duration_seconds_count", 0.0),
                 "sent": sum(sent.values()),
             }
         )
@@ -178,7 +221,7 @@ async def drive(
                 next_sample += args.sample_seconds
             kind = rng.choices(KINDS, weights)[0]
             sent[kind] += 1
-            task = asyncio.create_task(one(kind, prompt(kind, n, rng)))
+            task = asyncio.create_task(one(kind, prompt(kind, n, rng, args.distinct_values)))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             n += 1
@@ -229,7 +272,12 @@ def analyse(result: dict, warmup_s: float) -> dict:
             "growth": (end_v - start_v) / start_v if start_v else 0.0,
             "slope_mb_per_min": slope_mb_per_min(pts),
         }
+    first, end = samples[0], samples[-1]
+    hooks = end["hook_count"] - first["hook_count"]
+    scans = end["scan_count"] - first["scan_count"]
     return {
+        "request_hook_mean_ms": (end["hook_sum_s"] - first["hook_sum_s"]) / hooks * 1000 if hooks else None,
+        "scan_mean_ms": (end["scan_sum_s"] - first["scan_sum_s"]) / scans * 1000 if scans else None,
         "processes": procs,
         "cache": {
             "entries": [base["cache_entries"], last["cache_entries"]],
@@ -254,6 +302,12 @@ def render(result: dict, analysis: dict, meta: dict, args: argparse.Namespace) -
         out.append(f"{k:<14} {result['sent'][k]:>6} {errs:>7} {p50:>8.1f} {p99:>8.1f}")
     all_errors = {k: v for k, v in result["errors"].items() if v}
     out.append(f"errors by kind and answer: {all_errors or 'none'}")
+    hook, scan = analysis["request_hook_mean_ms"], analysis["scan_mean_ms"]
+    if hook is not None and scan is not None:
+        out.append(
+            f"inside the proxy (its /metrics): request hook mean {hook:.1f} ms, "
+            f"of which scan mean {scan:.1f} ms (the rest: mitmproxy, TLS, waiting for CPU)"
+        )
     out += [
         "",
         f"RSS (MB) from minute {args.warmup_minutes:g} (end of warm-up) to the end; target growth < "
@@ -284,8 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-requests", type=int, default=10**7)
     p.add_argument("--mix", type=lambda s: [float(x) for x in s.split(",")], default=[6, 3, 1])
     p.add_argument("--sample-seconds", type=float, default=15)
+    p.add_argument(
+        "--distinct-values",
+        type=int,
+        default=0,
+        help="pseudonymized requests cycle through this many contacts (0: every value new)",
+    )
     p.add_argument("--workers", type=int, default=0, help="dlp_workers (0: the CPUs the proxy may use)")
     p.add_argument("--set", action="append", default=[], help="extra dlp-proxy --set NAME=VALUE")
+    p.add_argument("--trace-memory", type=Path, help="trace the proxy's Python allocations into this file")
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--json", type=Path)
     return p
@@ -301,6 +362,11 @@ def run(args: argparse.Namespace) -> int:
             bundle = make_ca(confdir)
             _, up_port = start_upstream(stack, token, 30)
             sets = [map_remote(up_port), f"dlp_workers={args.workers}", *args.set]
+            if args.trace_memory is not None:
+                tracer = tmp / "trace_memory.py"
+                out = str(args.trace_memory.resolve())
+                tracer.write_text(TRACER.format(out=out, warmup=args.warmup_minutes * 60))
+                sets.append(f"scripts={tracer}")
             proc, port, metrics_port = start_dlp_proxy(stack, tmp, confdir, sets, 120)
             print(f"dlp-proxy pid {proc.popen.pid}, workers {worker_pids(proc.popen.pid)}", file=sys.stderr)
             result = asyncio.run(drive(args, port, metrics_port, proc.popen.pid, bundle, token))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from dlp_proxy.detect import detector_files
 from dlp_proxy.detect.cache import FindingsCache
-from dlp_proxy.detect.pool import DetectorPool, PoolCounters, usable_cpus
+from dlp_proxy.detect.pool import DetectorPool, PoolCounters, default_workers
 from dlp_proxy.errors import ConfigError
 from dlp_proxy.incidents import IncidentStore, StoreMaintenance, chain_head_number, open_store
 from dlp_proxy.logs import get_logger
@@ -50,7 +50,7 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on."),
     ("dlp_watch_seconds", str, "2", "Rules directory poll interval in seconds (0: SIGHUP only)."),
     ("dlp_workers", int, 0, "Detection worker processes, each loading the spaCy model (~0.4 GB); 0: one "
-     "per CPU this process may use (affinity and cgroup quota)."),
+     "per CPU this process may use (affinity and cgroup quota), no more than its memory limit holds."),
     ("dlp_scan_queue", int, 0, "Scans admitted at once, running or waiting (0: 8 per worker); past it, "
      "requests get 503 scan_overloaded with Retry-After."),
     ("dlp_scan_cache_entries", int, 100_000, "Texts whose findings are cached (0: no cache)."),
@@ -69,13 +69,13 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
 class PoolSettings:
     """How many workers, how long a queue, how big a findings cache (from the options)."""
 
-    workers: int = 0  # 0: usable_cpus()
+    workers: int = 0  # 0: default_workers()
     max_queue: int = 0  # 0: QUEUE_PER_WORKER per worker
     cache_entries: int = 100_000
     cache_mb: int = 64
 
     def resolved_workers(self) -> int:
-        return self.workers if self.workers > 0 else usable_cpus()
+        return self.workers if self.workers > 0 else default_workers()
 
 
 def pool_settings(options: object) -> PoolSettings:

@@ -24,7 +24,9 @@ from dlp_proxy.detect.pool import (
     ScanOverloaded,
     ScanUnavailable,
     _cgroup_cpu_quota,
+    _cgroup_limit,
     _Piece,
+    default_workers,
     usable_cpus,
 )
 from dlp_proxy.errors import ConfigError
@@ -116,6 +118,19 @@ def test_usable_cpus_reads_the_cgroup_quota(tmp_path: Path) -> None:
     (root / "kubepods" / "pod1" / "cpu.max").write_text("150000 100000\n")
     assert _cgroup_cpu_quota(root, proc) == 1.5  # the tightest one
     assert 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
+
+
+def test_memory_limit_caps_the_default_worker_count(tmp_path: Path) -> None:
+    root = tmp_path / "cgroup"
+    (root / "pod").mkdir(parents=True)
+    proc = tmp_path / "self.cgroup"
+    proc.write_text("0::/pod\n")
+    assert _cgroup_limit("memory.max", root, proc) is None
+    (root / "pod" / "memory.max").write_text("max\n")
+    assert _cgroup_limit("memory.max", root, proc) is None
+    (root / "pod" / "memory.max").write_text(f"{2 * 2**30}\n")
+    assert _cgroup_limit("memory.max", root, proc) == 2 * 2**30
+    assert 1 <= default_workers() <= usable_cpus()
 
 
 # --------------------------------------------------------------------------------------------------

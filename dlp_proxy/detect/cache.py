@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -28,9 +29,10 @@ from dataclasses import dataclass
 
 from dlp_proxy.detect.findings import Finding
 
-#: Estimated memory of one entry without findings (key bytes, OrderedDict node, tuple) and per finding.
-ENTRY_BYTES = 160
-FINDING_BYTES = 120
+#: Memory of one entry without findings (key bytes, OrderedDict node, tuple) and per finding, measured
+#: with tracemalloc on CPython 3.12 (findings as unpickled from a worker, names interned).
+ENTRY_BYTES = 130
+FINDING_BYTES = 160
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,11 @@ class FindingsCache:
         """Remember ``findings`` (offsets, types, scores, recognizers: no text) under ``key``."""
         if not self.enabled:
             return
-        value = tuple(findings)
+        # Type and recognizer names arrive as new strings from each worker's pickle: share one copy.
+        value = tuple(
+            Finding(sys.intern(f.entity_type), f.start, f.end, f.score, sys.intern(f.recognizer))
+            for f in findings
+        )
         size = self._size(value)
         if size > self.max_bytes:
             return

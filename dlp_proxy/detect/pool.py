@@ -186,30 +186,69 @@ def usable_cpus() -> int:
     return max(1, count)
 
 
+#: Memory one worker needs (model loaded, RSS measured ~250 MB, with headroom for long texts), and the proxy.
+WORKER_MB, PROXY_MB = 450, 300
+
+
+def default_workers() -> int:
+    """Workers when the option says 0: one per usable CPU, but never more than the memory limit holds.
+
+    A pod with a CPU *request* and no CPU *limit* sees every CPU of its node; its memory limit is what
+    keeps it from starting 64 workers of ~0.4 GB each and being killed for it.
+    """
+    count = usable_cpus()
+    memory = _cgroup_limit("memory.max")
+    if memory is not None:
+        count = min(count, max(1, int((memory / 2**20 - PROXY_MB) // WORKER_MB)))
+    return count
+
+
+def _cgroup_limit(
+    name: str, root: Path = Path("/sys/fs/cgroup"), proc: Path = Path("/proc/self/cgroup")
+) -> float | None:
+    """The tightest single-number cgroup v2 limit ``name`` (e.g. ``memory.max``) on our path, if any."""
+    best: float | None = None
+    for directory in _cgroup_dirs(root, proc):
+        try:
+            text = (directory / name).read_text(encoding="ascii").strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            best = float(text) if best is None else min(best, float(text))
+    return best
+
+
+def _cgroup_dirs(root: Path, proc: Path) -> list[Path]:
+    """This process's cgroup v2 directory and its parents up to the mount point."""
+    try:
+        lines = proc.read_text(encoding="ascii").splitlines()
+    except OSError:
+        return []
+    path = next((line[3:] for line in lines if line.startswith("0::")), None)
+    if path is None:
+        return []
+    current = (root / path.lstrip("/")).resolve()
+    dirs = [current]
+    while current != root and root in current.parents:
+        current = current.parent
+        dirs.append(current)
+    return dirs
+
+
 def _cgroup_cpu_quota(
     root: Path = Path("/sys/fs/cgroup"), proc: Path = Path("/proc/self/cgroup")
 ) -> float | None:
     """The tightest ``cpu.max`` quota (in CPUs) on this process's cgroup v2 path, ``None`` if unlimited."""
-    try:
-        lines = proc.read_text(encoding="ascii").splitlines()
-    except OSError:
-        return None
-    path = next((line[3:] for line in lines if line.startswith("0::")), None)
-    if path is None:
-        return None
     best: float | None = None
-    current = (root / path.lstrip("/")).resolve()
-    while True:
+    for directory in _cgroup_dirs(root, proc):
         try:
-            max_text, period_text = (current / "cpu.max").read_text(encoding="ascii").split()[:2]
+            max_text, period_text = (directory / "cpu.max").read_text(encoding="ascii").split()[:2]
             if max_text != "max":
                 cpus = int(max_text) / int(period_text)
                 best = cpus if best is None else min(best, cpus)
         except (OSError, ValueError):
             pass
-        if current == root or root not in current.parents:
-            return best
-        current = current.parent
+    return best
 
 
 _BLOB_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_%\r\n")
@@ -368,9 +407,12 @@ class DetectorPool:
                     for slot, w in enumerate(self._slots)
                     if w is None and now >= self._retry_at[slot] and self._may_spawn()
                 ]
-            for slot in wanted:
-                self._spawn(slot)
-            self._check_timeouts(now)
+            try:
+                for slot in wanted:
+                    self._spawn(slot)
+                self._check_timeouts(now)
+            except Exception:  # this thread must live: the workers' parent-death signal is tied to it
+                logger.exception("detector pool supervision error")
             self._wake.wait(0.25)
             self._wake.clear()
 
@@ -396,7 +438,9 @@ class DetectorPool:
             self._schedule_retry(slot)
             return
         child.close()  # only the worker holds it now: its death gives us EOF
-        worker = _Worker(slot=slot, process=process, conn=parent, started=time.monotonic(), pid=process.pid)
+        worker = _Worker(
+            slot=slot, process=process, conn=parent, started=time.monotonic(), pid=process.pid or 0
+        )
         with self._lock:
             if self._closed:
                 process.kill()
