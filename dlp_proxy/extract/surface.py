@@ -23,9 +23,9 @@ split over two places cannot be replaced without leaking one half).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import unquote
 
 from .model import Segment
@@ -66,9 +66,12 @@ class FindingLike(Protocol):
     end: int
 
 
+F = TypeVar("F", bound=FindingLike)
+
+
 @dataclass(frozen=True)
 class Junctions:
-    """One join window: its text and where each segment's part of it starts."""
+    """Where each segment's part of one join window starts, and where the junctions are."""
 
     #: (offset in the window, segment id, offset in that segment) of each piece, in order.
     pieces: tuple[tuple[int, int, int], ...]
@@ -88,12 +91,16 @@ def header_texts(headers: Mapping[str, str] | Sequence[tuple[str, str]]) -> tupl
     """(text of ordinary headers, text of credential headers and cookies), one line per header."""
     fields = getattr(headers, "fields", None)  # mitmproxy's Headers: every field, repeated ones too
     if fields is not None:
-        items: object = [(k.decode("latin-1"), v.decode("utf-8", "replace")) for k, v in fields]
+        items: Iterable[tuple[str, str]] = [
+            (k.decode("latin-1"), v.decode("utf-8", "replace")) for k, v in fields
+        ]
+    elif isinstance(headers, Mapping):
+        items = headers.items()
     else:
-        items = headers.items() if isinstance(headers, Mapping) else headers
+        items = headers
     plain: list[str] = []
     creds: list[str] = []
-    for name, value in items:  # type: ignore[attr-defined]
+    for name, value in items:
         low = name.lower()
         if low in _FRAMING:
             continue
@@ -186,11 +193,11 @@ def surface(
 
 
 def keep_findings(
-    extra: Surface, all_segments: Sequence[Segment], findings: Sequence[Sequence[FindingLike]]
-) -> list[list[FindingLike]]:
+    extra: Surface, all_segments: Sequence[Segment], findings: Sequence[Sequence[F]]
+) -> list[list[F]]:
     """Findings per segment with those that do not count removed (see the module docstring)."""
     by_id = {s.id: n for n, s in enumerate(all_segments)}
-    out: list[list[FindingLike]] = [list(f) for f in findings]
+    out: list[list[F]] = [list(f) for f in findings]
     for seg_id, ignored in extra.ignores.items():
         n = by_id[seg_id]
         out[n] = [f for f in out[n] if f.entity_type not in ignored]
