@@ -10,7 +10,8 @@ raw bytes:
    (which the proxy turns into a 400); anything else is a bug.
 2. **The oracle**: :func:`reference_items`, a walker written independently of the extractor, lists every
    string, every object key and every number of 9+ digits of the generated body. Each must be *covered*
-   by what the extractor hands to the scanner — its segments and its structure text — verbatim, or (for a
+   by what the extractor hands to the scanner — its segments and its structure text — verbatim (an exact
+   word of the APIs' vocabulary, ``PROTOCOL_WORDS``, is exempt: it cannot carry a value), or (for a
    JSON text inside a string) through its own items, or (for base64 / a ``data:`` URL) through the text it
    decodes to; a blob that decodes to no text is covered only when the extraction reports content that
    cannot be scanned (which the policy then decides on).
@@ -40,6 +41,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from dlp_proxy.body import UndecodableBody, decode_body  # noqa: E402
 from dlp_proxy.extract import ADAPTERS, Extraction, extract_request  # noqa: E402
+from dlp_proxy.extract.model import PROTOCOL_WORDS  # noqa: E402
 
 MIN_DIGITS = 9
 FAMILIES = sorted(ADAPTERS)
@@ -127,8 +129,8 @@ def _decoded_text(item: str) -> tuple[bool, str | None]:
 
 
 def covered(item: str, scanned: str, extraction: Extraction, depth: int = 0) -> bool:
-    if not item.strip():
-        return True  # nothing to read
+    if not item.strip() or item in PROTOCOL_WORDS:
+        return True  # nothing to read, or an exact word of the APIs' vocabulary (cannot carry a value)
     if item in scanned:
         return True
     stripped = item.strip()

@@ -178,7 +178,7 @@ def test_a_value_in_a_header_blocks_even_when_it_would_be_pseudonymized(engine) 
     headers = {**SDK_HEADERS, "x-note": f"contact {EMAIL}"}
     _, verdict = evaluate(policy, "openai-api", messages("Bonjour", headers=headers), EngineScanner(engine))
     assert isinstance(verdict, Block) and verdict.entity_counts == {"EMAIL_ADDRESS": 1}
-    assert "en-tête ou chemin" in (verdict.detail or "") and EMAIL not in (verdict.detail or "")
+    assert "en-tête, chemin" in (verdict.detail or "") and EMAIL not in (verdict.detail or "")
 
 
 @pytest.mark.model

@@ -88,7 +88,9 @@ def test_declared_60_mib_refused_before_the_upload(
 
 
 def test_a_body_under_the_limit_still_passes(proxy: ProxyProcess, provider: FakeProvider) -> None:
-    payload = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x" * (200 * 1024)}]})
+    payload = json.dumps(
+        {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x" * (200 * 1024)}]}
+    )
     out = subprocess.run(
         ["curl", "-sS", "-x", proxy.url, "--cacert", str(proxy.ca_pem),
          "-H", "Content-Type: application/json", "-H", "Transfer-Encoding: chunked",
