@@ -259,53 +259,63 @@ def check_raw(data: bytes, enc: str | None, ctype: str | None, family: str, path
 
 
 # ------------------------------------------------------------------------------------------ running
+#: Examples per Hypothesis round: rounds repeat (with the next seed) until the time or count is spent.
+ROUND = 400
+
+
 def run(minutes: float, examples: int, seed_value: int | None, *, quiet: bool = False) -> None:
-    """Both properties, each bounded by half the time and by ``examples``."""
-    deadline_each = minutes * 60 / 2
+    """Both properties, each bounded by half the time and by ``examples``.
 
-    def bounded(prop: Any) -> Any:
-        s = settings(
-            max_examples=examples,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-            phases=[Phase.generate, Phase.shrink],
-            print_blob=True,
-        )
-        wrapped = s(prop)
-        return seed(seed_value)(wrapped) if seed_value is not None else wrapped
-
-    start = time.monotonic()
-
-    class _Stop(Exception):
-        pass
-
+    Hypothesis has no wall-clock bound of its own, so each property runs in rounds of :data:`ROUND`
+    examples (round ``k`` with seed ``seed + k`` when a seed is given) until its share of the time or
+    its number of examples is spent; a failure stops the run with Hypothesis's minimal example.
+    """
+    budget = minutes * 60 / 2
     count = {"oracle": 0, "raw": 0}
 
-    @given(requests())
-    def oracle(req: tuple[str, str, Any, bytes, str]) -> None:
-        if time.monotonic() - start > deadline_each:
-            return
-        count["oracle"] += 1
-        check_body(*req)
+    def oracle() -> Any:  # a new test function per round: Hypothesis decorates each only once
+        @given(requests())
+        def prop(req: tuple[str, str, Any, bytes, str]) -> None:
+            count["oracle"] += 1
+            check_body(*req)
 
-    @given(raw_bodies(), st.sampled_from(FAMILIES), st.sampled_from(PATHS))
-    def raw(body: tuple[bytes, str | None, str | None], family: str, path: str) -> None:
-        if time.monotonic() - start > 2 * deadline_each:
-            return
-        count["raw"] += 1
-        check_raw(*body, family, path)
+        return prop
 
-    bounded(oracle)()
-    t1 = time.monotonic()
+    def raw() -> Any:
+        @given(raw_bodies(), st.sampled_from(FAMILIES), st.sampled_from(PATHS))
+        def prop(body: tuple[bytes, str | None, str | None], family: str, path: str) -> None:
+            count["raw"] += 1
+            check_raw(*body, family, path)
+
+        return prop
+
+    def rounds(name: str, make: Any) -> float:
+        start = time.monotonic()
+        k = 0
+        while count[name] < examples and time.monotonic() - start < budget:
+            s = settings(
+                max_examples=min(ROUND, examples - count[name]),
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.generate, Phase.shrink],
+                print_blob=True,
+            )
+            wrapped = s(make())
+            if seed_value is not None:
+                wrapped = seed(seed_value + k)(wrapped)
+            wrapped()
+            k += 1
+        return time.monotonic() - start
+
+    spent = rounds("oracle", oracle)
     if not quiet:
         print(
-            f"oracle: {count['oracle']} bodies, every string, key and 9+-digit number scanned "
-            f"({t1 - start:.0f} s)"
+            f"oracle: {count['oracle']} bodies, every string, key and 9+-digit number scanned ({spent:.0f} s)"
         )
-    bounded(raw)()
+    spent = rounds("raw", raw)
     if not quiet:
-        print(f"decoders: {count['raw']} raw bodies, no crash ({time.monotonic() - t1:.0f} s)")
+        print(f"decoders: {count['raw']} raw bodies, no crash ({spent:.0f} s)")
 
 
 def main() -> int:
