@@ -40,3 +40,13 @@ def test_the_oracle_catches_a_value_left_out() -> None:
 def test_a_known_crash_stays_fixed() -> None:
     """Found by the fuzzer: ``{"type": []}`` raised TypeError in the walk (the proxy answered 500-ish)."""
     fuzz.check_body("anthropic", "/v1/messages", {"type": []}, b'{"type": []}', "application/json")
+
+
+def test_tool_arguments_that_are_a_bare_json_scalar_are_scanned() -> None:
+    """Found by the fuzzer: ``"arguments": "0"`` parsed as JSON and its text was never scanned."""
+    body = {"messages": [{"role": "assistant", "tool_calls": [{"function": {"arguments": "1 85 05 78"}}]}]}
+    fuzz.check_body(
+        "openai", "/v1/chat/completions", body, fuzz.json.dumps(body).encode(), "application/json"
+    )
+    scalar = {"model": {"arguments": "0"}}
+    fuzz.check_body("anthropic", "/v1/messages", scalar, b'{"model": {"arguments": "0"}}', "application/json")

@@ -356,6 +356,8 @@ class Adapter:
         try:
             inner = JsonDocument(value)
         except UndecodableBody:
+            inner = None
+        if inner is None or not isinstance(inner.value, dict | list):  # not JSON, or a bare scalar
             self.b.segment(value, loc.where(path), loc.container, path, kind="tool_arguments")
             return
         outer_where = loc.where(path)
