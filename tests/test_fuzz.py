@@ -50,3 +50,11 @@ def test_tool_arguments_that_are_a_bare_json_scalar_are_scanned() -> None:
     )
     scalar = {"model": {"arguments": "0"}}
     fuzz.check_body("anthropic", "/v1/messages", scalar, b'{"model": {"arguments": "0"}}', "application/json")
+
+
+def test_the_other_fields_of_inline_data_are_scanned() -> None:
+    """Found by the fuzzer: next to a base64 ``data``, the other fields of ``inlineData`` were skipped."""
+    body = {"inlineData": {"data": "", "model": [100000000], "displayName": "Jean Dupont"}}
+    fuzz.check_body(
+        "gemini", "/v1beta/models/x:generateContent", body, fuzz.json.dumps(body).encode(), "application/json"
+    )

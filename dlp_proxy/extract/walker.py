@@ -335,13 +335,18 @@ class Adapter:
         """Gemini ``inlineData``: ``data`` is always base64, whatever the MIME type says."""
         media = node.get("mimeType", node.get("mime_type"))
         data = node.get("data")
-        self.b.structure(
-            *node, *_scalars([v for k, v in node.items() if k != "data" and _is_scalar_or_scalars(v)])
-        )
         where = loc.where((*path, "data"))
         if not isinstance(data, str):
             self.walk(node, path, "document", loc, None, None)
             return
+        self.b.structure(*node)
+        for k, v in node.items():  # the other fields reach the provider too
+            if k == "data":
+                continue
+            if _is_scalar_or_scalars(v):
+                self.b.structure(*_scalars(v))
+            else:
+                self.walk(v, (*path, k), "document", loc, k, node)
         decoded = b64decode(data)
         if decoded is None:  # not base64 after all: scan it as it is
             self.b.segment(data, where, loc.container, (*path, "data"), kind="document")
