@@ -63,8 +63,11 @@ def upload(proxy: ProxyProcess, tmp_path: Path, *args: str) -> tuple[int, str, f
 
 def assert_json_413(proxy: ProxyProcess, provider: FakeProvider, status: int, body: str) -> None:
     assert status == 413, body[:300]
+    request_id = json.loads(body)["error"]["message"].rsplit(" ", 1)[-1].rstrip(".")
     assert json.loads(body)["error"]["code"] == "body_too_large"
     assert provider.received == []
+    recorded = [i for i in proxy.incidents() if i["request_id"] == request_id]
+    assert [(i["code"], i["client_ip"]) for i in recorded] == [("body_too_large", "127.0.0.1")]
 
 
 @pytest.mark.parametrize("version", ["--http1.1", "--http2"])
