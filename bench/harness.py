@@ -84,15 +84,17 @@ class Proc:
                 stream.close()
 
 
-def spawn(name: str, cmd: list[str], log: Path, cwd: Path) -> Proc:
-    """Start ``cmd`` with its output in ``log``, in a session of its own, dying with the bench."""
+def spawn(name: str, cmd: list[str], log: Path, cwd: Path, env: dict[str, str] | None = None) -> Proc:
+    """Start ``cmd`` with its output in ``log``, in a session of its own, dying with the bench.
+
+    ``env`` adds to (or overrides) this environment, e.g. ``PYTHONPATH`` to run another source tree."""
     with open(log, "wb") as out:
         popen = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=clean_env(),
+            env={**clean_env(), **(env or {})},
             cwd=cwd,
             start_new_session=True,  # Ctrl-C reaches the bench only; it stops them in order
             preexec_fn=die_with_parent,
@@ -172,10 +174,17 @@ def map_remote(upstream_port: int, host: str = OPENAI_HOST) -> str:
 
 
 def start_dlp_proxy(
-    stack: contextlib.ExitStack, tmp: Path, confdir: Path, settings: list[str], timeout: float
+    stack: contextlib.ExitStack,
+    tmp: Path,
+    confdir: Path,
+    settings: list[str],
+    timeout: float,
+    source: Path | None = None,
 ) -> tuple[Proc, int, int]:
     """``dlp-proxy run`` (lazy upstream connections, then ``--set`` each of ``settings``) on free
-    ports; returns once its ``/readyz`` answers 200: (process, proxy port, metrics port)."""
+    ports; returns once its ``/readyz`` answers 200: (process, proxy port, metrics port).
+
+    ``source``: run the dlp_proxy package (and rules) of that source tree instead of this one."""
     port, metrics_port = free_port(), free_port()
     cmd = [
         str(BIN / "dlp-proxy"), "run",
@@ -185,9 +194,13 @@ def start_dlp_proxy(
         "--data-dir", str(tmp / "dlp-data"),
         "--set", "connection_strategy=lazy",
     ]  # fmt: skip
+    env = None
+    if source is not None:
+        cmd = [sys.executable, "-m", "dlp_proxy.cli", *cmd[1:], "--rules", str(source / "rules")]
+        env = {"PYTHONPATH": str(source)}
     for setting in settings:
         cmd += ["--set", setting]
-    proc = spawn("dlp-proxy", cmd, tmp / "dlp-proxy.log", tmp)
+    proc = spawn("dlp-proxy", cmd, tmp / "dlp-proxy.log", tmp, env)
     stack.callback(proc.stop)
     wait_port(proc, port, time.monotonic() + timeout, f"http://{HOST}:{metrics_port}/readyz")
     return proc, port, metrics_port

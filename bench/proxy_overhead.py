@@ -20,9 +20,14 @@ which the shipped policy allows). Keep-alive connections, one httpx client per w
 and 8. Warm-up requests (TLS handshakes, certificate generation, first imports) are not counted.
 dlp-proxy is measured only once its ``/readyz`` answers 200 (its detector workers have loaded the model).
 
+With ``--baseline REV`` (a git revision of this repository), a sixth path ``dlp-scan-before`` sends
+the ``dlp-scan-clean`` prompt through a second dlp-proxy running that revision's code and rules, in the
+same interleaved rounds: the difference of the two scan-clean paths is what the code since REV costs on
+clean traffic (target: at most +1 ms p50, e.g. for scanning headers, JSON keys and segment junctions).
+
 Run from the repository root::
 
-    .venv/bin/python bench/proxy_overhead.py [--requests 300] [--json results.json]
+    .venv/bin/python bench/proxy_overhead.py [--requests 300] [--json results.json] [--baseline REV]
 
 All traffic stays on 127.0.0.1: the proxies rewrite api.openai.com to the local upstream before
 any upstream connection is opened (``connection_strategy=lazy``), and every answer is checked to
@@ -72,7 +77,9 @@ from harness import (  # noqa: E402
 )
 
 POLICY_ONLY, SCAN_CLEAN, SCAN_REPLACE = "dlp-policy-only", "dlp-scan-clean", "dlp-scan-replace"
-PATHS = ("direct", "mitmproxy", POLICY_ONLY, SCAN_CLEAN, SCAN_REPLACE)
+SCAN_BEFORE = "dlp-scan-before"  # --baseline: the scan-clean prompt through the baseline revision
+PATHS = ("direct", "mitmproxy", POLICY_ONLY, SCAN_CLEAN, SCAN_REPLACE, SCAN_BEFORE)
+TARGET_BASELINE_MS = 1.0  # dlp-scan-clean may add at most this much p50 over dlp-scan-before
 SCAN_PATHS = (SCAN_CLEAN, SCAN_REPLACE)
 CONCURRENCIES = (1, 8)
 TARGET_RATIO = 1.5  # dlp-policy-only added / mitmproxy added
@@ -381,11 +388,22 @@ async def measure(
 
 # ---------------------------------------------------------------------------------------- report
 def summarise(results: dict[int, dict[str, Series]]) -> dict:
-    out: dict = {"rows": [], "ratios": [], "scan_targets": []}
+    out: dict = {"rows": [], "ratios": [], "scan_targets": [], "baseline": []}
     for conc, series in results.items():
         stats = {path: s.stats() for path, s in series.items()}
         direct = stats["direct"]
-        for path in PATHS:
+        if SCAN_BEFORE in stats:
+            d50 = stats[SCAN_CLEAN]["p50_ms"] - stats[SCAN_BEFORE]["p50_ms"]
+            d99 = stats[SCAN_CLEAN]["p99_ms"] - stats[SCAN_BEFORE]["p99_ms"]
+            out["baseline"].append(
+                {
+                    "concurrency": conc,
+                    "p50_ms": d50,
+                    "p99_ms": d99,
+                    "p50_target_met": d50 <= TARGET_BASELINE_MS,
+                }
+            )
+        for path in (p for p in PATHS if p in stats):
             row = {"path": path, "concurrency": conc, **stats[path]}
             if path != "direct":
                 row["added_p50_ms"] = row["p50_ms"] - direct["p50_ms"]
@@ -468,7 +486,36 @@ def render(summary: dict, meta: dict) -> str:
         p50 = f"p50 {r['added_p50_ms']:+.2f} ms ({'met' if r['p50_target_met'] else 'NOT met'})"
         p99 = f"p99 {r['added_p99_ms']:+.2f} ms ({'met' if r['p99_target_met'] else 'NOT met'})"
         lines.append(f"  concurrency {r['concurrency']}: {r['path']:<16} {p50}, {p99}")
+    if summary.get("baseline"):
+        lines += [
+            f"target: {SCAN_CLEAN} adds ≤ {TARGET_BASELINE_MS:g} ms p50 over {SCAN_BEFORE} "
+            f"(revision {meta.get('baseline')})"
+        ]
+        for r in summary["baseline"]:
+            met = "met" if r["p50_target_met"] else "NOT met"
+            lines.append(
+                f"  concurrency {r['concurrency']}: {SCAN_CLEAN} − {SCAN_BEFORE}: "
+                f"p50 {r['p50_ms']:+.2f} ms ({met}), p99 {r['p99_ms']:+.2f} ms"
+            )
     return "\n".join(lines)
+
+
+def baseline_tree(rev: str, dest: Path) -> Path:
+    """The repository's files at ``rev`` (git archive), to run as the baseline proxy."""
+    import subprocess
+    import tarfile
+
+    repo = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", rev], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        raise BenchError(f"--baseline {rev}: {archive.stderr.decode(errors='replace').strip()}")
+    import io
+
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest
 
 
 # ------------------------------------------------------------------------------------------ main
@@ -478,6 +525,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=20, help="warm-up requests per path per concurrency")
     p.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the results here")
     p.add_argument("--max-seconds", type=float, default=900, help="abort if the run takes longer")
+    p.add_argument(
+        "--baseline", metavar="REV", default=None, help="also measure scan-clean through this git revision"
+    )
     p.add_argument("--serve-upstream", metavar="TOKEN", help=argparse.SUPPRESS)
     return p
 
@@ -509,8 +559,18 @@ def run(args: argparse.Namespace) -> int:
                 Target(SCAN_CLEAN, api, dlp_url),
                 Target(SCAN_REPLACE, api, dlp_url, request_body(PROMPT_WITH_DATA)),
             ]
+            procs = [upstream, mitm, dlp]
+            if args.baseline:
+                before_tmp = tmp / "baseline"
+                before_tmp.mkdir()
+                source = baseline_tree(args.baseline, before_tmp / "src")
+                before, before_port, _ = start_dlp_proxy(
+                    stack, before_tmp, confdir, dlp_sets, 120, source=source
+                )
+                targets.append(Target(SCAN_BEFORE, api, f"http://{HOST}:{before_port}"))
+                procs.append(before)
             results = asyncio.run(
-                measure(targets, bundle, token, args.requests, args.warmup, deadline, [upstream, mitm, dlp])
+                measure(targets, bundle, token, args.requests, args.warmup, deadline, procs)
             )
             # The dlp-proxy numbers only mean something if its policy really decided every request
             # as expected (no scan; scanned and allowed; scanned and values replaced).
@@ -544,6 +604,7 @@ def run(args: argparse.Namespace) -> int:
         "target_scan_added_p50_ms": TARGET_SCAN_P50_MS,
         "target_scan_added_p99_ms": TARGET_SCAN_P99_MS,
         "dlp_proxy_decisions_checked": checked,
+        "baseline": args.baseline,
     }
     summary = summarise(results)
     print(render(summary, meta))

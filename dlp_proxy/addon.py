@@ -195,9 +195,12 @@ class DlpProxy:
         rc = pipeline.new_context(route.host, route.service)
         flow.metadata[METADATA_KEY] = rc
         flow.request.stream = False  # fail closed: never forward a body before it has been looked at
-        flow.metadata[bodylimit.GUARD_KEY] = bodylimit.BodyGuard(
-            policy.body_size_limit, lambda: self._apply_http(flow, rc, pipeline.too_large(policy))
-        )
+
+        def refuse_too_large() -> None:  # called by bodylimit the moment the body crosses the limit
+            self._identify(flow, rc)
+            self._apply_http(flow, rc, pipeline.too_large(policy))
+
+        flow.metadata[bodylimit.GUARD_KEY] = bodylimit.BodyGuard(policy.body_size_limit, refuse_too_large)
         verdict = pipeline.evaluate_headers(rc, route, policy, flow.request.headers.get("content-length"))
         if verdict is not None:
             self._identify(flow, rc)

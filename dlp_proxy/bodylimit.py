@@ -14,7 +14,8 @@ For a flow the addon marked with a :class:`BodyGuard` (AI traffic), the wrapper 
   the answer is sent at the first chunk instead of after the whole upload.
 
 The answer is the addon's own refusal (``flow.response``, recorded as an incident by the addon), then
-the stream is ended: the HTTP/1 connection is closed, the HTTP/2 stream reset (other streams go on).
+the stream is ended: over HTTP/1 the rest of the upload is read and dropped and the connection closed,
+over HTTP/2 the stream is reset (other streams go on).
 Nothing has been sent upstream: the decision comes before any connection (``connection_strategy``
 lazy). Every other flow keeps mitmproxy's own behaviour. mitmproxy is pinned (pyproject), and
 :func:`install` refuses to start on a version whose HTTP layer does not have the expected shape.
@@ -73,11 +74,17 @@ def _answer_now(stream: Any) -> Generator[Any, Any, None]:
     yield SendHttp(ResponseHeaders(stream.stream_id, response, end_stream=False), stream.context.client)
     yield SendHttp(ResponseData(stream.stream_id, response.raw_content or b""), stream.context.client)
     yield SendHttp(ResponseEndOfMessage(stream.stream_id), stream.context.client)
-    # The client may still be uploading: close the HTTP/1 connection / reset the HTTP/2 stream.
-    yield SendHttp(
-        ResponseProtocolError(stream.stream_id, "request refused by dlp-proxy", ErrorCode.PASSTHROUGH_CLOSE),
-        stream.context.client,
-    )
+    if flow.request.is_http2 or flow.request.is_http3:
+        # The client may still be uploading: reset this stream (the connection's others go on).
+        yield SendHttp(
+            ResponseProtocolError(
+                stream.stream_id, "request refused by dlp-proxy", ErrorCode.PASSTHROUGH_CLOSE
+            ),
+            stream.context.client,
+        )
+    # HTTP/1: the rest of the upload is read and dropped (``state_errored``), then the connection
+    # closes (``Connection: close``). Closing at once would leave a client that writes its whole body
+    # before reading (most SDKs) blocked on a socket nobody reads, never seeing the answer.
     flow.live = False
 
 

@@ -210,9 +210,10 @@ def types_detail(policy: Policy, decision: DataDecision) -> str:
 
 
 _LOCKED_WHY = {  # segment kind -> (French, English) reason it cannot be rewritten
-    "header": ("en-tête ou chemin de la requête", "request header or path"),
-    "join": ("valeur coupée entre deux parties de la requête", "value split across two parts of the request"),
-    "structure": ("clé, nombre ou champ de protocole", "key, number or protocol field"),
+    "surface": (
+        "en-tête, chemin, clé ou champ de protocole de la requête, ou valeur coupée en deux",
+        "request header, path, key or protocol field, or a value split in two",
+    ),
 }
 
 

@@ -123,15 +123,22 @@ def test_header_texts_split_credentials_from_the_rest() -> None:
 
 
 def test_path_text_is_decoded() -> None:
-    assert path_text("/v1/users/jean%40exemple.fr/chat?x=1") == "v1\nusers\njean@exemple.fr\nchat"
+    assert path_text("/v1/users/jean%40exemple.fr/chat?x=1") == "jean@exemple.fr"  # words of the API aside
+    assert path_text("/v1/chat/completions") == ""
 
 
-def test_surface_segments_are_never_rewritable_and_never_name_a_header() -> None:
+def test_the_surface_is_one_segment_never_rewritable_and_never_naming_a_header() -> None:
     segs = [Segment(0, "a", "messages[0].content")]
-    extra = surface(segs, structure="model", headers={"X-Secret-Name": "v"}, path="/v1/x")
-    assert all(not s.rewritable for s in extra.segments)
-    assert {s.where for s in extra.segments} == {"json.structure", "headers", "path"}
-    assert [s.id for s in extra.segments] == [1, 2, 3]
+    extra = surface(segs, structure="gpt-x", headers={"X-Secret-Name": "v"}, path="/v1/x1")
+    (seg,) = extra.segments
+    assert (seg.id, seg.where, seg.kind, seg.rewritable) == (1, "surface", "surface", False)
+    assert [r.kind for r in extra.regions] == ["structure", "headers", "path"]
+    assert [seg.text[r.start : r.end] for r in extra.regions] == ["gpt-x", "X-Secret-Name\nv", "x1"]
+
+
+def test_nothing_to_add_gives_no_segment() -> None:
+    extra = surface([Segment(0, "Bonjour.", "m")], structure="", headers={"Accept": "*/*"}, path="/v1/chat")
+    assert extra.segments == [] and extra.regions == []
 
 
 # -- joins ---------------------------------------------------------------------------------------------
@@ -145,18 +152,27 @@ class F:
     score: float = 1.0
 
 
+def _join_text(extra) -> tuple[str, int]:
+    """The text of the (only) join region and where it starts in the surface segment."""
+    (region,) = [r for r in extra.regions if r.kind == "join"]
+    return extra.segments[0].text[region.start : region.end], region.start
+
+
 def test_a_join_window_spans_each_junction() -> None:
     segs = [Segment(0, "x" * 200 + "NIR 1 85 05 78", "a"), Segment(1, " 006 084 91 fin" + "y" * 200, "b")]
-    extra = surface(segs)
-    (join,) = extra.segments
-    assert join.kind == "join" and len(join.text) == 2 * JOIN_WINDOW
-    assert "NIR 1 85 05 78 006 084 91 fin" in join.text
+    text, _ = _join_text(surface(segs))
+    assert len(text) == 2 * JOIN_WINDOW
+    assert "NIR 1 85 05 78 006 084 91 fin" in text
 
 
 def test_short_segments_share_one_window() -> None:
     segs = [Segment(i, t, "m") for i, t in enumerate(["1 85", " 05 78 006", " 084 91"])]
-    (join,) = surface(segs).segments
-    assert join.text == "1 85 05 78 006 084 91"
+    assert _join_text(surface(segs))[0] == "1 85 05 78 006 084 91"
+
+
+def test_two_sentences_are_not_joined() -> None:
+    segs = [Segment(0, "Tu es un assistant.", "m"), Segment(1, "Bonjour, résume ce texte.", "m")]
+    assert surface(segs).segments == []
 
 
 def test_only_findings_across_a_junction_that_neither_side_shows_count() -> None:
@@ -165,12 +181,11 @@ def test_only_findings_across_a_junction_that_neither_side_shows_count() -> None
     c = " 34 56 78"
     segs = [Segment(0, a, "m"), Segment(1, b, "m"), Segment(2, c, "m")]
     extra = surface(segs)
-    (join,) = extra.segments
-    all_segs = [*segs, join]
-    t = join.text
-    glued = F("EMAIL_ADDRESS", t.index("jean"), t.index("Bonjour") + 7)  # e-mail glued to "Bonjour"
-    inside = F("PHONE_NUMBER", t.index("appelez"), t.index("appelez") + 7)  # within one segment
-    split = F("PHONE_NUMBER", t.index("06 12"), len(t))  # "06 12" + " 34 56 78": the split value
+    t, off = _join_text(extra)
+    all_segs = [*segs, *extra.segments]
+    glued = F("EMAIL_ADDRESS", off + t.index("jean"), off + t.index("Bonjour") + 7)  # glued to "Bonjour"
+    inside = F("PHONE_NUMBER", off + t.index("appelez"), off + t.index("appelez") + 7)  # in one segment
+    split = F("PHONE_NUMBER", off + t.index("06 12"), off + len(t))  # "06 12" + " 34 56 78"
     own_a = F("EMAIL_ADDRESS", a.index("jean"), len(a))
     kept = keep_findings(extra, all_segs, [[own_a], [], [], [glued, inside, split]])
     assert kept[3] == [split]
@@ -178,9 +193,17 @@ def test_only_findings_across_a_junction_that_neither_side_shows_count() -> None
 
 
 def test_credentials_ignore_secrets_only() -> None:
-    segs: list[Segment] = []
-    extra = surface(segs, headers={"Authorization": "Bearer sk-proj-x", "X-A": "b"})
-    plain, creds = extra.segments
-    found = [[F("PERSON", 0, 1), F("IP_ADDRESS", 0, 2)], [F("SECRET", 0, 5), F("FR_NIR", 0, 5)]]
+    extra = surface([], headers={"Authorization": "Bearer sk-proj-x", "X-A": "b"})
+    (seg,) = extra.segments
+    plain, creds = extra.regions
+    assert seg.text[creds.start : creds.end] == "Bearer sk-proj-x"
+    found = [
+        [
+            F("PERSON", plain.start, plain.start + 1),
+            F("IP_ADDRESS", plain.start, plain.start + 2),
+            F("SECRET", creds.start, creds.end),
+            F("FR_NIR", creds.start, creds.end),
+        ]
+    ]
     kept = keep_findings(extra, extra.segments, found)
-    assert kept == [[F("PERSON", 0, 1)], [F("FR_NIR", 0, 5)]]
+    assert kept == [[F("PERSON", plain.start, plain.start + 1), F("FR_NIR", creds.start, creds.end)]]

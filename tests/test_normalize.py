@@ -803,3 +803,42 @@ def test_spaced_iban_needs_its_key_and_its_length() -> None:
     assert normalize(too_long).text.startswith("B E ")
     prose = "Le plan A B 1 2 3 4 5 6 7 8 9 0 1 2 3 4 reste"
     assert "AB12" not in normalize(prose).text
+
+
+# -- letter O for zero, hex -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("NIR 1 85 O5 78 OO6 O84 91", "NIR 185057800608491"),
+        ("carte 4970 1O12 3456 7893", "carte 4970101234567893"),
+        ("tel O6 12 34 56 78", "tel 0612345678"),
+    ],
+)
+def test_letter_o_in_digit_runs_is_zero(text: str, expected: str) -> None:
+    norm = normalize(text)
+    assert norm.text == expected
+    start = expected.index(expected.split()[-1])
+    assert norm.to_original(start, len(expected))[1] == len(text)
+
+
+@pytest.mark.parametrize("text", ["Foo 123456", "Pour o 12 34", "ISO 9001", "OO7 et O"])
+def test_words_with_o_are_left_alone(text: str) -> None:
+    assert normalize(text).text == text
+
+
+def test_hex_runs_that_are_text_are_decoded() -> None:
+    value = "NIR 1 85 05 78 006 084 91"
+    for encoded in (value.encode().hex(), "".join(f"\\x{b:02x}" for b in value.encode())):
+        text = f"voici {encoded} fin"
+        blobs = [b for b in find_blobs(text) if b.kind == "hex"]
+        assert [(b.decoded, text[b.start : b.end]) for b in blobs] == [(value, encoded)]
+
+
+def test_hex_ids_and_numbers_are_not_text() -> None:
+    assert [
+        b
+        for b in find_blobs("id 0123456789abcdef0123456789abcdef, carte 4970101234567893")
+        if b.kind == "hex"
+    ] == []

@@ -154,3 +154,68 @@ def test_block_response_is_shaped_for_the_client() -> None:
     )  # fmt: skip
     error = json.loads(body)["error"]
     assert status == 403 and rc.request_id in error["message"] and "destinations" in error["message"]
+
+
+# -- what the provider reads besides the body's texts --------------------------------------------------
+
+SDK_HEADERS = {
+    "content-type": "application/json",
+    "user-agent": "OpenAI/Python 1.54.3",
+    "x-stainless-lang": "python",
+    "x-stainless-os": "Linux",
+    "x-stainless-runtime": "CPython",
+    "x-stainless-runtime-version": "3.12.3",
+    "authorization": "Bearer sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5kL7n",
+    "openai-organization": "org-Ab3dE5gH7jK9mN1p",
+}
+
+
+def messages(*texts: str, headers: dict | None = None, path: str = "/v1/chat/completions") -> HttpRequest:
+    body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": t} for t in texts]})
+    return HttpRequest("POST", path, headers or SDK_HEADERS, body.encode())
+
+
+@pytest.mark.model
+def test_sdk_headers_and_their_own_key_are_not_a_finding(engine) -> None:
+    policy = load_rules(REPO / "rules").policy
+    scanner = EngineScanner(engine)
+    _, verdict = evaluate(policy, "openai-api", messages("Bonjour", "Résume la réunion de lundi."), scanner)
+    assert isinstance(verdict, Allow), verdict
+    scanned = "\n".join(scanner.calls[0][0])
+    assert "OpenAI/Python 1.54.3" in scanned and "sk-proj-" in scanned  # scanned, SECRET not acted on
+
+
+@pytest.mark.model
+def test_a_value_in_a_header_blocks_even_when_it_would_be_pseudonymized(engine) -> None:
+    policy = load_rules(REPO / "rules").policy
+    headers = {**SDK_HEADERS, "x-note": f"contact {EMAIL}"}
+    _, verdict = evaluate(policy, "openai-api", messages("Bonjour", headers=headers), EngineScanner(engine))
+    assert isinstance(verdict, Block) and verdict.entity_counts == {"EMAIL_ADDRESS": 1}
+    assert "en-tête, chemin" in (verdict.detail or "") and EMAIL not in (verdict.detail or "")
+
+
+@pytest.mark.model
+def test_a_value_split_across_two_messages_blocks(engine) -> None:
+    policy = load_rules(REPO / "rules").policy
+    _, verdict = evaluate(
+        policy, "openai-api", messages("Mon NIR : 1 85 05 78", "006 084 91"), EngineScanner(engine)
+    )
+    assert isinstance(verdict, Block) and verdict.entity_counts == {"FR_NIR": 1}
+
+
+@pytest.mark.model
+def test_an_email_in_one_message_is_still_pseudonymized(engine) -> None:
+    policy = load_rules(REPO / "rules").policy
+    rc, verdict = evaluate(
+        policy, "openai-api", messages(f"Écris à {EMAIL}", "Bonjour, merci."), EngineScanner(engine)
+    )
+    assert isinstance(verdict, Rewrite) and verdict.entity_counts == {"EMAIL_ADDRESS": 1}
+    assert verdict.body is not None and EMAIL.encode() not in verdict.body
+
+
+@pytest.mark.model
+def test_a_value_in_the_path_blocks(engine) -> None:
+    policy = load_rules(REPO / "rules").policy
+    req = messages("Bonjour", path="/v1/chat/completions/185057800608491")
+    _, verdict = evaluate(policy, "openai-api", req, EngineScanner(engine))
+    assert isinstance(verdict, Block) and verdict.entity_counts == {"FR_NIR": 1}

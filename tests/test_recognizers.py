@@ -479,6 +479,9 @@ PROVIDER_KEYS = [
     "AIza" + "Sy" + _FAKE[:33],
     "sk" + "_live_" + _FAKE[:24],
     "rk" + "_live_" + _FAKE[:24],
+    # "_" for "-" (a tool or variable name): still the key the provider reads
+    "sk" + "_proj_" + _FAKE[:40],
+    "sk" + "_ant_api03_" + _FAKE[:40],
 ]
 
 

@@ -391,7 +391,8 @@ def b64decode(value: str) -> bytes | None:
     padded = compact + "=" * (-len(compact) % 4)
     try:
         if "-" in compact or "_" in compact:
-            return base64.urlsafe_b64decode(padded)
+            # urlsafe_b64decode skips characters outside the alphabet: validate like the standard one
+            return base64.b64decode(padded, altchars=b"-_", validate=True)
         return base64.b64decode(padded, validate=True)
     except (binascii.Error, ValueError):
         return None

@@ -24,9 +24,8 @@ KINDS = (
     "query",
     "form",
     "multipart",
-    "structure",  # JSON keys, protocol values (model, ids…), long numbers: never rewritten
-    "header",  # request headers and the URL path (pipeline): never rewritten
-    "join",  # the junction of two adjacent segments (pipeline): never rewritten
+    # headers, path, JSON keys and protocol values, junctions of segments (extract.surface): never rewritten
+    "surface",
 )
 #: Kinds of content that cannot be scanned; the policy decides per tool.
 UNSCANNABLE_KINDS = ("image", "audio", "video", "token_ids", "document_unreadable", "binary")
@@ -159,6 +158,26 @@ class Extraction:
         return None if new is None else new.decode(self._encoding)
 
 
+#: Words of the APIs' own vocabulary (keys, roles, part types, enums): an exact match cannot carry a
+#: value, so it is not scanned as structure (a key or value with anything else in it still is).
+PROTOCOL_WORDS = frozenset(
+    """
+    model messages message role content contents type text parts part input output prompt system user
+    assistant developer tool tools function functions name arguments parameters properties description
+    required object string number integer boolean array items enum temperature top_p top_k max_tokens
+    max_completion_tokens max_output_tokens stream stream_options include_usage stop seed n user_id
+    metadata response_format json_object json_schema schema strict tool_choice auto none any
+    parallel_tool_calls tool_calls tool_call_id id call_id image_url url detail low high input_text
+    input_image input_file input_audio output_text refusal file file_id file_data filename data format
+    mime_type mimeType media_type inlineData inline_data generationConfig safetySettings
+    systemInstruction system_instruction maxOutputTokens topP topK candidateCount anthropic_version
+    thinking budget_tokens cache_control ephemeral source base64 image document tool_use tool_result
+    tool_use_id is_error logprobs top_logprobs frequency_penalty presence_penalty logit_bias
+    reasoning effort reasoning_effort store modalities audio voice prediction service_tier options
+    keep_alive num_ctx num_predict images stop_sequences inferenceConfig maxTokens toolConfig
+    """.split()
+)
+
 #: JSON numbers with at least this many digits are scanned (a card, a NIR or a phone sent as a number).
 LONG_NUMBER_DIGITS = 9
 
@@ -204,7 +223,7 @@ class Builder:
 
     def structure(self, *texts: str) -> None:
         for text in texts:
-            if text and not text.isspace():
+            if text and not text.isspace() and text not in PROTOCOL_WORDS:
                 self._structure[text] = None
 
     def number(self, value: int | float) -> None:

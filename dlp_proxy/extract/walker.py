@@ -191,6 +191,10 @@ def _scalars(value: Any) -> list[str]:
     return out
 
 
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _is_token_ids(value: Any) -> bool:
     if not isinstance(value, list) or not value:
         return False
@@ -213,7 +217,7 @@ class Adapter:
     # -- hooks ------------------------------------------------------------------------------------
     def child_kind(self, parent: dict[str, Any], key: str, value: Any, kind: str, path: JsonPath) -> str:
         """The kind of ``parent[key]``'s texts (or SKIP / JSON_ARGS / FROZEN)."""
-        ptype = parent.get("type")
+        ptype = _str(parent.get("type"))
         if key in SYSTEM_KEYS:
             return "system"
         if key == "arguments":
@@ -245,7 +249,7 @@ class Adapter:
 
     def special(self, node: dict[str, Any], path: JsonPath, kind: str, loc: Loc) -> bool:
         """Handle a whole object (an image part, a document block); True when it was handled."""
-        ptype = node.get("type")
+        ptype = _str(node.get("type"))  # a list or object here is odd JSON, never a part type
         if ptype in IMAGE_PART_TYPES or node.get("content_type") == "image_asset_pointer":
             self._media_part(node, path, loc, "image")
             return True
@@ -286,7 +290,7 @@ class Adapter:
                     self.b.structure(*_scalars(v))
                     continue
                 if k in ("audio", "audio_data") and isinstance(v, str) and v:
-                    self.b.cannot_scan("audio", loc.where((*path, k)))  # realtime audio chunks
+                    self.media(v, (*path, k), loc, "audio")  # realtime audio chunks (or text posing as one)
                     continue
                 if k in ("image_url", "images"):
                     self._images(v, (*path, k), loc)
@@ -296,9 +300,14 @@ class Adapter:
                     continue
                 if k in TOKEN_KEYS and _is_token_ids(v):
                     self.b.cannot_scan("token_ids", loc.where((*path, k)))
+                    self.b.structure(
+                        *_scalars([t for row in v for t in (row if isinstance(row, list) else [row])])
+                    )
                     continue
                 sub = self.child_kind(node, k, v, kind, (*path, k))
                 if sub == SKIP:
+                    # Opaque to us (a provider-signed token), read by the provider: scanned, never rewritten.
+                    self.b.structure(*_scalars(v))
                     continue
                 if sub == JSON_ARGS:
                     self.json_args(v, (*path, k), loc)
@@ -330,6 +339,14 @@ class Adapter:
         if not isinstance(data, str):
             self.walk(node, path, "document", loc, None, None)
             return
+        self.b.structure(*node)
+        for k, v in node.items():  # the other fields reach the provider too
+            if k == "data":
+                continue
+            if _is_scalar_or_scalars(v):
+                self.b.structure(*_scalars(v))
+            else:
+                self.walk(v, (*path, k), "document", loc, k, node)
         decoded = b64decode(data)
         if decoded is None:  # not base64 after all: scan it as it is
             self.b.segment(data, where, loc.container, (*path, "data"), kind="document")
@@ -344,6 +361,8 @@ class Adapter:
         try:
             inner = JsonDocument(value)
         except UndecodableBody:
+            inner = None
+        if inner is None or not isinstance(inner.value, dict | list):  # not JSON, or a bare scalar
             self.b.segment(value, loc.where(path), loc.container, path, kind="tool_arguments")
             return
         outer_where = loc.where(path)
@@ -372,7 +391,8 @@ class Adapter:
             value.startswith(("gs://", "s3://"))
             or (key != "uri" and value.startswith(("http://", "https://")))
         ):
-            # A document the provider fetches itself: its content never passes through us.
+            # A document the provider fetches itself: its content never passes through us (its address does).
+            self.b.structure(value)
             self.b.cannot_scan("document_unreadable", where)
             return
         media = next((parent[m] for m in _MEDIA_SIBLINGS if isinstance(parent.get(m), str)), None)

@@ -63,8 +63,11 @@ def upload(proxy: ProxyProcess, tmp_path: Path, *args: str) -> tuple[int, str, f
 
 def assert_json_413(proxy: ProxyProcess, provider: FakeProvider, status: int, body: str) -> None:
     assert status == 413, body[:300]
+    request_id = json.loads(body)["error"]["message"].rsplit(" ", 1)[-1].rstrip(".")
     assert json.loads(body)["error"]["code"] == "body_too_large"
     assert provider.received == []
+    recorded = [i for i in proxy.incidents() if i["request_id"] == request_id]
+    assert [(i["code"], i["client_ip"]) for i in recorded] == [("body_too_large", "127.0.0.1")]
 
 
 @pytest.mark.parametrize("version", ["--http1.1", "--http2"])
@@ -88,7 +91,9 @@ def test_declared_60_mib_refused_before_the_upload(
 
 
 def test_a_body_under_the_limit_still_passes(proxy: ProxyProcess, provider: FakeProvider) -> None:
-    payload = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x" * (2 * MIB)}]})
+    payload = json.dumps(
+        {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x" * (200 * 1024)}]}
+    )
     out = subprocess.run(
         ["curl", "-sS", "-x", proxy.url, "--cacert", str(proxy.ca_pem),
          "-H", "Content-Type: application/json", "-H", "Transfer-Encoding: chunked",
