@@ -62,7 +62,9 @@ class DlpProxy:
         self.runtime = Runtime(self.metrics)
         # Reversible pseudonyms, per user: bounded, expiring, in memory only.
         self.vaults = VaultRegistry(max_users=5000, max_entries_per_user=10_000, ttl_seconds=24 * 3600)
-        self.accountant = Accountant(self.metrics, lambda: self.runtime.store)
+        self.accountant = Accountant(
+            self.metrics, lambda: self.runtime.store, self.runtime.portals.note_block
+        )
 
     @property
     def policy(self):  # -> Policy | None (no annotations here: see the note on imports above)
@@ -110,6 +112,12 @@ class DlpProxy:
         if {"dlp_data_dir", "dlp_store"} & updated or self.runtime.stores is None:
             with _refused("incident store"):
                 self.runtime.open_store(*store_settings(opts.dlp_store, opts.dlp_data_dir))
+        if {"dlp_portal_port", "dlp_portal_host"} & updated:
+            with _refused(f"cannot listen for the portal on {opts.dlp_portal_host}:{opts.dlp_portal_port}"):
+                auth = ctx.master.addons.get("proxyauth")
+                validator = (lambda: getattr(auth, "validator", None)) if auth is not None else (lambda: None)
+                confdir = Path(opts.confdir).expanduser()
+                self.runtime.portals.listen(opts.dlp_portal_host, opts.dlp_portal_port, validator, confdir)
         if {"dlp_metrics_port", "dlp_metrics_host"} & updated:
             with _refused(f"cannot listen for metrics on {opts.dlp_metrics_host}:{opts.dlp_metrics_port}"):
                 self.runtime.start_metrics(opts.dlp_metrics_host, opts.dlp_metrics_port)
@@ -163,6 +171,9 @@ class DlpProxy:
         if policy is None or flow.response is not None:
             return
         t0 = time.perf_counter()
+        if self.runtime.portals.is_portal(flow.request.host):
+            flow.metadata["dlp_portal"] = True  # answered in `request`, never forwarded
+            return
         # Where mitmproxy will connect: the CONNECT target inside a tunnel, the URL's authority for
         # plain HTTP; the client's own claims (TLS name, Host header) must agree with it.
         names = {
@@ -187,16 +198,23 @@ class DlpProxy:
 
     async def request(self, flow: http.HTTPFlow) -> None:
         """Hand the whole request to the pipeline; awaiting the scan pauses only this flow."""
+        req = flow.request
+        if flow.metadata.get("dlp_portal") and flow.response is None:
+            answer = await self.runtime.portals.answer(
+                req.method, req.path, req.headers, req.raw_content or b"", flow.metadata.get("proxyauth")
+            )
+            flow.response = http.Response.make(*answer)
+            return
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
         if rc is None or flow.response is not None or self.policy is None:
             return
         t0 = time.perf_counter()
-        req = flow.request
 
         async def evaluate() -> Verdict:
             self._identify(flow, rc)
             body = pipeline.HttpRequest(req.method, req.path, req.headers, req.raw_content or b"")
-            return await pipeline.evaluate_request(rc, body, self.policy, self.pool, self.vaults)
+            workflows = self.runtime.portals.view
+            return await pipeline.evaluate_request(rc, body, self.policy, self.pool, self.vaults, workflows)
 
         self._apply_http(flow, rc, await self._guard("request", rc, evaluate))
         self.metrics.hook_latency.labels(hook="request").observe(time.perf_counter() - t0)
@@ -221,8 +239,9 @@ class DlpProxy:
         if isinstance(verdict, Block):
             req = flow.request
             status, headers, body = pipeline.block_response(
-                self.policy, rc, verdict, path=req.path, accept=req.headers.get("accept")
-            )
+                self.policy, rc, verdict, path=req.path, accept=req.headers.get("accept"),
+                portal=self.runtime.portals.service, url=req.pretty_url,
+            )  # fmt: skip
             flow.response = http.Response.make(status, body, headers)
         elif isinstance(verdict, Rewrite):
             if verdict.body is not None:
@@ -284,7 +303,10 @@ class DlpProxy:
             text = message.text
 
             async def evaluate() -> Verdict:
-                return await pipeline.evaluate_message(rc, text, self.policy, self.pool, self.vaults)
+                workflows = self.runtime.portals.view
+                return await pipeline.evaluate_message(
+                    rc, text, self.policy, self.pool, self.vaults, workflows
+                )
 
             verdict = await self._guard("websocket_message", rc, evaluate)
         else:

@@ -37,6 +37,10 @@ class DataDecision:
     rule_ids: tuple[str, ...] = ()
     blocked_types: tuple[str, ...] = ()
     actions: Mapping[str, str] = field(default_factory=dict)  # acted-on type → "redact" | "pseudonymize"
+    #: Rules whose action is ``warn`` that matched: the user justifies the use once, then it proceeds
+    #: with the rest of the decision (the warned values are sent as they are).
+    warn_rule_ids: tuple[str, ...] = ()
+    warn_counts: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def redact_types(self) -> frozenset[str]:
@@ -66,6 +70,8 @@ def decide_data(
     rule_ids: list[str] = []
     actions: dict[str, str] = {}
     to_redact: list[tuple[FindingLike, ...]] = []
+    warn_ids: list[str] = []
+    warned: Counter[str] = Counter()
     for findings in findings_per_segment:
         redact_here: list[FindingLike] = []
         for f in findings:
@@ -84,6 +90,11 @@ def decide_data(
                 rule_id = f"donnees:{rule.id}"
             if action == "allow":
                 continue
+            if action == "warn":
+                warned[f.entity_type] += 1
+                if rule_id not in warn_ids:
+                    warn_ids.append(rule_id)
+                continue
             counts[f.entity_type] += 1
             if rule_id not in rule_ids:
                 rule_ids.append(rule_id)
@@ -95,8 +106,9 @@ def decide_data(
                 if actions.get(f.entity_type) != "redact":
                     actions[f.entity_type] = action
         to_redact.append(tuple(redact_here))
+    warn = {"warn_rule_ids": tuple(warn_ids), "warn_counts": dict(warned)}
     if blocked:
-        return DataDecision("block", (), dict(counts), tuple(rule_ids), tuple(sorted(blocked)))
+        return DataDecision("block", (), dict(counts), tuple(rule_ids), tuple(sorted(blocked)), **warn)
     if counts:
-        return DataDecision("redact", tuple(to_redact), dict(counts), tuple(rule_ids), (), actions)
-    return DataDecision("allow")
+        return DataDecision("redact", tuple(to_redact), dict(counts), tuple(rule_ids), (), actions, **warn)
+    return DataDecision("allow", **warn)

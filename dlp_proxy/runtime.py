@@ -33,6 +33,7 @@ from dlp_proxy.metrics import Metrics, MetricsServer
 from dlp_proxy.paths import default_data_dir, default_rules_dir
 from dlp_proxy.policy import Policy, load_policy
 from dlp_proxy.policy.review import review_status
+from dlp_proxy.portal import runtime as portal_runtime
 from dlp_proxy.requestinfo import host_without_port, user_from_proxyauth
 from dlp_proxy.shadow import ShadowRules, load_shadow_rules, sighting_for
 
@@ -48,6 +49,8 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on."),
     ("dlp_watch_seconds", str, "2", "Rules directory poll interval in seconds (0: SIGHUP only)."),
     ("dlp_workers", int, 2, "Detection worker processes (each loads the spaCy model, ~0.5 GB)."),
+    ("dlp_portal_port", int, 0, "Port of the AI portal's direct HTTPS listener, HTTP Basic (0: off)."),
+    ("dlp_portal_host", str, "127.0.0.1", "Address the AI portal's direct listener listens on."),
 )  # fmt: skip
 
 
@@ -295,6 +298,7 @@ class Runtime:
         self.pools: PoolSupervisor | None = None
         self.watcher: PolicyWatcher | None = None
         self.metrics_server: MetricsServer | None = None
+        self.portals = portal_runtime.PortalSupervisor(lambda: self.policy, lambda: self.rules)
         self._review_warned_on: date | None = None
         metrics.review_overdue.set_function(lambda: 1.0 if review_overdue_today(self.policy) else 0.0)
 
@@ -374,6 +378,7 @@ class Runtime:
             url, data_dir, hmac_key=hmac_key, retention=retention_days(self.policy), on_latest_hash=self._head
         )
         self.stores = stores.start()
+        self.portals.open(self.stores.store)
 
     def _head(self, latest: str) -> None:
         """Logged and exported periodically: truncating the newest incidents becomes detectable."""
@@ -433,6 +438,7 @@ class Runtime:
             log.debug("sighup_not_installed")
 
     def stop(self) -> None:
+        self.portals.stop()
         if self.watcher is not None:
             self.watcher.stop()
         if self.pools is not None:

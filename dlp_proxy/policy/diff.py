@@ -478,12 +478,36 @@ def _new_changelog(old: Policy, new: Policy) -> ChangelogEntry | None:
 # -- rendering ---------------------------------------------------------------------------------------
 
 _STATUS = {
-    "fr": {"approved": "autorisé", "pilot": "test pilote", "forbidden": "interdit"},
-    "en": {"approved": "approved", "pilot": "pilot", "forbidden": "forbidden"},
+    "fr": {
+        "approved": "autorisé",
+        "warn": "autorisé avec justification",
+        "validation_manager": "soumis à validation du manager",
+        "pilot": "test pilote",
+        "forbidden": "interdit",
+    },
+    "en": {
+        "approved": "approved",
+        "warn": "allowed with a justification",
+        "validation_manager": "subject to manager validation",
+        "pilot": "pilot",
+        "forbidden": "forbidden",
+    },
 }
 _ACTION = {
-    "fr": {"block": "bloqué", "redact": "masqué", "pseudonymize": "pseudonymisé", "allow": "autorisé"},
-    "en": {"block": "blocked", "redact": "redacted", "pseudonymize": "pseudonymized", "allow": "allowed"},
+    "fr": {
+        "block": "bloqué",
+        "redact": "masqué",
+        "pseudonymize": "pseudonymisé",
+        "allow": "autorisé",
+        "warn": "avec justification",
+    },
+    "en": {
+        "block": "blocked",
+        "redact": "redacted",
+        "pseudonymize": "pseudonymized",
+        "allow": "allowed",
+        "warn": "with a justification",
+    },
 }
 _ACTION_EFFECT = {
     "fr": {
@@ -491,12 +515,14 @@ _ACTION_EFFECT = {
         "redact": "les valeurs sont masquées avant l'envoi",
         "pseudonymize": "les valeurs sont remplacées avant l'envoi, puis restaurées dans la réponse",
         "allow": "aucune action",
+        "warn": "le collaborateur justifie l'usage avant l'envoi",
     },
     "en": {
         "block": "the request is refused",
         "redact": "values are masked before sending",
         "pseudonymize": "values are replaced before sending, then restored in the answer",
         "allow": "nothing is done",
+        "warn": "the employee justifies the use before sending",
     },
 }
 _HOSTING = {

@@ -44,7 +44,13 @@ SIGHTING_LABELS = {
     "unlisted": "outil non référencé dans la politique",
     "unknown_ai": "IA hors catalogue",
 }
-TOOL_STATUS_LABELS = {"approved": "autorisé", "pilot": "test pilote", "forbidden": "interdit"}
+TOOL_STATUS_LABELS = {
+    "approved": "autorisé",
+    "warn": "autorisé avec justification",
+    "validation_manager": "soumis à validation du manager",
+    "pilot": "test pilote",
+    "forbidden": "interdit",
+}
 #: Readable French names of the detected data types; other (custom) types are shown by their code.
 ENTITY_LABELS = {
     "SECRET": "secret (mot de passe, clé d'API)",
