@@ -263,7 +263,7 @@ class PortalStore:
                     "team": team,
                     "days": days,
                     "status": "open",
-                    "step": "request",
+                    "step": "legal" if kind == "adoption" else "manager",
                     "manager": manager,
                     "comment": "",
                     "created": t,

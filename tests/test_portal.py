@@ -1,0 +1,353 @@
+"""The AI portal over a real SQLite incident store and a copy of the shipped rules.
+
+Coaching (warn → justify), manager validation, the 4-step adoption path (policy.yaml rewritten,
+checked and reloaded), the sanctions ladder, and the security rules: CSRF, authentication, roles
+from the directory only, no path outside the routes, user text escaped in the DOM.
+"""
+
+from __future__ import annotations
+
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from dlp_proxy.decide import decide_data
+from dlp_proxy.incidents import IncidentFilter, open_store
+from dlp_proxy.policy import load_policy
+from dlp_proxy.portal.app import PortalRequest, PortalService, valid_return
+from dlp_proxy.portal.gate import data_gate, tool_gate
+from dlp_proxy.portal.store import PortalStore
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write_rules(dst: Path) -> Path:
+    shutil.copytree(REPO / "rules", dst)
+    policy = dst / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    text = text.replace(
+        "tools:\n",
+        "tools:\n"
+        '  mistral-api:\n    status: warn\n    reason: "Usage encadré : justifiez votre besoin."\n'
+        '  le-chat:\n    status: validation_manager\n    reason: "Soumis à validation du manager."\n',
+        1,
+    )
+    # the shipped mistral-api entry is replaced by the one above
+    start = text.index("  mistral-api:\n    status: approved")
+    end = text.index("  llm-interne:")
+    policy.write_text(text[:start] + text[end:], encoding="utf-8")
+    return dst
+
+
+@pytest.fixture
+def env(tmp_path: Path):
+    rules = write_rules(tmp_path / "rules")
+    holder = {"policy": load_policy(rules)}
+    store = open_store(None, tmp_path / "data")
+    service = PortalService(PortalStore(store), store, lambda: holder["policy"], lambda: rules).start()
+    yield service, holder, rules, store
+    service.stop()
+    store.close()
+
+
+class Dom(HTMLParser):
+    """The elements and text of a page, as a browser's parser sees them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def inputs(self) -> dict[str, str]:
+        return {a["name"]: a.get("value") or "" for t, a in self.tags if t == "input" and a.get("name")}
+
+
+def get(service: PortalService, path: str, user: str | None) -> tuple[int, dict, str]:
+    status, headers, body = service.handle(PortalRequest("GET", path, {}, b"", user))
+    return status, headers, body.decode()
+
+
+def post(
+    service: PortalService, path: str, user: str | None, fields: dict[str, str]
+) -> tuple[int, dict, str]:
+    body = urlencode(fields).encode()
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    status, h, out = service.handle(PortalRequest("POST", path, headers, body, user))
+    return status, h, out.decode()
+
+
+def csrf(service: PortalService, path: str, user: str) -> str:
+    status, _, html = get(service, path, user)
+    assert status == 200, html
+    return Dom(html).inputs()["csrf"]
+
+
+def portal_records(store) -> list:
+    store.flush(10)
+    return [i for i in store.query(IncidentFilter()) if i.decision == "portal"]
+
+
+# ------------------------------------------------------------------------------- policy decisions
+def test_policy_statuses_warn_and_validation(env) -> None:
+    _, holder, _, _ = env
+    policy = holder["policy"]
+    mistral = policy.catalog.get("mistral-api")
+    le_chat = policy.catalog.get("le-chat")
+    d = policy.decide(mistral, (), None)
+    assert (d.action, d.code, d.rule_id) == (
+        "warn",
+        "justification_required",
+        "outil:mistral-api:avertissement",
+    )
+    d = policy.decide(le_chat, (), None)
+    assert (d.action, d.code, d.rule_id) == (
+        "validate",
+        "validation_required",
+        "outil:le-chat:validation-manager",
+    )
+    assert policy.intercepts("ia.portail") and policy.portal.host == "ia.portail"
+    assert policy.directory.roles.manages("PMoreau", "lpetit")
+    assert not policy.directory.roles.manages("lpetit", "pmoreau")
+
+
+def test_data_rule_warn_is_reported_not_redacted() -> None:
+    class Rule:
+        def __init__(self, id, entities, action):  # noqa: A002
+            self.id, self.entities, self.action, self.min_score = id, entities, action, 0.5
+
+    class F:
+        def __init__(self, t):
+            self.entity_type, self.start, self.end, self.score = t, 0, 3, 0.9
+
+    d = decide_data([Rule("clients-externes", ("CLIENT_NAME",), "warn")], [[F("CLIENT_NAME")]])
+    assert d.action == "allow" and d.warn_rule_ids == ("donnees:clients-externes",)
+    assert d.warn_counts == {"CLIENT_NAME": 1}
+
+
+def test_gates_fail_closed_without_view_and_spare_company_tools(env) -> None:
+    service, *_ = env
+    assert tool_gate(None, "lpetit", "mistral-api", "eu", "warn", "r") == ("justification_required", "r")
+    assert tool_gate(None, "lpetit", "le-chat", "eu", "validate", "r") == ("validation_required", "r")
+    assert data_gate(None, "lpetit", "x", ["donnees:a"]) == "donnees:a"
+    assert tool_gate(service.view, "lpetit", "openai-api", "outside_eu", "allow", "r") is None
+
+
+# ------------------------------------------------------------------------------- coaching
+def test_justify_then_proceed_and_recorded_in_chain(env) -> None:
+    service, _, _, store = env
+    rule = "outil:mistral-api:avertissement"
+    assert tool_gate(service.view, "lpetit", "mistral-api", "eu", "warn", rule) is not None
+    token = csrf(service, "/justifier?outil=mistral-api&regle=" + rule, "lpetit")
+    status, headers, _ = post(
+        service,
+        "/justifier",
+        "lpetit",
+        {"csrf": token, "outil": "mistral-api", "regle": rule, "texte": "Traduction d'une offre publique",
+         "retour": "https://api.mistral.ai/v1/chat/completions"},
+    )  # fmt: skip
+    assert status == 303 and headers["location"] == "https://api.mistral.ai/v1/chat/completions"
+    assert tool_gate(service.view, "LPetit", "mistral-api", "eu", "warn", rule) is None
+    assert tool_gate(service.view, "jbernard", "mistral-api", "eu", "warn", rule) is not None
+    records = portal_records(store)
+    assert [(r.user, r.code, r.tool) for r in records] == [("lpetit", "justification", "mistral-api")]
+    assert store.verify().ok
+
+
+def test_return_url_only_to_intercepted_ai_hosts(env) -> None:
+    _, holder, _, _ = env
+    policy = holder["policy"]
+    assert valid_return("https://chatgpt.com/c/1", policy) == "https://chatgpt.com/c/1"
+    for bad in ("https://evil.example/", "javascript:alert(1)", "https://chatgpt.com@evil.example/",
+                "https://ia.portail/", "//evil.example/", "https://chatgpt.com/?q=secret"):  # fmt: skip
+        assert valid_return(bad, policy) == ""
+
+
+# ------------------------------------------------------------------------------- security
+def test_missing_auth_is_refused(env) -> None:
+    service, *_ = env
+    for path in ("/", "/historique", "/acces", "/adoption"):
+        assert get(service, path, None)[0] == 401
+    assert post(service, "/justifier", None, {"texte": "x"})[0] == 401
+
+
+def test_forged_missing_or_foreign_csrf_token_is_refused(env) -> None:
+    service, *_ = env
+    fields = {
+        "outil": "mistral-api",
+        "regle": "outil:mistral-api:avertissement",
+        "texte": "un usage légitime",
+    }
+    other = csrf(service, "/adoption/demander", "jbernard")
+    for token in (None, "", "1.abc", other, other[:-1] + ("0" if other[-1] != "0" else "1")):
+        data = dict(fields) if token is None else {**fields, "csrf": token}
+        status, _, html = post(service, "/justifier", "lpetit", data)
+        assert status == 403, token
+        assert "Jeton de formulaire invalide" in html
+    assert service.store.justifications("lpetit") == []
+
+
+def test_employee_cannot_approve_own_or_another_teams_request(env) -> None:
+    service, *_ = env
+    token = csrf(service, "/acces/demander?outil=le-chat", "lpetit")
+    status, _, _ = post(service, "/acces/demander", "lpetit", {"csrf": token, "outil": "le-chat",
+                                                               "usage": "Rédaction de propositions", "duree": "30"})  # fmt: skip
+    assert status == 303
+    (req,) = service.store.requests(kind="validation")
+    assert req.manager == "pmoreau"
+    # the requester, a referent who is not the manager, a forged role field: all refused
+    for user in ("lpetit", "cmartin", "jbernard"):
+        token = csrf(service, "/adoption/demander", user)
+        fields = {"csrf": token, "demande": str(req.id), "decision": "approve", "role": "manager",
+                  "manager": user, "user": "pmoreau"}  # fmt: skip
+        assert post(service, "/acces/decider", user, fields)[0] == 403, user
+    assert get(service, "/equipe", "lpetit")[0] == 403
+    assert not service.view.granted("lpetit", "le-chat")
+    # the manager approves: the grant applies at once
+    token = csrf(service, "/equipe", "pmoreau")
+    assert post(service, "/acces/decider", "pmoreau", {"csrf": token, "demande": str(req.id), "decision": "approve",
+                                                       "commentaire": "OK pour 30 jours"})[0] == 303  # fmt: skip
+    assert service.view.granted("lpetit", "le-chat")
+    assert tool_gate(service.view, "lpetit", "le-chat", "eu", "validate", "r") is None
+    # a second decision on the same request is refused
+    assert post(service, "/acces/decider", "pmoreau", {"csrf": token, "demande": str(req.id),
+                                                       "decision": "refuse"})[0] == 409  # fmt: skip
+    # referents see all grants and can revoke
+    assert get(service, "/acces", "lpetit")[0] == 403
+    status, _, html = get(service, "/acces", "cmartin")
+    assert status == 200 and "lpetit" in html
+    (grant,) = service.store.grants(active=True)
+    token = csrf(service, "/acces", "cmartin")
+    assert post(service, "/acces/revoquer", "cmartin", {"csrf": token, "acces": str(grant.id)})[0] == 303
+    assert not service.view.granted("lpetit", "le-chat")
+
+
+def test_history_is_ones_own_and_user_text_is_escaped_in_the_dom(env) -> None:
+    service, *_ = env
+    payload = '<script>alert("x")</script><img src=x onerror=alert(1)> justification'
+    for user in ("lpetit", "jbernard"):
+        token = csrf(service, "/adoption/demander", user)
+        status, _, html = post(service, "/justifier", user, {
+            "csrf": token, "outil": "mistral-api", "regle": "outil:mistral-api:avertissement",
+            "texte": f"{payload} de {user}"})  # fmt: skip
+        assert status == 303, html
+    # a user= query or form field does not change whose history is shown
+    status, _, html = get(service, "/historique?user=jbernard", "lpetit")
+    assert status == 200
+    dom = Dom(html)
+    assert not [t for t, _ in dom.tags if t in ("script", "img")]
+    text = "".join(dom.text)
+    assert f"{payload} de lpetit" in text and "de jbernard" not in text
+
+
+def test_unknown_paths_and_traversal_are_not_found(env) -> None:
+    service, *_ = env
+    for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/static/../../rules/policy.yaml",
+                 "/acces/../../../etc/passwd", "/adoption/demande/1"):  # fmt: skip
+        status, _, html = get(service, path, "cmartin")
+        assert status == 404, path
+        assert "root:" not in html
+
+
+# ------------------------------------------------------------------------------- adoption (4 steps)
+def step(service, referent: str, req_id: int, name: str, decision: str = "accepted", **extra: str) -> tuple:
+    token = csrf(service, "/adoption/demander", referent)
+    fields = {"csrf": token, "demande": str(req_id), "etape": name, "decision": decision,
+              "nom": f"Signataire {name}", "date": "2026-12-01", "commentaire": f"ok {name}", **extra}  # fmt: skip
+    return post(service, "/adoption/etape", referent, fields)
+
+
+def approve(service, referent: str, req_id: int) -> tuple:
+    (change,) = service.store.changes(request_id=req_id, status="proposed")
+    token = csrf(service, "/adoption/demander", referent)
+    return post(service, "/adoption/approuver", referent,
+                {"csrf": token, "modification": str(change.id), "decision": "approve"})  # fmt: skip
+
+
+def test_adoption_walks_four_steps_and_rewrites_the_policy(env) -> None:
+    service, holder, rules, _ = env
+    token = csrf(service, "/adoption/demander?outil=perplexity-web", "lpetit")
+    assert post(service, "/adoption/demander", "lpetit", {
+        "csrf": token, "outil": "perplexity-web", "usage": "Veille concurrentielle",
+        "donnees": "sources publiques", "equipe": "commercial"})[0] == 303  # fmt: skip
+    (req,) = service.store.requests(kind="adoption")
+    assert get(service, "/adoption", "lpetit")[0] == 403
+    assert step(service, "lpetit", req.id, "legal")[0] == 403  # not a referent
+    assert step(service, "slefevre", req.id, "it")[0] == 409  # not the current step
+    assert step(service, "slefevre", req.id, "legal")[0] == 303
+    assert step(service, "cmartin", req.id, "it")[0] == 303
+    before = (rules / "policy.yaml").read_text(encoding="utf-8")
+    status, _, html = step(service, "cmartin", req.id, "pilot", groupe="pilote-ia", fin="2027-03-01")
+    assert status == 303, html
+    assert (rules / "policy.yaml").read_text(encoding="utf-8") == before  # not before a second referent
+    # the page shows the policy diff; the proposer cannot approve their own change
+    status, _, html = get(service, f"/adoption/demande?n={req.id}", "slefevre")
+    assert "Perplexity" in html and "pilote-ia" in html
+    assert approve(service, "cmartin", req.id)[0] == 403
+    assert approve(service, "slefevre", req.id)[0] == 303
+    policy = load_policy(rules)  # what the proxy's watcher reloads
+    tool = policy.tool_policy("perplexity-web")
+    assert (tool.status, tool.groups) == ("pilot", ("pilote-ia",))
+    assert policy.version == "2026.4.1" and "pilote-ia" in policy.changelog[0].changes[0]
+    assert "# Politique d'utilisation" in (rules / "policy.yaml").read_text(encoding="utf-8")  # comments kept
+    holder["policy"] = policy
+    assert step(service, "slefevre", req.id, "rollout")[0] == 303
+    assert approve(service, "jbernard", req.id)[0] == 303
+    policy = load_policy(rules)
+    assert policy.tool_policy("perplexity-web").status == "approved" and policy.version == "2026.4.2"
+    assert service.store.request(req.id).status == "done"
+    assert [s.step for s in service.store.steps(req.id)] == ["legal", "it", "pilot", "rollout"]
+
+
+# ------------------------------------------------------------------------------- sanctions
+def test_sanctions_ladder_reminder_then_suspension(env) -> None:
+    service, holder, _, _ = env
+    ladder = holder["policy"].sanctions
+    assert (ladder.reminder_after, ladder.suspension_after) == (3, 5)
+    for _ in range(3):
+        service.store.add_strike("lpetit", "sensitive_data", ladder)
+    service.view.refresh()
+    assert tool_gate(service.view, "lpetit", "openai-api", "outside_eu", "allow", "r") == (
+        "reminder_required",
+        "sanction:rappel",
+    )
+    sanction_id = service.view.reminder("lpetit")
+    # another user cannot acknowledge it
+    token = csrf(service, "/adoption/demander", "jbernard")
+    assert (
+        post(service, "/rappel/accuser", "jbernard", {"csrf": token, "sanction": str(sanction_id)})[0] == 404
+    )
+    token = csrf(service, "/rappel", "lpetit")
+    assert post(service, "/rappel/accuser", "lpetit", {"csrf": token, "sanction": str(sanction_id)})[0] == 303
+    assert service.view.reminder("lpetit") is None
+    for _ in range(2):
+        service.store.add_strike("lpetit", "sensitive_data", ladder)
+    service.view.refresh()
+    assert (
+        tool_gate(service.view, "lpetit", "openai-api", "outside_eu", "allow", "r")[0] == "access_suspended"
+    )
+    assert tool_gate(service.view, "lpetit", "llm-interne", "company", "allow", "r") is None
+    # security sees the list only once a referent confirms; a referent lifts
+    (susp,) = service.store.sanctions("lpetit", status="active")
+    assert get(service, "/sanctions", "lpetit")[0] == 403
+    token = csrf(service, "/adoption/demander", "mroux")
+    assert post(service, "/sanctions/decider", "mroux", {"csrf": token, "sanction": str(susp.id),
+                                                         "action": "lifted"})[0] == 403  # fmt: skip
+    token = csrf(service, "/sanctions", "cmartin")
+    assert post(service, "/sanctions/decider", "cmartin", {"csrf": token, "sanction": str(susp.id),
+                                                           "action": "confirmed"})[0] == 303  # fmt: skip
+    status, _, html = get(service, "/sanctions", "mroux")
+    assert status == 200 and "Suivi disciplinaire" in html and "lpetit" in html
+    assert service.view.suspended("lpetit")  # confirmed: still in force
+    assert post(service, "/sanctions/decider", "cmartin", {"csrf": token, "sanction": str(susp.id),
+                                                           "action": "lifted"})[0] == 303  # fmt: skip
+    assert not service.view.suspended("lpetit")
