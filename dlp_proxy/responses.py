@@ -423,24 +423,26 @@ def _validation_required(t: _Texts) -> str:
 def _access_suspended(t: _Texts) -> str:
     if t.lang == "fr":
         return (
-            "votre accès aux outils d'IA externes est suspendu après des blocages répétés pour données "
-            "sensibles ; les outils hébergés par l'entreprise restent disponibles."
+            f"votre requête vers {t.tool} n'a pas été transmise : votre accès aux outils d'IA externes est "
+            "suspendu après des blocages répétés pour données sensibles ; les outils hébergés par "
+            "l'entreprise restent disponibles."
         )
     return (
-        "your access to external AI tools is suspended after repeated refusals for sensitive data; the "
-        "tools hosted by the company still work."
+        f"your request to {t.tool} was not sent: your access to external AI tools is suspended after "
+        "repeated refusals for sensitive data; the tools hosted by the company still work."
     )
 
 
 def _reminder_required(t: _Texts) -> str:
     if t.lang == "fr":
         return (
-            "plusieurs de vos requêtes ont été bloquées pour données sensibles : prenez connaissance du "
-            "rappel de la politique IA sur le portail IA, puis réessayez."
+            f"votre requête vers {t.tool} n'a pas été transmise : plusieurs de vos requêtes ont été "
+            "bloquées pour données sensibles ; prenez connaissance du rappel de la politique IA sur le "
+            "portail IA, puis réessayez."
         )
     return (
-        "several of your requests were blocked for sensitive data: read the AI policy reminder in the AI "
-        "portal, then retry."
+        f"your request to {t.tool} was not sent: several of your requests were blocked for sensitive "
+        "data; read the AI policy reminder in the AI portal, then retry."
     )
 
 
