@@ -186,6 +186,7 @@ class DlpProxy:
             return
         rc = pipeline.new_context(route.host, route.service)
         flow.metadata[METADATA_KEY] = rc
+        flow.metadata["dlp_url"] = flow.request.pretty_url  # as the user asked (before map_remote)
         flow.request.stream = False  # fail closed: never forward a body before it has been looked at
         verdict = pipeline.evaluate_headers(rc, route, policy, flow.request.headers.get("content-length"))
         if verdict is not None:
@@ -200,10 +201,10 @@ class DlpProxy:
         """Hand the whole request to the pipeline; awaiting the scan pauses only this flow."""
         req = flow.request
         if flow.metadata.get("dlp_portal") and flow.response is None:
-            answer = await self.runtime.portals.answer(
+            status, headers, body = await self.runtime.portals.answer(
                 req.method, req.path, req.headers, req.raw_content or b"", flow.metadata.get("proxyauth")
             )
-            flow.response = http.Response.make(*answer)
+            flow.response = http.Response.make(status, body, headers)
             return
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
         if rc is None or flow.response is not None or self.policy is None:
@@ -240,7 +241,7 @@ class DlpProxy:
             req = flow.request
             status, headers, body = pipeline.block_response(
                 self.policy, rc, verdict, path=req.path, accept=req.headers.get("accept"),
-                portal=self.runtime.portals.service, url=req.pretty_url,
+                portal=self.runtime.portals.service, url=flow.metadata.get("dlp_url", ""),
             )  # fmt: skip
             flow.response = http.Response.make(status, body, headers)
         elif isinstance(verdict, Rewrite):

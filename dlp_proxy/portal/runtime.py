@@ -73,7 +73,11 @@ class PortalSupervisor:
             user_from_proxyauth(proxyauth),
             base=service.base_url(),
         )
-        return await asyncio.to_thread(service.handle, req)
+        try:
+            return await asyncio.to_thread(service.handle, req)
+        except Exception as exc:  # never forwarded, even on a bug: the portal host does not exist
+            log.error("portal_answer_failed", error=type(exc).__name__)
+            return 500, security_headers(), b"Erreur interne du portail / portal internal error"
 
     def note_block(self, user: str | None, code: str) -> None:
         if self.service is not None:
