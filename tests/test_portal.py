@@ -292,6 +292,7 @@ def test_adoption_walks_four_steps_and_rewrites_the_policy(env) -> None:
     # the page shows the policy diff; the proposer cannot approve their own change
     status, _, html = get(service, f"/adoption/demande?n={req.id}", "slefevre")
     assert "Perplexity" in html and "pilote-ia" in html
+    assert "sources publiques" in html and "user_key" not in html  # the "data" column, not the row
     assert approve(service, "cmartin", req.id)[0] == 403
     assert approve(service, "slefevre", req.id)[0] == 303
     policy = load_policy(rules)  # what the proxy's watcher reloads

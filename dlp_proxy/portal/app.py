@@ -39,6 +39,7 @@ CSRF_SECONDS = 12 * 3600
 MAX_BODY = 64 * 1024
 STEPS = ("legal", "it", "pilot", "rollout")
 _STEP_LABELS = {
+    "manager": ("en attente du manager", "waiting for the manager"),
     "request": ("Demande formelle", "Formal request"),
     "legal": ("Validation juridique", "Legal validation"),
     "it": ("Validation informatique", "IT validation"),
@@ -50,6 +51,19 @@ _STATUS_LABELS = {
     "approved": ("approuvée", "approved"),
     "refused": ("refusée", "refused"),
     "done": ("terminée (outil déployé)", "done (tool rolled out)"),
+}
+_INCIDENT_LABELS = {
+    "pseudonymized": ("données pseudonymisées", "data pseudonymized"),
+    "redacted": ("données masquées", "data redacted"),
+    "justification_required": ("justification demandée", "justification required"),
+    "validation_required": ("validation du manager demandée", "manager validation required"),
+    "access_suspended": ("bloqué : accès suspendu", "blocked: access suspended"),
+    "reminder_required": ("rappel à lire", "reminder to read"),
+    "tool_forbidden": ("bloqué : outil interdit", "blocked: forbidden tool"),
+    "tool_pilot_only": ("bloqué : outil en test pilote", "blocked: tool in pilot"),
+    "model_forbidden": ("bloqué : modèle interdit", "blocked: forbidden model"),
+    "sensitive_data": ("bloqué : données sensibles", "blocked: sensitive data"),
+    "unscannable_content": ("bloqué : contenu non analysable", "blocked: content not scannable"),
 }
 _SANCTION_STATUS = {
     "active": ("active", "active"),
@@ -301,6 +315,9 @@ class PortalService:
                 else _("suspension de l'accès aux outils d'IA externes", "suspension of external AI tools")
             ),
             "sanction_status": lambda s: pick(_SANCTION_STATUS, s),
+            "incident_label": lambda decision, code: (
+                pick(_INCIDENT_LABELS, code) if decision == "blocked" else pick(_INCIDENT_LABELS, decision)
+            ),
         }
 
     def _page(self, req: PortalRequest, name: str, title: tuple[str, str], **extra: Any) -> Response:

@@ -257,7 +257,7 @@ _SANCTIONS = (
 _HISTORY = """{% extends "base" %}{% block content %}
 <h2>{{ _("Mes incidents", "My incidents") }}</h2>
 {% if incidents %}<table><tr><th>{{ _("Date", "Date") }}</th><th>{{ _("Outil", "Tool") }}</th><th>{{ _("Décision", "Decision") }}</th><th>{{ _("Règles", "Rules") }}</th></tr>
-{% for i in incidents %}<tr><td>{{ day(i.time) }}</td><td>{{ i.tool_name or i.tool or "" }}</td><td>{{ i.decision }} ({{ i.code }})</td><td>{{ i.rule_ids|join(", ") }}</td></tr>{% endfor %}</table>
+{% for i in incidents %}<tr><td>{{ day(i.time) }}</td><td>{{ i.tool_name or i.tool or "" }}</td><td>{{ incident_label(i.decision, i.code) }}</td><td>{{ i.rule_ids|join(", ") }}</td></tr>{% endfor %}</table>
 {% else %}<p class="muted">{{ _("Aucun incident.", "No incident.") }}</p>{% endif %}
 <h2>{{ _("Mes justifications", "My justifications") }}</h2>
 {% if justifications %}<table><tr><th>{{ _("Date", "Date") }}</th><th>{{ _("Outil", "Tool") }}</th><th>{{ _("Justification", "Justification") }}</th></tr>

@@ -66,16 +66,16 @@ class Row:
     """One row of a portal table, as a read-only mapping with attribute access."""
 
     table: str
-    data: dict[str, Any]
+    _values: dict[str, Any]  # underscored: a column may be called "data"
 
     def __getattr__(self, name: str) -> Any:
         try:
-            return self.data[name]
+            return self._values[name]
         except KeyError:
             raise AttributeError(name) from None
 
     def __getitem__(self, name: str) -> Any:
-        return self.data[name]
+        return self._values[name]
 
 
 class PortalStore:
