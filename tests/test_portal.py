@@ -152,9 +152,14 @@ def test_justify_then_proceed_and_recorded_in_chain(env) -> None:
         service,
         "/justifier",
         "lpetit",
-        {"csrf": token, "outil": "mistral-api", "regle": rule, "texte": "Traduction d'une offre publique",
-         "retour": "https://api.mistral.ai/v1/chat/completions"},
-    )  # fmt: skip
+        {
+            "csrf": token,
+            "outil": "mistral-api",
+            "regle": rule,
+            "texte": "Traduction d'une offre publique",
+            "retour": "https://api.mistral.ai/v1/chat/completions",
+        },
+    )
     assert status == 303 and headers["location"] == "https://api.mistral.ai/v1/chat/completions"
     assert tool_gate(service.view, "LPetit", "mistral-api", "eu", "warn", rule) is None
     assert tool_gate(service.view, "jbernard", "mistral-api", "eu", "warn", rule) is not None
@@ -167,8 +172,14 @@ def test_return_url_only_to_intercepted_ai_hosts(env) -> None:
     _, holder, _, _ = env
     policy = holder["policy"]
     assert valid_return("https://chatgpt.com/c/1", policy) == "https://chatgpt.com/c/1"
-    for bad in ("https://evil.example/", "javascript:alert(1)", "https://chatgpt.com@evil.example/",
-                "https://ia.portail/", "//evil.example/", "https://chatgpt.com/?q=secret"):  # fmt: skip
+    for bad in (
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "https://chatgpt.com@evil.example/",
+        "https://ia.portail/",
+        "//evil.example/",
+        "https://chatgpt.com/?q=secret",
+    ):
         assert valid_return(bad, policy) == ""
 
 
@@ -199,28 +210,52 @@ def test_forged_missing_or_foreign_csrf_token_is_refused(env) -> None:
 def test_employee_cannot_approve_own_or_another_teams_request(env) -> None:
     service, *_ = env
     token = csrf(service, "/acces/demander?outil=le-chat", "lpetit")
-    status, _, _ = post(service, "/acces/demander", "lpetit", {"csrf": token, "outil": "le-chat",
-                                                               "usage": "Rédaction de propositions", "duree": "30"})  # fmt: skip
+    status, _, _ = post(
+        service,
+        "/acces/demander",
+        "lpetit",
+        {"csrf": token, "outil": "le-chat", "usage": "Rédaction de propositions", "duree": "30"},
+    )
     assert status == 303
     (req,) = service.store.requests(kind="validation")
     assert req.manager == "pmoreau"
     # the requester, a referent who is not the manager, a forged role field: all refused
     for user in ("lpetit", "cmartin", "jbernard"):
         token = csrf(service, "/adoption/demander", user)
-        fields = {"csrf": token, "demande": str(req.id), "decision": "approve", "role": "manager",
-                  "manager": user, "user": "pmoreau"}  # fmt: skip
+        fields = {
+            "csrf": token,
+            "demande": str(req.id),
+            "decision": "approve",
+            "role": "manager",
+            "manager": user,
+            "user": "pmoreau",
+        }
         assert post(service, "/acces/decider", user, fields)[0] == 403, user
     assert get(service, "/equipe", "lpetit")[0] == 403
     assert not service.view.granted("lpetit", "le-chat")
     # the manager approves: the grant applies at once
     token = csrf(service, "/equipe", "pmoreau")
-    assert post(service, "/acces/decider", "pmoreau", {"csrf": token, "demande": str(req.id), "decision": "approve",
-                                                       "commentaire": "OK pour 30 jours"})[0] == 303  # fmt: skip
+    assert (
+        post(
+            service,
+            "/acces/decider",
+            "pmoreau",
+            {"csrf": token, "demande": str(req.id), "decision": "approve", "commentaire": "OK pour 30 jours"},
+        )[0]
+        == 303
+    )
     assert service.view.granted("lpetit", "le-chat")
     assert tool_gate(service.view, "lpetit", "le-chat", "eu", "validate", "r") is None
     # a second decision on the same request is refused
-    assert post(service, "/acces/decider", "pmoreau", {"csrf": token, "demande": str(req.id),
-                                                       "decision": "refuse"})[0] == 409  # fmt: skip
+    assert (
+        post(
+            service,
+            "/acces/decider",
+            "pmoreau",
+            {"csrf": token, "demande": str(req.id), "decision": "refuse"},
+        )[0]
+        == 409
+    )
     # referents see all grants and can revoke
     assert get(service, "/acces", "lpetit")[0] == 403
     status, _, html = get(service, "/acces", "cmartin")
@@ -236,9 +271,17 @@ def test_history_is_ones_own_and_user_text_is_escaped_in_the_dom(env) -> None:
     payload = '<script>alert("x")</script><img src=x onerror=alert(1)> justification'
     for user in ("lpetit", "jbernard"):
         token = csrf(service, "/adoption/demander", user)
-        status, _, html = post(service, "/justifier", user, {
-            "csrf": token, "outil": "mistral-api", "regle": "outil:mistral-api:avertissement",
-            "texte": f"{payload} de {user}"})  # fmt: skip
+        status, _, html = post(
+            service,
+            "/justifier",
+            user,
+            {
+                "csrf": token,
+                "outil": "mistral-api",
+                "regle": "outil:mistral-api:avertissement",
+                "texte": f"{payload} de {user}",
+            },
+        )
         assert status == 303, html
     # a user= query or form field does not change whose history is shown
     status, _, html = get(service, "/historique?user=jbernard", "lpetit")
@@ -251,8 +294,13 @@ def test_history_is_ones_own_and_user_text_is_escaped_in_the_dom(env) -> None:
 
 def test_unknown_paths_and_traversal_are_not_found(env) -> None:
     service, *_ = env
-    for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/static/../../rules/policy.yaml",
-                 "/acces/../../../etc/passwd", "/adoption/demande/1"):  # fmt: skip
+    for path in (
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/static/../../rules/policy.yaml",
+        "/acces/../../../etc/passwd",
+        "/adoption/demande/1",
+    ):
         status, _, html = get(service, path, "cmartin")
         assert status == 404, path
         assert "root:" not in html
@@ -261,24 +309,48 @@ def test_unknown_paths_and_traversal_are_not_found(env) -> None:
 # ------------------------------------------------------------------------------- adoption (4 steps)
 def step(service, referent: str, req_id: int, name: str, decision: str = "accepted", **extra: str) -> tuple:
     token = csrf(service, "/adoption/demander", referent)
-    fields = {"csrf": token, "demande": str(req_id), "etape": name, "decision": decision,
-              "nom": f"Signataire {name}", "date": "2026-12-01", "commentaire": f"ok {name}", **extra}  # fmt: skip
+    fields = {
+        "csrf": token,
+        "demande": str(req_id),
+        "etape": name,
+        "decision": decision,
+        "nom": f"Signataire {name}",
+        "date": "2026-12-01",
+        "commentaire": f"ok {name}",
+        **extra,
+    }
     return post(service, "/adoption/etape", referent, fields)
 
 
 def approve(service, referent: str, req_id: int) -> tuple:
     (change,) = service.store.changes(request_id=req_id, status="proposed")
     token = csrf(service, "/adoption/demander", referent)
-    return post(service, "/adoption/approuver", referent,
-                {"csrf": token, "modification": str(change.id), "decision": "approve"})  # fmt: skip
+    return post(
+        service,
+        "/adoption/approuver",
+        referent,
+        {"csrf": token, "modification": str(change.id), "decision": "approve"},
+    )
 
 
 def test_adoption_walks_four_steps_and_rewrites_the_policy(env) -> None:
     service, holder, rules, _ = env
     token = csrf(service, "/adoption/demander?outil=perplexity-web", "lpetit")
-    assert post(service, "/adoption/demander", "lpetit", {
-        "csrf": token, "outil": "perplexity-web", "usage": "Veille concurrentielle",
-        "donnees": "sources publiques", "equipe": "commercial"})[0] == 303  # fmt: skip
+    assert (
+        post(
+            service,
+            "/adoption/demander",
+            "lpetit",
+            {
+                "csrf": token,
+                "outil": "perplexity-web",
+                "usage": "Veille concurrentielle",
+                "donnees": "sources publiques",
+                "equipe": "commercial",
+            },
+        )[0]
+        == 303
+    )
     (req,) = service.store.requests(kind="adoption")
     assert get(service, "/adoption", "lpetit")[0] == 403
     assert step(service, "lpetit", req.id, "legal")[0] == 403  # not a referent
@@ -341,14 +413,113 @@ def test_sanctions_ladder_reminder_then_suspension(env) -> None:
     (susp,) = service.store.sanctions("lpetit", status="active")
     assert get(service, "/sanctions", "lpetit")[0] == 403
     token = csrf(service, "/adoption/demander", "mroux")
-    assert post(service, "/sanctions/decider", "mroux", {"csrf": token, "sanction": str(susp.id),
-                                                         "action": "lifted"})[0] == 403  # fmt: skip
+    assert (
+        post(
+            service,
+            "/sanctions/decider",
+            "mroux",
+            {"csrf": token, "sanction": str(susp.id), "action": "lifted"},
+        )[0]
+        == 403
+    )
     token = csrf(service, "/sanctions", "cmartin")
-    assert post(service, "/sanctions/decider", "cmartin", {"csrf": token, "sanction": str(susp.id),
-                                                           "action": "confirmed"})[0] == 303  # fmt: skip
+    assert (
+        post(
+            service,
+            "/sanctions/decider",
+            "cmartin",
+            {"csrf": token, "sanction": str(susp.id), "action": "confirmed"},
+        )[0]
+        == 303
+    )
     status, _, html = get(service, "/sanctions", "mroux")
     assert status == 200 and "Suivi disciplinaire" in html and "lpetit" in html
     assert service.view.suspended("lpetit")  # confirmed: still in force
-    assert post(service, "/sanctions/decider", "cmartin", {"csrf": token, "sanction": str(susp.id),
-                                                           "action": "lifted"})[0] == 303  # fmt: skip
+    assert (
+        post(
+            service,
+            "/sanctions/decider",
+            "cmartin",
+            {"csrf": token, "sanction": str(susp.id), "action": "lifted"},
+        )[0]
+        == 303
+    )
     assert not service.view.suspended("lpetit")
+
+
+# ------------------------------------------------------------------------------- CLI and listener
+def test_cli_lists_revokes_and_lifts(env, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from dlp_proxy.cli import main
+
+    service, holder, rules, store = env
+    req_id = service.store.add_request(
+        "validation", "lpetit", "le-chat", "Propositions", days=5, manager="pmoreau"
+    )
+    grant_id = service.store.decide_validation(req_id, "pmoreau", True, "ok", 90)
+    ladder = holder["policy"].sanctions
+    for _ in range(ladder.suspension_after):
+        service.store.add_strike("lpetit", "sensitive_data", ladder)
+    store.flush(10)
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert main(["grants", "list", "--active", "--json", *data]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["username"] == "lpetit" and json.loads(line)["granted_by"] == "pmoreau"
+    assert main(["requests", "show", str(req_id), *data]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "approved"
+    assert main(["grants", "revoke", str(grant_id), "--by", "lpetit", "--rules", str(rules), *data]) == 2
+    assert main(["grants", "revoke", str(grant_id), "--by", "cmartin", "--rules", str(rules), *data]) == 0
+    assert main(["grants", "revoke", str(grant_id), "--by", "cmartin", "--rules", str(rules), *data]) == 1
+    capsys.readouterr()
+    assert main(["sanctions", "list", "--status", "active", "--json", *data]) == 0
+    sanctions = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [s["level"] for s in sanctions] == ["suspension", "reminder"]
+    assert (
+        main(["sanctions", "lift", str(sanctions[0]["id"]), "--by", "slefevre", "--rules", str(rules), *data])
+        == 0
+    )
+    service.view.refresh()
+    assert not service.view.suspended("lpetit") and not service.view.granted("lpetit", "le-chat")
+    codes = [r.code for r in portal_records(store)]
+    assert "grant_revoked" in codes and "sanction_lifted" in codes
+
+
+def test_direct_listener_https_basic_auth_against_htpasswd(env, tmp_path: Path) -> None:
+    import base64
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    import bcrypt
+    from mitmproxy.utils.htpasswd import HtpasswdFile
+
+    from dlp_proxy.portal.server import PortalServer, tls_files
+
+    service, *_ = env
+    htpasswd = HtpasswdFile(f"cmartin:{bcrypt.hashpw(b'secret-cm', bcrypt.gensalt(4)).decode()}\n")
+    cert, key = tls_files(tmp_path / "conf", "127.0.0.1")
+    server = PortalServer(
+        lambda: service, lambda: htpasswd.check_password, "127.0.0.1", 0, (cert, key)
+    ).start()
+    ctx = ssl.create_default_context(cafile=str(tmp_path / "conf" / "mitmproxy-ca-cert.pem"))
+    url = f"https://127.0.0.1:{server.port}/acces"
+
+    def fetch(user: str | None, password: str = "") -> tuple[int, str]:
+        request = urllib.request.Request(url)
+        if user:
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        try:
+            with urllib.request.urlopen(request, context=ctx, timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    try:
+        assert fetch(None)[0] == 401
+        assert fetch("cmartin", "wrong")[0] == 401
+        status, html = fetch("cmartin", "secret-cm")
+        assert status == 200 and "Accès accordés" in html
+    finally:
+        server.stop()

@@ -86,8 +86,8 @@ def propose(
     if step == "pilot":
         group, end = details["group"], details["end"]
         reason = (
-            f"{service.name} est en test pilote (étape 3 de la procédure d'adoption, demande n° {request.id}), "
-            f"réservé au groupe {group} jusqu'au {end}."
+            f"{service.name} est en test pilote (étape 3 de la procédure d'adoption, demande "
+            f"n° {request.id}), réservé au groupe {group} jusqu'au {end}."
         )
         entry["status"] = "pilot"
         entry["groups"] = [group]

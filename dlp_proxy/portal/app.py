@@ -357,8 +357,11 @@ class PortalService:
             form = {k: v[0] for k, v in parsed.items()}
             if not self.csrf_ok(req.user, form.get("csrf", "")):
                 log.warning("portal_csrf_refused", path=req.path)
-                raise Refused(403, "Jeton de formulaire invalide ou expiré : rechargez la page.", "Invalid or "
-                              "expired form token: reload the page.")  # fmt: skip
+                raise Refused(
+                    403,
+                    "Jeton de formulaire invalide ou expiré : rechargez la page.",
+                    "Invalid or expired form token: reload the page.",
+                )
         return route(self, req, form)
 
     # -- role checks (from directory.yaml only)
@@ -440,8 +443,11 @@ class PortalService:
         tool, rule = self._tool(form.get("outil", "")), _rule(form.get("regle", ""))
         text = form.get("texte", "").strip()
         if len(text) < 10 or len(text) > 2000:
-            raise Refused(400, "Justification trop courte (10 caractères au moins).", "Justification too short "
-                          "(at least 10 characters).")  # fmt: skip
+            raise Refused(
+                400,
+                "Justification trop courte (10 caractères au moins).",
+                "Justification too short (at least 10 characters).",
+            )
         self.store.add_justification(req.user, tool, rule, text, self.policy.portal.justification_hours)
         self.view.refresh()
         back = valid_return(form.get("retour", ""), self.policy)
@@ -506,8 +512,9 @@ class PortalService:
         # Only the requester's manager (directory.yaml), never the requester: not a form field's say.
         if row.user_key == req.user.casefold() or not self._roles().manages(req.user, row.username):
             log.warning("portal_role_refused", action="access_decide")
-            raise Refused(403, "Vous n'êtes pas le manager de ce collaborateur.", "You are not this employee's "
-                          "manager.")  # fmt: skip
+            raise Refused(
+                403, "Vous n'êtes pas le manager de ce collaborateur.", "You are not this employee's manager."
+            )
         decision = form.get("decision")
         if decision not in ("approve", "refuse"):
             raise Refused(400, "Décision invalide.", "Invalid decision.")
@@ -581,7 +588,7 @@ class PortalService:
         return self._page(
             req,
             "adopt_one",
-            ("Demande d'adoption n° %d" % row.id, "Adoption request #%d" % row.id),
+            (f"Demande d'adoption n° {row.id}", f"Adoption request #{row.id}"),
             r=row,
             steps=steps,
             done={s.step for s in steps if s.decision == "accepted"} | {"request"},
@@ -642,9 +649,16 @@ class PortalService:
             )
             return self._redirect(f"{req.base}/adoption/demande?n={row.id}&ok=proposed")
         self.store.add_step(
-            row.id, step, decision, req.user, signer=signer, day=day, comment=comment, details=details,
+            row.id,
+            step,
+            decision,
+            req.user,
+            signer=signer,
+            day=day,
+            comment=comment,
+            details=details,
             next_step=nxt,
-        )  # fmt: skip
+        )
         return self._redirect(f"{req.base}/adoption/demande?n={row.id}&ok=step")
 
     def adopt_approve(self, req: PortalRequest, form: dict[str, str]) -> Response:
@@ -672,9 +686,16 @@ class PortalService:
         data = json.loads(change.step_data)
         nxt = STEPS[STEPS.index(step) + 1] if step != STEPS[-1] else None
         self.store.add_step(
-            row.id, step, "accepted", req.user, signer=data["signer"], day=data["day"],
-            comment=data["comment"], details={**data["details"], "change": change.id}, next_step=nxt,
-        )  # fmt: skip
+            row.id,
+            step,
+            "accepted",
+            req.user,
+            signer=data["signer"],
+            day=data["day"],
+            comment=data["comment"],
+            details={**data["details"], "change": change.id},
+            next_step=nxt,
+        )
         return self._redirect(f"{req.base}/adoption/demande?n={row.id}&ok=applied")
 
     # -- sanctions

@@ -553,8 +553,8 @@ class PortalStore:
                 ),
                 (
                     "sanctions",
-                    "SELECT user_key, level, until, id FROM portal_sanctions WHERE status IN ('active', 'confirmed') "
-                    "AND (until IS NULL OR until > ?)",
+                    "SELECT user_key, level, until, id FROM portal_sanctions "
+                    "WHERE status IN ('active', 'confirmed') AND (until IS NULL OR until > ?)",
                 ),
             ):
                 cur.execute(self._q(sql), (t,))

@@ -32,8 +32,13 @@ from tests.e2e.fakeprovider import FakeProvider
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
-USERS = {"lpetit": "Lp-mot-de-passe-1", "pmoreau": "Pm-mot-de-passe-2", "cmartin": "Cm-mot-de-passe-3",
-         "slefevre": "Sl-mot-de-passe-4", "jbernard": "Jb-mot-de-passe-5"}  # fmt: skip
+USERS = {
+    "lpetit": "Lp-mot-de-passe-1",
+    "pmoreau": "Pm-mot-de-passe-2",
+    "cmartin": "Cm-mot-de-passe-3",
+    "slefevre": "Sl-mot-de-passe-4",
+    "jbernard": "Jb-mot-de-passe-5",
+}
 
 
 def edit_policy(rules: Path) -> None:
@@ -60,12 +65,17 @@ def portal_proxy(tmp_path_factory: pytest.TempPathFactory, provider: FakeProvide
         "".join(f"{u}:{bcrypt.hashpw(p.encode(), bcrypt.gensalt(4)).decode()}\n" for u, p in USERS.items())
     )
     extra = [
-        "--set", f"proxyauth=@{htpasswd}",
-        "--set", f"map_remote=|https://www\\.perplexity\\.ai/|http://127.0.0.1:{provider.port}/web/",
-        "--set", "dlp_watch_seconds=0.5",
-        "--set", "dlp_workers=1",
-        "--set", f"dlp_portal_port={free_port()}",
-    ]  # fmt: skip
+        "--set",
+        f"proxyauth=@{htpasswd}",
+        "--set",
+        f"map_remote=|https://www\\.perplexity\\.ai/|http://127.0.0.1:{provider.port}/web/",
+        "--set",
+        "dlp_watch_seconds=0.5",
+        "--set",
+        "dlp_workers=1",
+        "--set",
+        f"dlp_portal_port={free_port()}",
+    ]
     p = start_proxy(tmp / "run", provider, rules=rules, extra=extra)
     p.rules = rules  # type: ignore[attr-defined]
     yield p
