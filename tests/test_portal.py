@@ -523,3 +523,63 @@ def test_direct_listener_https_basic_auth_against_htpasswd(env, tmp_path: Path) 
         assert status == 200 and "Accès accordés" in html
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------------------- replicas on PostgreSQL
+def test_two_replicas_on_postgresql_see_grants_and_suspensions_within_two_seconds(tmp_path: Path) -> None:
+    """Two portals (two proxies' worth: own store, own connection, own view) on one PostgreSQL schema."""
+    import os
+    import time
+    import uuid
+
+    import psycopg
+
+    dsn = os.environ.get("DLP_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+    schema = f"portal_{uuid.uuid4().hex[:10]}"
+    url = dsn + ("&" if "?" in dsn else "?") + f"schema={schema}"
+    rules = write_rules(tmp_path / "rules")
+    policy = load_policy(rules)
+    replicas = []
+    try:
+        for name in ("a", "b"):
+            store = open_store(url, tmp_path / name, replica=name)
+            service = PortalService(PortalStore(store), store, lambda: policy, lambda: rules).start()
+            replicas.append((service, store))
+        (a, store_a), (b, _) = replicas
+        assert a.store.secret == b.store.secret  # one CSRF key: a form from one replica posts to the other
+        token = csrf(a, "/acces/demander?outil=le-chat", "lpetit")
+        assert (
+            post(
+                b,
+                "/acces/demander",
+                "lpetit",
+                {"csrf": token, "outil": "le-chat", "usage": "x", "duree": "3"},
+            )[0]
+            == 303
+        )
+        (req,) = a.store.requests(kind="validation")
+        token = csrf(a, "/equipe", "pmoreau")
+        assert (
+            post(
+                a, "/acces/decider", "pmoreau", {"csrf": token, "demande": str(req.id), "decision": "approve"}
+            )[0]
+            == 303
+        )
+        t0 = time.monotonic()
+        while not b.view.granted("lpetit", "le-chat"):
+            assert time.monotonic() - t0 < 2.0, "grant not seen by the other replica within 2 s"
+            time.sleep(0.05)
+        for _ in range(policy.sanctions.suspension_after):
+            a.store.add_strike("jbernard", "sensitive_data", policy.sanctions)
+        t0 = time.monotonic()
+        while not b.view.suspended("jbernard"):
+            assert time.monotonic() - t0 < 2.0, "suspension not seen by the other replica within 2 s"
+            time.sleep(0.05)
+        store_a.flush(10)
+        assert store_a.verify().ok
+    finally:
+        for service, store in replicas:
+            service.stop()
+            store.close()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
