@@ -583,3 +583,30 @@ def test_two_replicas_on_postgresql_see_grants_and_suspensions_within_two_second
             store.close()
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+# ------------------------------------------------------------------------------- quarterly report
+def test_report_section_counts_requests_and_escapes_justifications(env) -> None:
+    from datetime import date, timedelta
+
+    from dlp_proxy.report import build_report, render_html
+
+    service, holder, _, store = env
+    payload = "<script>alert('rapport')</script> veille publique"
+    service.store.add_justification("lpetit", "mistral-api", "outil:mistral-api:avertissement", payload, 8)
+    req_id = service.store.add_request(
+        "validation", "lpetit", "le-chat", "Propositions", days=5, manager="pmoreau"
+    )
+    service.store.decide_validation(req_id, "pmoreau", True, "ok", 90)
+    service.store.add_request("adoption", "lpetit", "perplexity-web", "Veille", data="publiques", team="com")
+    store.flush(10)
+    today = date.today()
+    report = build_report(store, holder["policy"], today - timedelta(days=7), today, verify_chain=True)
+    figures = report.extra["portal"]
+    assert figures.opened == {"validation": 1, "adoption": 1} and figures.decided == {"validation": 1}
+    assert [s.step for s in figures.steps] == ["manager"]
+    assert report.total == 0  # portal actions are in the chain, not counted as incidents
+    html = render_html(report)
+    dom = Dom(html)
+    assert not [t for t, _ in dom.tags if t == "script"]
+    assert payload in "".join(dom.text) and "lpetit" not in html
