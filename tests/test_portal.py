@@ -610,3 +610,114 @@ def test_report_section_counts_requests_and_escapes_justifications(env) -> None:
     dom = Dom(html)
     assert not [t for t, _ in dom.tags if t == "script"]
     assert payload in "".join(dom.text) and "lpetit" not in html
+
+
+# ------------------------------------------------------------------------------- the pipeline's gates
+def _view_justifying(user: str, tool: str, rule: str):
+    from datetime import UTC, datetime, timedelta
+
+    from dlp_proxy.portal.view import WorkflowView, snapshot_of
+
+    view = WorkflowView()
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="microseconds")
+    view.snapshot = snapshot_of({"justifications": [(user, tool, rule, later)]})
+    return view
+
+
+def test_model_warn_asks_for_a_justification_before_any_scan(tmp_path: Path) -> None:
+    import asyncio
+
+    from dlp_proxy.pipeline import Block, evaluate_request, new_context
+    from dlp_proxy.pseudonyms import VaultRegistry
+    from tests.test_pipeline import chat
+
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    text = (rules / "policy.yaml").read_text(encoding="utf-8")
+    (rules / "policy.yaml").write_text(
+        text.replace('deny: ["o1-pro*"]', 'deny: ["o1-pro*"]\n      warn: ["gpt-4o*"]', 1), encoding="utf-8"
+    )
+    policy = load_policy(rules)
+    rc = new_context("api.openai.com", policy.catalog.services["openai-api"])
+    rc.user = "lpetit"
+    verdict = asyncio.run(evaluate_request(rc, chat("Bonjour"), policy, None, VaultRegistry(), None))
+    assert isinstance(verdict, Block)
+    assert (verdict.code, verdict.rule_id) == (
+        "justification_required",
+        "modele:openai-api:avertissement:gpt-4o*",
+    )
+
+
+@pytest.mark.model
+def test_data_rule_warn_blocks_until_justified_then_sends(tmp_path: Path, engine) -> None:
+    import asyncio
+
+    from dlp_proxy.pipeline import Allow, Block, evaluate_request, new_context
+    from dlp_proxy.pseudonyms import VaultRegistry
+    from tests.test_pipeline import EMAIL, EngineScanner, chat, rules_with
+
+    policy = rules_with(tmp_path, "mistral-api", "    data: {EMAIL_ADDRESS: warn}\n").policy
+    request = chat(f"Écris un mot de remerciement à {EMAIL}.")
+
+    def run(view):
+        rc = new_context("api.mistral.ai", policy.catalog.services["mistral-api"])
+        rc.user = "lpetit"
+        return asyncio.run(
+            evaluate_request(rc, request, policy, EngineScanner(engine), VaultRegistry(), view)
+        )
+
+    verdict = run(None)
+    assert isinstance(verdict, Block) and verdict.code == "justification_required"
+    assert verdict.rule_id == "donnees:outil:EMAIL_ADDRESS" and EMAIL not in (verdict.detail or "")
+    assert isinstance(run(_view_justifying("lpetit", "mistral-api", "donnees:outil:EMAIL_ADDRESS")), Allow)
+    assert isinstance(run(_view_justifying("jbernard", "mistral-api", "donnees:outil:EMAIL_ADDRESS")), Block)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_interstitials_for_each_portal_code(env, language: str) -> None:
+    from dataclasses import replace
+
+    service, holder, _, _ = env
+    holder["policy"] = replace(holder["policy"], language=language)
+    ladder = holder["policy"].sanctions
+    for _ in range(ladder.reminder_after):
+        service.store.add_strike("lpetit", "sensitive_data", ladder)
+    service.view.refresh()
+    pages = {}
+    for code, tool, rule in (
+        ("justification_required", "mistral-api", "outil:mistral-api:avertissement"),
+        ("validation_required", "le-chat", "outil:le-chat:validation-manager"),
+        ("reminder_required", "openai-api", "sanction:rappel"),
+        ("access_suspended", "openai-api", "sanction:suspension"),
+    ):
+        status, headers, body = service.interstitial(
+            "lpetit", tool, tool, code, rule, "https://api.mistral.ai/v1/x?q=<secret>"
+        )
+        html = body.decode()
+        assert status == 403 and "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert "&lt;secret&gt;" not in html and "<secret>" not in html  # the query is never echoed
+        pages[code] = Dom(html)
+    form = pages["justification_required"].inputs()
+    assert form["retour"] == "https://api.mistral.ai/v1/x" and service.csrf_ok("lpetit", form["csrf"])
+    assert "sanction" in pages["reminder_required"].inputs()
+    text = "".join(pages["validation_required"].text)
+    assert ("validation du manager" if language == "fr" else "manager's validation") in text
+    assert "pmoreau" in text
+    assert service.interstitial(None, "x", "x", "justification_required", "r", "") is None
+    assert service.interstitial("lpetit", "x", "x", "tool_forbidden", "r", "") is None
+
+
+def test_policy_sections_are_checked(tmp_path: Path) -> None:
+    from dlp_proxy.errors import ConfigError
+
+    rules = write_rules(tmp_path / "rules")
+    text = (rules / "policy.yaml").read_text(encoding="utf-8")
+    broken = text.replace("host: ia.portail", "host: 'ia portail'").replace(
+        "suspension_after: 5", "suspension_after: 2"
+    )
+    (rules / "policy.yaml").write_text(broken, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_policy(rules)
+    messages = [p.message for p in info.value.problems]
+    assert any("portal.host" in m for m in messages)
+    assert any("sanctions.suspension_after: must be greater than reminder_after" in m for m in messages)
