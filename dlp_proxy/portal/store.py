@@ -95,6 +95,13 @@ class PortalStore:
         else:
             raise ValueError("the portal needs a SQLite or PostgreSQL incident store")
         with self._cursor() as cur:
+            if self.kind == "postgres":
+                from dlp_proxy.incidents.postgres import _lock_key
+
+                # The incident store's own DDL lock: replicas starting together create each thing once.
+                schema = self._target[1]
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(f"ddl:{schema}"),))
+                cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             for name, cols in _TABLES.items():
                 pk = (
                     "id integer PRIMARY KEY AUTOINCREMENT"
@@ -122,8 +129,7 @@ class PortalStore:
 
         conninfo, schema = self._target
         conn = psycopg.connect(conninfo, autocommit=True)
-        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        conn.execute(f'SET search_path TO "{schema}"')
+        conn.execute(f'SET search_path TO "{schema}"')  # created in __init__, under the DDL lock
         return conn
 
     @contextmanager
