@@ -39,6 +39,10 @@ def write_rules(dst: Path) -> Path:
     start = text.index("  mistral-api:\n    status: approved")
     end = text.index("  llm-interne:")
     policy.write_text(text[:start] + text[end:], encoding="utf-8")
+    directory = dst / "directory.yaml"
+    # a second team: cmartin manages mroux only (pmoreau manages everyone else)
+    text = directory.read_text(encoding="utf-8").replace("managers:\n", "managers:\n  cmartin: [mroux]\n", 1)
+    directory.write_text(text, encoding="utf-8")
     return dst
 
 
@@ -219,7 +223,7 @@ def test_employee_cannot_approve_own_or_another_teams_request(env) -> None:
     assert status == 303
     (req,) = service.store.requests(kind="validation")
     assert req.manager == "pmoreau"
-    # the requester, a referent who is not the manager, a forged role field: all refused
+    # the requester, the manager of another team, a referent who manages no one, a forged role field
     for user in ("lpetit", "cmartin", "jbernard"):
         token = csrf(service, "/adoption/demander", user)
         fields = {
@@ -232,6 +236,7 @@ def test_employee_cannot_approve_own_or_another_teams_request(env) -> None:
         }
         assert post(service, "/acces/decider", user, fields)[0] == 403, user
     assert get(service, "/equipe", "lpetit")[0] == 403
+    assert "lpetit" not in get(service, "/equipe", "cmartin")[2]  # another team's manager does not see it
     assert not service.view.granted("lpetit", "le-chat")
     # the manager approves: the grant applies at once
     token = csrf(service, "/equipe", "pmoreau")
