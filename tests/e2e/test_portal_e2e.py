@@ -280,3 +280,59 @@ def test_referent_walks_adoption_request_and_policy_reloads(
     assert "perplexity-web:" in text and 'version: "2026.4.2"' in text
     for c in (employee, referent, pilot_member):
         c.close()
+
+
+NIR = "1 85 05 78 006 084 91"
+
+
+def refused_for_data(proxy: ProxyProcess, user: str, times: int) -> None:
+    """Real refusals for sensitive data (a NIR sent to the Mistral API), counted by the sanctions ladder."""
+    import httpx
+
+    url = proxy.url.replace("http://", f"http://{user}:{USERS[user]}@")
+    with httpx.Client(proxy=url, verify=proxy.ssl_context()) as c:
+        for _ in range(times):
+            body = {
+                "model": "mistral-small",
+                "messages": [{"role": "user", "content": f"Mon NIR est {NIR}."}],
+            }
+            r = c.post("https://api.mistral.ai/v1/chat/completions", json=body)
+            assert r.status_code == 403 and r.json()["error"]["code"] == "sensitive_data"
+
+
+def test_sanctions_reminder_then_suspension_pages_in_chromium(
+    portal_proxy: ProxyProcess, browser: Browser, shots: Path
+) -> None:
+    refused_for_data(portal_proxy, "slefevre", 3)
+    ctx = as_user(browser, portal_proxy, "slefevre")
+    page = ctx.new_page()
+    deadline = time.monotonic() + 5
+    while True:  # the ladder counts in the background
+        resp = page.goto("https://api.anthropic.com/")
+        if "Rappel de la politique IA" in page.content() or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert resp is not None and resp.status == 403
+    assert page.locator("h1").inner_text() == "Rappel de la politique IA"
+    shot(page, shots, "18-rappel")
+    page.click("button[type=submit]")
+    page.wait_for_url("https://api.anthropic.com/")
+    refused_for_data(portal_proxy, "slefevre", 2)
+    deadline = time.monotonic() + 5
+    while "Accès suspendu" not in page.content():
+        assert time.monotonic() < deadline, page.content()[:500]
+        page.goto("https://api.anthropic.com/")
+        time.sleep(0.2)
+    shot(page, shots, "19-acces-suspendu")
+    assert page.goto("https://llm.interne.example.fr/").status == 200  # company-hosted: still works
+    page.goto("https://ia.portail/historique")
+    assert page.locator("li", has_text="suspension").count() == 1
+    shot(page, shots, "20-historique-sanctions")
+    ctx.close()
+    referent = as_user(browser, portal_proxy, "cmartin")
+    rp = referent.new_page()
+    rp.goto("https://ia.portail/sanctions")
+    shot(rp, shots, "21-sanctions-referent")
+    rp.click("button[value=lifted] >> nth=0")
+    rp.wait_for_url(re.compile(r"ok=sanction"))
+    referent.close()
