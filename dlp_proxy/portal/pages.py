@@ -36,6 +36,8 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0; font-size: .95r
 th, td { border-bottom: 1px solid #e3e6ea; padding: .35rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f8f9fb; }
 form.inline { display: inline; }
+form.inline button { margin: 0 .3rem .2rem 0; }
+td.nowrap { white-space: nowrap; }
 label { display: block; margin: .6rem 0 .2rem; font-weight: 600; }
 input[type=text], input[type=date], input[type=number], textarea, select { width: 100%;
   box-sizing: border-box; padding: .4rem; font: inherit; border: 1px solid #b8c0cc; border-radius: 4px; }
@@ -240,8 +242,8 @@ _SANCTIONS = (
  "The AI policy's graduated ladder: reminder, then suspension of external AI tools. Disciplinary steps are never automatic.") }}</p>
 {% if sanctions %}<table><tr><th>N°</th><th>{{ _("Collaborateur", "Employee") }}</th><th>{{ _("Niveau", "Level") }}</th><th>{{ _("État", "Status") }}</th>
 <th>{{ _("Blocages", "Refusals") }}</th><th>{{ _("Jusqu'au", "Until") }}</th><th></th></tr>
-{% for s in sanctions %}<tr><td>{{ s.id }}</td><td>{{ s.username }}</td><td>{{ level_label(s.level) }}</td><td>{{ sanction_status(s.status) }}</td><td>{{ s.strikes }}</td><td>{{ day(s.until) if s.until else "" }}</td>
-<td>{% if roles.referent and s.status in ('active', 'confirmed') %}<form class="inline" method="post" action="{{ base }}/sanctions/decider">"""
+{% for s in sanctions %}<tr><td>{{ s.id }}</td><td>{{ s.username }}</td><td>{{ level_label(s.level) }}</td><td>{{ sanction_status(s.status) }}</td><td>{{ s.strikes }}</td><td class="nowrap">{{ day(s.until) if s.until else "" }}</td>
+<td class="nowrap">{% if roles.referent and s.status in ('active', 'confirmed') %}<form class="inline" method="post" action="{{ base }}/sanctions/decider">"""
     + _CSRF
     + """
 <input type="hidden" name="sanction" value="{{ s.id }}">
