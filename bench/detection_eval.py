@@ -820,9 +820,10 @@ def _slug(text: str) -> str:
 class Values:
     """Seeded generator of labelled values; every identifier is checked with python-stdnum/phonenumbers."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, people: Callable[[], tuple[str, str]] | None = None) -> None:
         from faker import Faker
 
+        self.people = people  # (first, last) names drawn elsewhere (held-out names); Faker fr_FR if None
         self.rng = random.Random(seed)
         self.fake = Faker("fr_FR")
         self.fake.seed_instance(seed)
@@ -844,6 +845,8 @@ class Values:
 
     # ---- people
     def person(self) -> Person:
+        if self.people is not None:
+            return Person(*self.people())
         if self.rng.random() < 0.5:
             first, _, last = self.fake.name().partition(" ")
         else:
@@ -1488,9 +1491,14 @@ STRUCTURED: dict[str, Callable[[Builder], None]] = {"crm_csv": _crm_csv, "crm_js
 KINDS: tuple[str, ...] = tuple(TEMPLATES) + tuple(STRUCTURED)
 
 
-def generate_corpus(n: int = 420, seed: int = DEFAULT_SEED) -> list[Doc]:
-    """``n`` labelled French business texts, cycling through every kind of situation; deterministic."""
-    values = Values(seed)
+def generate_corpus(
+    n: int = 420, seed: int = DEFAULT_SEED, people: Callable[[], tuple[str, str]] | None = None
+) -> list[Doc]:
+    """``n`` labelled French business texts, cycling through every kind of situation; deterministic.
+
+    ``people`` draws the (first, last) names instead of Faker fr_FR (the held-out names of section 5).
+    """
+    values = Values(seed, people)
     docs: list[Doc] = []
     for i in range(n):
         kind = KINDS[i % len(KINDS)]
@@ -2794,6 +2802,21 @@ def print_report(results: dict[str, Any], examples: int = 6, out: Any = sys.stdo
 # ==================================================================================================
 
 
+def _person_eval() -> Any:
+    """bench/person_eval.py (section 5), loaded by path: this file runs as a script or is loaded by path."""
+    import importlib.util
+
+    name = "person_eval_bench"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / "person_eval.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=420, help="synthetic corpus size (default 420)")
@@ -2805,12 +2828,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, default=RULES_DIR, help="rules directory (default rules/)")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure and miss as JSON")
     parser.add_argument(
+        "--persons",
+        choices=("dev", "test", "none"),
+        default="dev",
+        help="section 5 on WikiNEuRal's dev (default) or test split; test: report once, at the end",
+    )
+    parser.add_argument("--persons-only", action="store_true", help="run section 5 only")
+    parser.add_argument(
+        "--person-sentences", type=int, default=1500, help="WikiNEuRal sentences with a name (default 1500)"
+    )
+    parser.add_argument(
+        "--extract-wikineural",
+        type=Path,
+        metavar="GITDIR",
+        help="copy WikiNEuRal's French splits at the pinned commit out of a clone into bench/corpus/, exit",
+    )
+    parser.add_argument(
         "--refresh-stdnum",
         action="store_true",
         help=f"re-extract python-stdnum's test vectors into {STDNUM_JSON.relative_to(REPO)} and exit",
     )
     args = parser.parse_args(argv)
     try:
+        persons = _person_eval()
+        if args.extract_wikineural:
+            for split, path in persons.extract_wikineural(args.extract_wikineural).items():
+                print(f"{split}: {path.relative_to(REPO)}")
+            return 0
         if args.refresh_stdnum:
             data = refresh_stdnum()
             print(f"{STDNUM_JSON.relative_to(REPO)}: {len(data['vectors'])} vectors from {data['origin']}")
@@ -2832,15 +2876,52 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         log("loading the dlp-proxy detection engine ...")
         engine = DetectionEngine(args.rules)
-        results = evaluate(
-            engine,
-            sizes=Sizes(docs=args.docs, clean=args.clean, vectors_per_entity=args.vectors_per_entity),
-            seed=args.seed,
-            vanilla=vanilla,
-            rules_dir=args.rules,
-        )
+        if args.persons_only:
+            results = {"seed": args.seed, "seconds": {}}
+        else:
+            results = evaluate(
+                engine,
+                sizes=Sizes(docs=args.docs, clean=args.clean, vectors_per_entity=args.vectors_per_entity),
+                seed=args.seed,
+                vanilla=vanilla,
+                rules_dir=args.rules,
+            )
+        if args.persons != "none":
+            log(
+                f"section 5: PERSON on WikiNEuRal ({args.persons}), held-out names, clean prompts with places"
+            )
+            t0 = time.perf_counter()
+            detectors = [OurDetector(engine, PolicyThresholds(args.rules))] + ([vanilla] if vanilla else [])
+            results["persons"] = persons.run_persons(
+                detectors,
+                split=args.persons,
+                sentences=args.person_sentences,
+                seed=args.seed,
+                generate_corpus=generate_corpus,
+                docs=args.docs,
+                clean=args.clean,
+                vocab={
+                    "companies": CLEAN_COMPANIES,
+                    "products": PRODUCTS,
+                    "jobs": JOBS,
+                    "depts": DEPTS,
+                    "months": MONTHS_FR,
+                },
+            )
+            results["seconds"]["persons"] = round(time.perf_counter() - t0, 1)
         results["seconds"]["total"] = round(time.perf_counter() - started, 1)
-        print_report(results, args.examples)
+        if not args.persons_only:
+            print_report(results, args.examples)
+        if "persons" in results:
+            print()
+            persons.print_persons(results["persons"], args.examples, print)
+            targets = persons.person_targets(results["persons"])
+            results["persons"]["targets"] = targets
+            print("-- section 5 targets")
+            for t in targets:
+                value = "—" if t["value"] is None else f"{t['value']:.3f}"
+                print(f"   {t['status']:<6} {t['target']}: {value} {t['op']} {t['threshold']:.3f}")
+            print("seconds: " + ", ".join(f"{k} {v}" for k, v in results["seconds"].items()))
         if args.json:
             args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
             log(f"wrote {args.json}")

@@ -23,7 +23,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.certs import CertStore
 
-from dlp_proxy import pipeline
+from dlp_proxy import bodylimit, pipeline, upstream
 from dlp_proxy.accounting import Accountant
 from dlp_proxy.errors import ConfigError
 from dlp_proxy.incidents import StoreError
@@ -31,11 +31,11 @@ from dlp_proxy.logs import get_logger, where
 from dlp_proxy.metrics import Metrics
 from dlp_proxy.paths import default_rules_dir
 from dlp_proxy.pipeline import Block, RequestContext, Rewrite, Verdict
-from dlp_proxy.pseudonyms import VaultRegistry
 from dlp_proxy.requestinfo import host_without_port
-from dlp_proxy.restore import restore_json_body, stream_for
+from dlp_proxy.restore import restore_json_body, stream_for, stream_kind
 from dlp_proxy.routing import classify
-from dlp_proxy.runtime import OPTIONS, Runtime, load_rules, store_settings, watch_seconds
+from dlp_proxy.runtime import OPTIONS, Runtime, load_rules, pool_settings, store_settings, watch_seconds
+from dlp_proxy.state import open_vaults, state_url
 
 log = get_logger("dlp_proxy.addon")
 
@@ -60,11 +60,12 @@ class DlpProxy:
     def __init__(self) -> None:
         self.metrics = Metrics()
         self.runtime = Runtime(self.metrics)
-        # Reversible pseudonyms, per user: bounded, expiring, in memory only.
-        self.vaults = VaultRegistry(max_users=5000, max_entries_per_user=10_000, ttl_seconds=24 * 3600)
+        # Reversible pseudonyms, per user: bounded, expiring; in memory, or in Redis (dlp_state).
+        self.vaults = open_vaults(None)
         self.accountant = Accountant(
             self.metrics, lambda: self.runtime.store, self.runtime.portals.note_block
         )
+        self.upstream = upstream.UpstreamGuard(self.metrics, METADATA_KEY)
 
     @property
     def policy(self):  # -> Policy | None (no annotations here: see the note on imports above)
@@ -80,13 +81,19 @@ class DlpProxy:
 
     # ------------------------------------------------------------------ set-up
     def load(self, loader: Any) -> None:
+        bodylimit.install()  # an over-limit body is refused when the limit is crossed, with our 413
         for name, kind, default, help_text in OPTIONS:
             loader.add_option(name, kind, default, help_text)
+        upstream.install()  # our 502/504 for AI flows whose provider fails
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
         with _refused("dlp_watch_seconds"):
             watch_seconds(opts.dlp_watch_seconds)
+        with _refused("dlp_upstream_timeout"):
+            self.upstream.timeout = watch_seconds(opts.dlp_upstream_timeout)
+        with _refused("detection pool"):
+            pool_settings(opts)
         if "stream_large_bodies" in updated and opts.stream_large_bodies:
             raise exceptions.OptionsError(
                 "stream_large_bodies cannot be used with dlp-proxy: bodies would reach AI providers "
@@ -112,6 +119,9 @@ class DlpProxy:
         if {"dlp_data_dir", "dlp_store"} & updated or self.runtime.stores is None:
             with _refused("incident store"):
                 self.runtime.open_store(*store_settings(opts.dlp_store, opts.dlp_data_dir))
+        if "dlp_state" in updated:
+            with _refused("dlp_state (--state)"):
+                self.vaults = open_vaults(state_url(opts.dlp_state))
         if {"dlp_portal_port", "dlp_portal_host"} & updated:
             with _refused(f"cannot listen for the portal on {opts.dlp_portal_host}:{opts.dlp_portal_port}"):
                 auth = ctx.master.addons.get("proxyauth")
@@ -125,7 +135,7 @@ class DlpProxy:
     def running(self) -> None:
         opts = ctx.options
         self.runtime.start(
-            asyncio.get_running_loop(), opts.dlp_workers, watch_seconds(opts.dlp_watch_seconds)
+            asyncio.get_running_loop(), pool_settings(opts), watch_seconds(opts.dlp_watch_seconds)
         )
         log.info(
             "ca_certificate",
@@ -188,6 +198,9 @@ class DlpProxy:
         flow.metadata[METADATA_KEY] = rc
         flow.metadata["dlp_url"] = flow.request.pretty_url  # as the user asked (before map_remote)
         flow.request.stream = False  # fail closed: never forward a body before it has been looked at
+        flow.metadata[bodylimit.GUARD_KEY] = bodylimit.BodyGuard(
+            policy.body_size_limit, lambda: self._apply_http(flow, rc, pipeline.too_large(policy))
+        )
         verdict = pipeline.evaluate_headers(rc, route, policy, flow.request.headers.get("content-length"))
         if verdict is not None:
             self._identify(flow, rc)
@@ -218,7 +231,12 @@ class DlpProxy:
             return await pipeline.evaluate_request(rc, body, self.policy, self.pool, self.vaults, workflows)
 
         self._apply_http(flow, rc, await self._guard("request", rc, evaluate))
+        self.upstream.arm(flow, lambda f: upstream.close_upstream(f, ctx.master.addons.get("proxyserver")))
         self.metrics.hook_latency.labels(hook="request").observe(time.perf_counter() - t0)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        """The provider of an allowed AI request failed: our 502/504 with the request id (AI flows only)."""
+        self.upstream.on_error(flow, self.policy)
 
     async def _guard(self, hook: str, rc: RequestContext, evaluate) -> Verdict:
         """The one fail-closed guard: any exception becomes a refusal, counted, logged without content."""
@@ -252,19 +270,24 @@ class DlpProxy:
         self.accountant.account(rc, verdict, what="request", policy_version=self.policy.version)
 
     # ------------------------------------------------------------ responses
-    def _replacements(self, rc: RequestContext):  # -> Replacements | None
-        vault = self.vaults.get(rc.user_key)
-        return vault.replacements() if vault is not None and len(vault) else None
+    async def _replacements(self, rc: RequestContext):  # -> Replacements | None
+        if self.vaults.remote:  # Redis: network I/O off the event loop
+            return await asyncio.to_thread(self.vaults.replacements_for, rc.user_key)
+        return self.vaults.replacements_for(rc.user_key)
 
-    def responseheaders(self, flow: http.HTTPFlow) -> None:
+    async def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Stream event streams and NDJSON as they come, restoring pseudonyms on the fly."""
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
+        self.upstream.disarm(flow)
         if rc is None or flow.response is None:
             return
         headers = flow.response.headers
+        if stream_kind(flow.request.path, headers.get("content-type", ""), rc.family) is None:
+            return  # a whole body: restored in `response`
+        repl = await self._replacements(rc)
         stream = stream_for(
             flow.request.path, rc.family, headers.get("content-type", ""), headers.get("content-encoding"),
-            lambda: self._replacements(rc),
+            lambda: repl,
         )  # fmt: skip
         if stream is None:
             return  # a whole body: restored in `response`
@@ -273,7 +296,7 @@ class DlpProxy:
             headers.pop("content-length", None)
         flow.response.stream = stream
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    async def response(self, flow: http.HTTPFlow) -> None:
         """Restore pseudonyms in a whole (non-streamed) answer: JSON strings, tool-call arguments, text."""
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
         if rc is None or flow.response is None or flow.response.stream or rc.decision == "blocked":
@@ -281,7 +304,7 @@ class DlpProxy:
         ctype = flow.response.headers.get("content-type", "").lower()
         if not ("json" in ctype or ctype.startswith("text/")):
             return
-        repl = self._replacements(rc)
+        repl = await self._replacements(rc)
         if repl:
             body = flow.response.get_content(strict=False) or b""
             restored = restore_json_body(body, repl)
@@ -295,7 +318,7 @@ class DlpProxy:
             return
         message = flow.websocket.messages[-1]
         if not message.from_client:
-            repl = self._replacements(rc) if message.is_text else None
+            repl = await self._replacements(rc) if message.is_text else None
             restored = restore_json_body(message.content, repl) if repl else message.content
             if restored != message.content:
                 message.content = restored

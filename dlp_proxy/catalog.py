@@ -17,7 +17,9 @@ Host pattern syntax (case-insensitive, no scheme, no port):
 * ``bedrock-runtime.*.amazonaws.com`` — a whole ``*`` label elsewhere: exactly one label;
 * any of the above followed by a path prefix, e.g. ``www.bing.com/chat``: only requests whose path
   starts with ``/chat`` (compared case-insensitively, after percent-decoding and removing ``//``,
-  ``.`` and ``..`` segments, so ``/CHAT`` or ``//chat`` cannot slip past) are that service.
+  ``.`` and ``..`` segments, so ``/CHAT`` or ``//chat`` cannot slip past) are that service. A whole
+  ``*`` segment of the prefix stands for any one segment, for gateways that carry an account in the
+  path before the provider's name (``gateway.ai.cloudflare.com/v1/*/*/openai``).
 
 At least two fixed labels must follow the last ``*`` so that a typo cannot turn ``*.com`` into
 "intercept the whole Internet". IP literals and ``localhost`` are refused: classification is by DNS
@@ -148,12 +150,15 @@ class HostPattern:
     path_prefix: str | None = None
     _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
     _path_key: str | None = field(default=None, init=False, repr=False, compare=False)
+    _path_regex: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_regex", _wildcard_regex(self.host) if "*" in self.host else None)
-        object.__setattr__(
-            self, "_path_key", normalize_path(self.path_prefix) if self.path_prefix is not None else None
-        )
+        key = normalize_path(self.path_prefix) if self.path_prefix is not None else None
+        object.__setattr__(self, "_path_key", key)
+        if key is not None and "*" in key:
+            parts = ("[^/]+" if seg == "*" else re.escape(seg) for seg in key.split("/"))
+            object.__setattr__(self, "_path_regex", re.compile("/".join(parts)))
 
     @classmethod
     def parse(cls, text: str) -> HostPattern:
@@ -191,7 +196,11 @@ class HostPattern:
 
     def matches_path(self, path: str) -> bool:
         """True if the (already normalised) ``path`` is within this pattern's path prefix."""
-        return self._path_key is None or path.startswith(self._path_key)
+        if self._path_key is None:
+            return True
+        if self._path_regex is not None:
+            return self._path_regex.match(path) is not None
+        return path.startswith(self._path_key)
 
     def __str__(self) -> str:
         return self.host + (self.path_prefix or "")
@@ -298,7 +307,7 @@ class Catalog:
                     return service
                 if norm_path is None:
                     norm_path = normalize_path(path)
-                if norm_path.startswith(pattern._path_key):
+                if pattern.matches_path(norm_path):
                     return service
         best: Service | None = None
         best_rank = (-1, -1)
@@ -308,7 +317,7 @@ class Catalog:
             if pattern._path_key is not None:
                 if norm_path is None:
                     norm_path = normalize_path(path)
-                if not norm_path.startswith(pattern._path_key):
+                if not pattern.matches_path(norm_path):
                     continue
             rank = (pattern.literal_length, len(pattern._path_key or ""))
             if rank > best_rank:
@@ -413,10 +422,10 @@ def _parse_pattern(text: str) -> tuple[str, str | None]:
         )
 
     if path is not None:
-        if "?" in path or "#" in path or "*" in path:
+        if "?" in path or "#" in path or any("*" in seg and seg != "*" for seg in path.split("/")):
             raise ValueError(
                 f"path prefix {path!r} must be a plain prefix: "
-                "no query ('?'), fragment ('#') or wildcard ('*')"
+                "no query ('?'), fragment ('#') or wildcard ('*') other than a whole segment"
             )
         if path == "/":
             path = None  # same as no prefix

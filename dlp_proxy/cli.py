@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="incident store URL: sqlite:///path or postgresql://… (default $DLP_PROXY_STORE or SQLite)",
     )
     run.add_argument(
+        "--state",
+        default=None,
+        help="pseudonym vaults shared by replicas: redis://host:6379/0 (default $DLP_PROXY_STATE, else in "
+        "memory); encryption key in $DLP_PROXY_STATE_KEY",
+    )
+    run.add_argument(
         "--set",
         dest="setoptions",
         action="append",
@@ -233,6 +239,7 @@ async def _run(args: argparse.Namespace) -> int:
             dlp_metrics_port=args.metrics_port,
             dlp_metrics_host=args.metrics_host,
             dlp_store=args.store or "",
+            dlp_state=args.state or "",
             dlp_portal_port=args.portal_port,
             dlp_portal_host=args.portal_host,
         )

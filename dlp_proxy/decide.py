@@ -21,10 +21,16 @@ class FindingLike(Protocol):
 
 
 class DataRuleLike(Protocol):
-    id: str
-    entities: tuple[str, ...]
-    action: str
-    min_score: float
+    """What decide reads of a data rule (read-only, so frozen dataclasses match)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def entities(self) -> tuple[str, ...]: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def min_score(self) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ CODES: tuple[str, ...] = tuple(BY_CODE)
 IDENTIFIER_TYPES: frozenset[str] = frozenset(e.code for e in ENTITY_TYPES if e.identifier)
 #: Equal-span tie-break order of the detection engine (see :class:`EntityType`).
 TYPE_PRIORITY: tuple[str, ...] = tuple(
-    e.code for e in sorted((e for e in ENTITY_TYPES if e.priority is not None), key=lambda e: e.priority)
+    e.code for e in sorted(ENTITY_TYPES, key=lambda e: e.priority or 0) if e.priority is not None
 )
 
 #: Incident decisions and data-rule actions, for people (report, diff, portal).

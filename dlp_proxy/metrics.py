@@ -7,7 +7,7 @@ anything found in traffic, so dashboards can be shared without leaking personal 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import (
@@ -18,6 +18,42 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+#: What the detector reports at each scrape (see :meth:`Metrics.watch_detector`): name → (kind, help).
+DETECTOR_METRICS: dict[str, tuple[str, str]] = {
+    "dlp_proxy_scan_cache_hits": ("counter", "Texts whose findings came from the findings cache"),
+    "dlp_proxy_scan_cache_misses": ("counter", "Texts scanned by a worker (not in the findings cache)"),
+    "dlp_proxy_scan_cache_evictions": ("counter", "Findings-cache entries dropped to stay within bounds"),
+    "dlp_proxy_scan_cache_invalidations": ("counter", "Findings cache emptied by a policy/detector reload"),
+    "dlp_proxy_scan_cache_entries": ("gauge", "Texts in the findings cache"),
+    "dlp_proxy_scan_cache_bytes": ("gauge", "Estimated memory of the findings cache"),
+    "dlp_proxy_detector_workers": ("gauge", "Detection worker processes configured"),
+    "dlp_proxy_detector_workers_ready": ("gauge", "Detection worker processes ready to scan now"),
+    "dlp_proxy_detector_worker_restarts": ("counter", "Detection workers replaced after dying or hanging"),
+    "dlp_proxy_scan_retries": ("counter", "Scans sent again to a live worker after theirs died"),
+    "dlp_proxy_scan_lost": ("counter", "Scans failed closed because two workers died with them"),
+    "dlp_proxy_scan_overloaded": ("counter", "Scans refused at once because the scan queue was full"),
+    "dlp_proxy_scan_queue": ("gauge", "Scans admitted now (running or waiting for a worker)"),
+    "dlp_proxy_scan_queue_limit": ("gauge", "Scans admitted at once before refusing (503)"),
+}
+
+
+class _DetectorCollector(Collector):
+    """Reads the detector's counters at scrape time: they live in the pool, which is swapped on reload."""
+
+    def __init__(self, snapshot: Callable[[], Mapping[str, float] | None]) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        values = self.snapshot() or {}
+        for name, (kind, help_text) in DETECTOR_METRICS.items():
+            family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+            yield family(name, help_text, value=float(values.get(name, 0)))
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
 
 
 class Metrics:
@@ -78,7 +114,21 @@ class Metrics:
         )
         self.store_backlog = Gauge(
             "dlp_proxy_incident_backlog",
-            "Incidents waiting to be written (store down: spooled on disk)",
+            "Incidents waiting to be written (store down: spooled on disk, else in memory)",
+            registry=r,
+        )
+        self.store_up = Gauge(
+            "dlp_proxy_incident_store_up", "1 when incidents reach the store, 0 while they wait", registry=r
+        )
+        self.store_errors = Counter(
+            "dlp_proxy_incident_store_errors",
+            "Failed incident writes: kind=store (the store refused or is unreachable), spool (disk too)",
+            ["kind"],
+            registry=r,
+        )
+        self.incidents_dropped = Counter(
+            "dlp_proxy_incidents_dropped",
+            "Incidents lost: store and spool unwritable and the memory buffer full",
             registry=r,
         )
         self.ready = Gauge(
@@ -90,9 +140,19 @@ class Metrics:
             ["hook"],
             registry=r,
         )
+        self.upstream_errors = Counter(
+            "dlp_proxy_upstream_errors",
+            "Allowed AI requests whose provider failed (answered 502/504), by tool and kind",
+            ["tool", "kind"],
+            registry=r,
+        )
         self.incidents = Counter(
             "dlp_proxy_incidents", "Incidents recorded, by decision", ["decision"], registry=r
         )
+
+    def watch_detector(self, snapshot: Callable[[], Mapping[str, float] | None]) -> None:
+        """Export the detector's cache, fault and queue figures (:data:`DETECTOR_METRICS`) at each scrape."""
+        self.registry.register(_DetectorCollector(snapshot))
 
     def set_policy(self, version: str, next_review_ts: float) -> None:
         self.policy_info.clear()

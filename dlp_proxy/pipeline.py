@@ -29,17 +29,19 @@ from typing import Protocol
 from dlp_proxy.body import DecodedBody, UndecodableBody, decode_body
 from dlp_proxy.catalog import Service
 from dlp_proxy.decide import DataDecision, FindingLike, decide_data
-from dlp_proxy.detect.pool import ScanUnavailable
+from dlp_proxy.detect.pool import ScanOverloaded, ScanUnavailable
 from dlp_proxy.extract import Extraction, extract_request, extract_websocket_message
+from dlp_proxy.extract.surface import keep_findings, surface
 from dlp_proxy.logs import get_logger
 from dlp_proxy.policy import Policy
 from dlp_proxy.policy.model import DataRule
 from dlp_proxy.portal.gate import Portal, View, data_gate, tool_gate
-from dlp_proxy.pseudonyms import VaultRegistry
+from dlp_proxy.pseudonyms import Vaults
 from dlp_proxy.redact import Redactor
 from dlp_proxy.requestinfo import model_from_request, user_from_proxyauth
 from dlp_proxy.responses import BlockInfo, api_shape, build_block_response, wants_html
 from dlp_proxy.routing import Route
+from dlp_proxy.state.errors import StateUnavailable
 
 log = get_logger("dlp_proxy.pipeline")
 
@@ -208,13 +210,28 @@ def types_detail(policy: Policy, decision: DataDecision) -> str:
     return _fr(policy, f"types détectés : {parts}", f"types found: {parts}")
 
 
-def locked_detail(policy: Policy, decision: DataDecision, *, signed: bool) -> str:
-    """Why values that would be replaced elsewhere block here: a document or a signature."""
+_LOCKED_WHY = {  # segment kind -> (French, English) reason it cannot be rewritten
+    "header": ("en-tête ou chemin de la requête", "request header or path"),
+    "join": ("valeur coupée entre deux parties de la requête", "value split across two parts of the request"),
+    "structure": ("clé, nombre ou champ de protocole", "key, number or protocol field"),
+}
+
+
+def locked_detail(
+    policy: Policy, decision: DataDecision, *, signed: bool, where: set[str] | frozenset[str] = frozenset()
+) -> str:
+    """Why values that would be replaced elsewhere block here: a document, a header, a signature…"""
     types = _types(decision.entity_counts)
-    if policy.language == "fr":
-        why = "requête signée par le client" if signed else "document joint"
+    fr = policy.language == "fr"
+    if signed:
+        why = "requête signée par le client" if fr else "request signed by the client"
+    else:
+        reasons = [_LOCKED_WHY[k][0 if fr else 1] for k in sorted(where) if k in _LOCKED_WHY]
+        if not reasons or where - set(_LOCKED_WHY):
+            reasons.append("document joint" if fr else "attached document")
+        why = ", ".join(reasons)
+    if fr:
         return f"types détectés : {types} — {why}, impossible à modifier sans le casser"
-    why = "request signed by the client" if signed else "attached document"
     return f"types found: {types} — {why}, cannot be rewritten without breaking it"
 
 
@@ -236,7 +253,12 @@ def declared_too_large(policy: Policy, content_length: str | None) -> Block | No
     return None
 
 
-def identify(rc: RequestContext, policy: Policy, proxyauth: object, peer: tuple | None) -> None:
+def identify(
+    rc: RequestContext,
+    policy: Policy,
+    proxyauth: object,
+    peer: tuple[str, int] | tuple[str, int, int, int] | None,
+) -> None:
     """Who sends the request: the proxy user (the password is dropped) or the client address; groups."""
     rc.user = user_from_proxyauth(proxyauth)
     rc.client_ip = peer[0] if peer else None
@@ -265,7 +287,7 @@ async def evaluate_request(
     request: HttpRequest,
     policy: Policy,
     scanner: Scanner | None,
-    vaults: VaultRegistry,
+    vaults: Vaults,
     workflows: View | None = None,
 ) -> Verdict:
     """The verdict for one HTTP request to an AI tool (see the module docstring for the steps).
@@ -312,7 +334,7 @@ async def evaluate_message(
     text: str,
     policy: Policy,
     scanner: Scanner | None,
-    vaults: VaultRegistry,
+    vaults: Vaults,
     workflows: View | None = None,
 ) -> Verdict:
     """The verdict for one WebSocket text message a client sends to an AI host (same rules as HTTP)."""
@@ -362,7 +384,7 @@ async def _scan_and_decide(
     plan: ScanPlan,
     extraction: Extraction,
     scanner: Scanner | None,
-    vaults: VaultRegistry,
+    vaults: Vaults,
     *,
     http: HttpRequest | None = None,
     workflows: View | None = None,
@@ -375,7 +397,14 @@ async def _scan_and_decide(
             refused.append(item.kind)
     if refused:
         return _unscannable_block(policy, refused)
-    segments = extraction.segments
+    # Headers, path and the junctions between segments: read by the provider, never rewritten.
+    extra = surface(
+        extraction.segments,
+        structure=extraction.structure,
+        headers=http.headers if http is not None else None,
+        path=http.path if http is not None else None,
+    )
+    segments = [*extraction.segments, *extra.segments]
     if not segments:
         return Allow()
     if scanner is None:
@@ -388,11 +417,14 @@ async def _scan_and_decide(
             min_score=plan.min_score,
             timeout=policy.scan_timeout_seconds,
         )
+    except ScanOverloaded:  # the queue is full: refused at once, never an unbounded wait
+        log.warning("scan_overloaded", request_id=rc.request_id, tool=rc.service_id)
+        return Block("scan_overloaded", "detection:surcharge")
     except ScanUnavailable as exc:
         log.warning("scan_unavailable", request_id=rc.request_id, tool=rc.service_id, why=str(exc))
         return Block("scan_unavailable", "detection:indisponible")
     rc.scan_seconds = time.perf_counter() - t0
-    decision = plan.decide(findings)
+    decision = plan.decide(keep_findings(extra, segments, findings))
     if decision.action != "block" and decision.warn_rule_ids:
         unjustified = data_gate(workflows, rc.user, rc.service_id, decision.warn_rule_ids)
         if unjustified is not None:
@@ -407,11 +439,19 @@ async def _scan_and_decide(
         return _data_block(decision, types_detail(policy, decision))
     if decision.action != "redact":
         return Allow()
-    locked = any(found and not s.rewritable for s, found in zip(segments, decision.to_redact, strict=True))
+    locked = [s for s, found in zip(segments, decision.to_redact, strict=True) if found and not s.rewritable]
     if locked or extraction.signed:
-        # A document, a signed body or signed reasoning cannot be rewritten: refuse instead.
-        return _data_block(decision, locked_detail(policy, decision, signed=extraction.signed))
-    return _rewrite(rc, extraction, decision, vaults, http=http)
+        # A document, a header, a value split over two parts, a signed body or signed reasoning cannot
+        # be rewritten (safely): refuse instead.
+        where = {s.kind for s in locked}
+        return _data_block(decision, locked_detail(policy, decision, signed=extraction.signed, where=where))
+    try:
+        if vaults.remote:  # shared vaults (Redis): network I/O off the event loop
+            return await asyncio.to_thread(_rewrite, rc, extraction, decision, vaults, http=http)
+        return _rewrite(rc, extraction, decision, vaults, http=http)
+    except StateUnavailable as exc:  # a new pseudonym could not be given: nothing goes out
+        log.warning("state_unavailable", request_id=rc.request_id, tool=rc.service_id, why=str(exc))
+        return Block("state_unavailable", "pseudonymes:indisponibles")
 
 
 def _data_block(decision: DataDecision, detail: str) -> Block:
@@ -428,7 +468,7 @@ def _rewrite(
     rc: RequestContext,
     extraction: Extraction,
     decision: DataDecision,
-    vaults: VaultRegistry,
+    vaults: Vaults,
     *,
     http: HttpRequest | None,
 ) -> Rewrite:
@@ -436,13 +476,18 @@ def _rewrite(
     vault = vaults.vault_for(rc.user_key)
     redactor = Redactor()
     avoid = "\n".join(s.text for s in extraction.segments)
-    replacements = {
-        seg.id: vault.pseudonymize(
-            seg.text, found, redact_types=decision.redact_types, redactor=redactor, avoid=avoid
-        )
-        for seg, found in zip(extraction.segments, decision.to_redact, strict=True)
-        if found
-    }
+    # Findings beyond the extraction's own segments (headers, joins) never reach here: they lock.
+    segments = extraction.segments
+    todo = [
+        (s, found) for s, found in zip(segments, decision.to_redact[: len(segments)], strict=True) if found
+    ]
+    texts = vault.pseudonymize_all(
+        [(s.text, found) for s, found in todo],
+        redact_types=decision.redact_types,
+        redactor=redactor,
+        avoid=avoid,
+    )
+    replacements = {s.id: text for (s, _), text in zip(todo, texts, strict=True)}
     verdict = "pseudonymized" if decision.pseudonymized else "redacted"
     counts, rule_ids = dict(decision.entity_counts), decision.rule_ids
     if http is None:

@@ -35,7 +35,9 @@ request text contains. Types without a sensible fake (``SECRET``, custom types) 
 Keys are normalised (case, whitespace; separators for identifiers; ``+33`` for phones), so "DUPONT" and
 "Dupont", or "06 12 34 56 78" and "0612345678", share a pseudonym. Answers get the first spelling seen.
 
-Vaults live in memory only, are bounded (LRU on users and on entries per user), expire after
+By default vaults live in this process's memory only (:class:`VaultRegistry`); with ``--state redis://…``
+they live in Redis, shared by every replica (``dlp_proxy.state``, same placeholders, same interface
+:class:`Vaults`). In memory they are bounded (LRU on users and on entries per user), expire after
 ``ttl_seconds`` without use, are never shared between users and never logged: no ``repr`` here shows a value.
 """
 
@@ -96,6 +98,49 @@ class _Entry:
     pseudonym: str
     original: str
     last_used: float
+
+
+def merge_spans(
+    findings: Sequence[FindingLike], redact_types: Container[str] = ()
+) -> list[tuple[int, int, str, bool]]:
+    """(start, end, entity type, irreversible) of each span to replace, overlapping findings merged
+    (the first type wins; a merged span is irreversible if any of its findings' types is redacted)."""
+    spans = sorted(((f.start, f.end, f.entity_type) for f in findings), key=lambda s: (s[0], -s[1]))
+    merged: list[tuple[int, int, str, bool]] = []
+    for start, end, etype in spans:
+        irreversible = etype in redact_types
+        if merged and start < merged[-1][1]:
+            ps, pe, pt, pr = merged[-1]
+            merged[-1] = (ps, max(pe, end), pt, pr or irreversible)
+        else:
+            merged.append((start, end, etype, irreversible))
+    return merged
+
+
+class Vault(Protocol):
+    """What the pipeline needs of one user's vault (in memory, or shared: ``dlp_proxy.state``)."""
+
+    def pseudonymize_all(
+        self,
+        items: Sequence[tuple[str, Sequence[FindingLike]]],
+        *,
+        redact_types: Container[str] = (),
+        redactor: _Redactor | None = None,
+        avoid: str = "",
+    ) -> list[str]: ...
+
+
+class Vaults(Protocol):
+    """Where the vaults live: :class:`VaultRegistry` (this process) or ``dlp_proxy.state`` (Redis).
+
+    ``remote``: its calls do network I/O, so the proxy makes them from a thread, off the event loop.
+    """
+
+    remote: bool
+
+    def vault_for(self, user_key: str) -> Vault: ...
+
+    def replacements_for(self, user_key: str) -> Replacements | None: ...
 
 
 class PseudonymVault:
@@ -181,18 +226,9 @@ class PseudonymVault:
         contains; defaults to ``text``.
         """
         avoid = text if avoid is None else avoid
-        spans = sorted(((f.start, f.end, f.entity_type) for f in findings), key=lambda s: (s[0], -s[1]))
-        merged: list[tuple[int, int, str, bool]] = []
-        for start, end, etype in spans:
-            irreversible = etype in redact_types
-            if merged and start < merged[-1][1]:
-                ps, pe, pt, pr = merged[-1]
-                merged[-1] = (ps, max(pe, end), pt, pr or irreversible)
-            else:
-                merged.append((start, end, etype, irreversible))
         out: list[str] = []
         pos = 0
-        for start, end, etype, irreversible in merged:
+        for start, end, etype, irreversible in merge_spans(findings, redact_types):
             out.append(text[pos:start])
             value = text[start:end]
             if irreversible:
@@ -206,6 +242,21 @@ class PseudonymVault:
             pos = end
         out.append(text[pos:])
         return "".join(out)
+
+    def pseudonymize_all(
+        self,
+        items: Sequence[tuple[str, Sequence[FindingLike]]],
+        *,
+        redact_types: Container[str] = (),
+        redactor: _Redactor | None = None,
+        avoid: str = "",
+    ) -> list[str]:
+        """:meth:`pseudonymize` for every (text, findings) of a request, in order (one call, so that a
+        shared vault can do it in one round trip)."""
+        return [
+            self.pseudonymize(text, found, redact_types=redact_types, redactor=redactor, avoid=avoid)
+            for text, found in items
+        ]
 
     # -- giving values back ------------------------------------------------------------------------------
 
@@ -325,6 +376,8 @@ class VaultRegistry:
     """The vaults of all users: at most ``max_users`` (least recently used dropped first), each dropped
     after ``ttl_seconds`` without use. Thread-safe."""
 
+    remote = False  # in this process: no I/O, called on the event loop
+
     def __init__(
         self,
         max_users: int = 1_000,
@@ -373,6 +426,11 @@ class VaultRegistry:
         with self._lock:
             self._purge(self._clock())
             return self._vaults.get(user_key)
+
+    def replacements_for(self, user_key: str) -> Replacements | None:
+        """The user's compiled pseudonym map for restoring an answer; ``None`` when there is none."""
+        vault = self.get(user_key)
+        return vault.replacements() if vault is not None and len(vault) else None
 
     def drop(self, user_key: str) -> None:
         with self._lock:

@@ -103,8 +103,15 @@ STATUS_BY_CODE: dict[str, int] = {
     "body_too_large": 413,
     "undecodable_body": 400,
     "scan_unavailable": 503,
+    "scan_overloaded": 503,
     "policy_unavailable": 503,
+    # The request was vetted and allowed, but the AI provider could not be reached or did not answer.
+    "upstream_unreachable": 502,
+    "upstream_timeout": 504,
+    "state_unavailable": 503,
 }
+#: Codes for failures of the provider, not refusals: SDKs may retry them (the retry is scanned again).
+UPSTREAM_CODES = frozenset({"upstream_unreachable", "upstream_timeout"})
 CODES: tuple[str, ...] = tuple(STATUS_BY_CODE)
 
 # The company's adoption procedure for a new AI tool (guide de politique IA).
@@ -138,6 +145,8 @@ _ROLE_TITLE = {
 
 _DEFAULT_STATUS = 403
 _RETRY_AFTER_SECONDS = "30"
+# The scan queue is full: a short, momentary refusal that the SDKs may retry by themselves after this.
+_OVERLOADED_RETRY_AFTER_SECONDS = "2"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -387,6 +396,18 @@ def _scan_unavailable(t: _Texts) -> str:
     )
 
 
+def _scan_overloaded(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"le service de détection des données sensibles est saturé ; votre requête vers {t.tool} n'a "
+            f"pas été transmise. Réessayez dans quelques secondes."
+        )
+    return (
+        f"the sensitive-data detection service is overloaded; your request to {t.tool} was not sent. "
+        f"Try again in a few seconds."
+    )
+
+
 def _policy_unavailable(t: _Texts) -> str:
     if t.lang == "fr":
         return (
@@ -446,6 +467,45 @@ def _reminder_required(t: _Texts) -> str:
     )
 
 
+def _upstream_unreachable(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"{t.tool} n'a pas pu être joint (connexion refusée, adresse introuvable ou échec du chiffrement "
+            f"TLS). Votre requête a été contrôlée et autorisée, mais n'a pas été remise. Réessayez dans "
+            f"quelques minutes ; si le problème persiste, prévenez le support informatique."
+        )
+    return (
+        f"{t.tool} could not be reached (connection refused, unknown address or TLS failure). Your "
+        f"request was checked and allowed, but not delivered. Try again in a few minutes; if the problem "
+        f"persists, tell IT support."
+    )
+
+
+def _upstream_timeout(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"{t.tool} n'a pas répondu dans le délai prévu. Votre requête a été contrôlée et autorisée ; "
+            f"la réponse n'est pas arrivée. Réessayez dans quelques minutes ; si le problème persiste, "
+            f"prévenez le support informatique."
+        )
+    return (
+        f"{t.tool} did not answer in time. Your request was checked and allowed; no answer came back. "
+        f"Try again in a few minutes; if the problem persists, tell IT support."
+    )
+
+
+def _state_unavailable(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"le service qui conserve les pseudonymes est momentanément indisponible ; par précaution, "
+            f"votre requête vers {t.tool} n'a pas été transmise. Réessayez dans quelques minutes."
+        )
+    return (
+        f"the service that keeps pseudonyms is temporarily unavailable; as a precaution, your request "
+        f"to {t.tool} was not sent. Try again in a few minutes."
+    )
+
+
 def _unknown(t: _Texts) -> str:
     if t.lang == "fr":
         return f"votre requête vers {t.tool} a été bloquée."
@@ -464,11 +524,15 @@ _CORE: dict[str, Callable[[_Texts], str]] = {
     "body_too_large": _body_too_large,
     "undecodable_body": _undecodable_body,
     "scan_unavailable": _scan_unavailable,
+    "scan_overloaded": _scan_overloaded,
     "policy_unavailable": _policy_unavailable,
     "justification_required": _justification_required,
     "validation_required": _validation_required,
     "access_suspended": _access_suspended,
     "reminder_required": _reminder_required,
+    "upstream_unreachable": _upstream_unreachable,
+    "upstream_timeout": _upstream_timeout,
+    "state_unavailable": _state_unavailable,
 }
 
 # "Access denied" for policy decisions, "request blocked" when the proxy could not vet the request.
@@ -490,6 +554,12 @@ _POLICY_CODES = frozenset(
 
 def _prefix(info: BlockInfo, t: _Texts) -> str:
     """Who refuses: the AI policy itself, or the proxy that could not vet the request."""
+    if info.code in UPSTREAM_CODES:
+        if t.lang == "fr":
+            version = f" (politique IA, version {t.version})" if t.version else ""
+            return f"Service d'IA indisponible{version} : "
+        version = f" (AI policy version {t.version})" if t.version else ""
+        return f"AI service unavailable{version}: "
     if info.code in _POLICY_CODES:
         if t.lang == "fr":
             version = f" (version {t.version})" if t.version else ""
@@ -552,6 +622,7 @@ _HTML_LABELS = {
     "fr": {
         "title_policy": "Accès bloqué",
         "title_tech": "Requête bloquée",
+        "title_upstream": "Service d'IA indisponible",
         "tool": "Outil",
         "model": "Modèle",
         "reason": "Motif",
@@ -574,6 +645,7 @@ _HTML_LABELS = {
     "en": {
         "title_policy": "Access blocked",
         "title_tech": "Request blocked",
+        "title_upstream": "AI service unavailable",
         "tool": "Tool",
         "model": "Model",
         "reason": "Reason",
@@ -629,6 +701,8 @@ def render_html(info: BlockInfo) -> str:
     lang = t.lang
     lab = _HTML_LABELS[lang]
     head = lab["title_policy"] if info.code in _POLICY_CODES else lab["title_tech"]
+    if info.code in UPSTREAM_CODES:
+        head = lab["title_upstream"]
     title = f"{head} — {_clean(info.tool_name, 120)}" if info.tool_name else head
 
     sep = " : " if lang == "fr" else ": "
@@ -705,7 +779,13 @@ def block_message_core(info: BlockInfo) -> str:
 
 _OPENAI_TYPE = {403: "request_forbidden", 400: "invalid_request_error", 413: "invalid_request_error"}
 _ANTHROPIC_TYPE = {403: "permission_error", 400: "invalid_request_error", 413: "request_too_large"}
-_GEMINI_STATUS = {403: "PERMISSION_DENIED", 400: "INVALID_ARGUMENT", 413: "INVALID_ARGUMENT"}
+_GEMINI_STATUS = {
+    403: "PERMISSION_DENIED",
+    400: "INVALID_ARGUMENT",
+    413: "INVALID_ARGUMENT",
+    502: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
 
 
 def _header_value(value: str) -> str:
@@ -748,25 +828,30 @@ def build_block_response(
     """Build ``(status, headers, body)`` for a blocked request.
 
     JSON in the client's API shape, or the HTML page when a browser asks for HTML. Always
-    ``x-should-retry: false`` (SDKs would otherwise retry 5xx and resend the same blocked content)
+    ``x-should-retry: false`` (SDKs would otherwise retry 5xx and resend the same blocked content;
+    ``true`` for the provider's own failures, whose retry is scanned again)
     and ``cache-control: no-store``; ``x-dlp-proxy-request-id`` ties the response to the incident.
     The request id is also put in ``x-request-id``/``request-id``, which the OpenAI and Anthropic
     SDKs expose as ``err.request_id``. 503 adds ``retry-after: 30`` so clients that retry anyway
-    do not hammer the proxy.
+    do not hammer the proxy; ``scan_overloaded`` (a full scan queue, nothing judged) is the exception:
+    ``retry-after: 2`` and ``x-should-retry: true``, so the SDKs retry it themselves.
     """
     status = STATUS_BY_CODE.get(info.code, _DEFAULT_STATUS)
     shape = api_shape(path, family)
     request_id = _header_value(info.request_id)
     headers: dict[str, str] = {
         "cache-control": "no-store",
-        "x-should-retry": "false",
+        "x-should-retry": "true" if info.code in UPSTREAM_CODES else "false",
         "x-dlp-proxy-request-id": request_id,
         "x-request-id": request_id,
         "request-id": request_id,
     }
     if info.rule_id:
         headers["x-dlp-proxy-rule"] = _header_value(info.rule_id)
-    if status == 503:
+    if info.code == "scan_overloaded":  # nothing was judged: the same request may simply come back
+        headers["x-should-retry"] = "true"
+        headers["retry-after"] = _OVERLOADED_RETRY_AFTER_SECONDS
+    elif status == 503:
         headers["retry-after"] = _RETRY_AFTER_SECONDS
 
     if wants_html(accept, shape):

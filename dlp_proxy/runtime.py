@@ -25,7 +25,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dlp_proxy.detect import detector_files
-from dlp_proxy.detect.pool import DetectorPool
+from dlp_proxy.detect.cache import FindingsCache
+from dlp_proxy.detect.pool import DetectorPool, PoolCounters, usable_cpus
 from dlp_proxy.errors import ConfigError
 from dlp_proxy.incidents import IncidentStore, StoreMaintenance, chain_head_number, open_store
 from dlp_proxy.logs import get_logger
@@ -48,10 +49,46 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("dlp_metrics_port", int, 0, "Port for /metrics, /healthz and /readyz (0: off)."),
     ("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on."),
     ("dlp_watch_seconds", str, "2", "Rules directory poll interval in seconds (0: SIGHUP only)."),
-    ("dlp_workers", int, 2, "Detection worker processes (each loads the spaCy model, ~0.5 GB)."),
+    ("dlp_workers", int, 0, "Detection worker processes, each loading the spaCy model (~0.4 GB); 0: one "
+     "per CPU this process may use (affinity and cgroup quota)."),
+    ("dlp_scan_queue", int, 0, "Scans admitted at once, running or waiting (0: 8 per worker); past it, "
+     "requests get 503 scan_overloaded with Retry-After."),
+    ("dlp_scan_cache_entries", int, 100_000, "Texts whose findings are cached (0: no cache)."),
+    ("dlp_scan_cache_mb", int, 64, "Memory bound of the findings cache in MB."),
+    ("dlp_upstream_timeout", str, "300", "Seconds an allowed AI request waits for the provider's response "
+     "headers before our 504 (0: no limit; a started stream is never cut)."),
+    ("dlp_state", str, "", "Pseudonym vaults shared by every replica: redis://… (default: $DLP_PROXY_STATE, "
+     "else in memory); key in $DLP_PROXY_STATE_KEY."),
     ("dlp_portal_port", int, 0, "Port of the AI portal's direct HTTPS listener, HTTP Basic (0: off)."),
     ("dlp_portal_host", str, "127.0.0.1", "Address the AI portal's direct listener listens on."),
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """How many workers, how long a queue, how big a findings cache (from the options)."""
+
+    workers: int = 0  # 0: usable_cpus()
+    max_queue: int = 0  # 0: QUEUE_PER_WORKER per worker
+    cache_entries: int = 100_000
+    cache_mb: int = 64
+
+    def resolved_workers(self) -> int:
+        return self.workers if self.workers > 0 else usable_cpus()
+
+
+def pool_settings(options: object) -> PoolSettings:
+    """The pool settings from mitmproxy's options (duck-typed: no mitmproxy import here)."""
+    values = {
+        "workers": getattr(options, "dlp_workers", 0),
+        "max_queue": getattr(options, "dlp_scan_queue", 0),
+        "cache_entries": getattr(options, "dlp_scan_cache_entries", 100_000),
+        "cache_mb": getattr(options, "dlp_scan_cache_mb", 64),
+    }
+    for name, value in values.items():
+        if value < 0:
+            raise ValueError(f"{name} must be 0 or more, not {value}")
+    return PoolSettings(**values)
 
 
 def files_signature(paths: Iterable[Path]) -> tuple:
@@ -155,14 +192,26 @@ class PolicyWatcher:
 
 
 class PoolSupervisor:
-    """The detection workers of a rules directory: start, hot-swap on detector-file changes, close."""
+    """The detection workers of a rules directory: start, hot-swap on detector-file changes, close.
+
+    One findings cache and one set of fault counters outlive the successive pools; the cache is emptied
+    at every policy reload (the entity selection may change) and when new workers take over.
+    """
 
     def __init__(
-        self, rules_dir: Path, workers: int, on_ready: Callable[[bool], object] | None = None
+        self,
+        rules_dir: Path,
+        settings: PoolSettings | int,
+        on_ready: Callable[[bool], object] | None = None,
     ) -> None:
+        if isinstance(settings, int):
+            settings = PoolSettings(workers=settings)
         self.rules_dir = rules_dir
-        self.workers = max(1, workers)
+        self.settings = settings
+        self.workers = settings.resolved_workers()
         self.on_ready = on_ready
+        self.cache = FindingsCache(settings.cache_entries, settings.cache_mb * 1024 * 1024)
+        self.counters = PoolCounters()
         self.pool: DetectorPool | None = None
         self._files = files_signature(detector_files(rules_dir))
         self._closed = False
@@ -171,12 +220,22 @@ class PoolSupervisor:
     def ready(self) -> bool:
         return self.pool is not None and self.pool.ready
 
+    def _new_pool(self, rules_dir: Path) -> DetectorPool:
+        return DetectorPool(
+            rules_dir,
+            workers=self.workers,
+            max_queue=self.settings.max_queue,
+            cache=self.cache,
+            counters=self.counters,
+        )
+
     def start(self) -> PoolSupervisor:
         """Start the first pool; readiness is reported from a thread when the models have loaded."""
-        pool = DetectorPool(self.rules_dir, workers=self.workers)
+        pool = self._new_pool(self.rules_dir)
         pool.start()
         self.pool = pool
         threading.Thread(target=self._report_ready, args=(pool,), name="dlp-pool-ready", daemon=True).start()
+        log.info("detector_starting", workers=self.workers, queue=pool.max_queue)
         return self
 
     def files_changed(self, rules_dir: Path) -> bool:
@@ -186,14 +245,16 @@ class PoolSupervisor:
     def reload(self, rules_dir: Path) -> threading.Thread | None:
         """New workers for new detector files; the old pool serves until they are ready.
 
-        If the new pool fails (a broken custom recogniser), the old one stays. Returns the thread doing
-        the swap (for tests), or ``None`` when nothing the workers read has changed.
+        Cached findings are dropped in any case (a policy reload may change what is looked for). If the
+        new pool fails (a broken custom recogniser), the old one stays. Returns the thread doing the swap
+        (for tests), or ``None`` when nothing the workers read has changed.
         """
+        self.cache.clear()
         if self._closed or not self.files_changed(rules_dir):
             return None
         self.rules_dir = rules_dir
         self._files = files_signature(detector_files(rules_dir))
-        new = DetectorPool(rules_dir, workers=self.workers)
+        new = self._new_pool(rules_dir)
         new.start()
 
         def swap() -> None:
@@ -206,13 +267,34 @@ class PoolSupervisor:
                 new.close()
                 return
             old, self.pool = self.pool, new
+            self.cache.clear()
             if old is not None:
-                old.close()
+                old.close(drain=30)  # scans already sent to the old workers finish there
             log.info("detector_reloaded", workers=new.workers)
 
         thread = threading.Thread(target=swap, name="dlp-pool-swap", daemon=True)
         thread.start()
         return thread
+
+    def snapshot(self) -> dict[str, float]:
+        """The figures of :data:`dlp_proxy.metrics.DETECTOR_METRICS`, read at each scrape."""
+        stats, c, pool = self.cache.stats(), self.counters, self.pool
+        return {
+            "dlp_proxy_scan_cache_hits": stats.hits,
+            "dlp_proxy_scan_cache_misses": stats.misses,
+            "dlp_proxy_scan_cache_evictions": stats.evictions,
+            "dlp_proxy_scan_cache_invalidations": stats.invalidations,
+            "dlp_proxy_scan_cache_entries": stats.entries,
+            "dlp_proxy_scan_cache_bytes": stats.bytes,
+            "dlp_proxy_detector_workers": self.workers,
+            "dlp_proxy_detector_workers_ready": len(pool.worker_pids()) if pool else 0,
+            "dlp_proxy_detector_worker_restarts": c.restarts,
+            "dlp_proxy_scan_retries": c.retried,
+            "dlp_proxy_scan_lost": c.lost,
+            "dlp_proxy_scan_overloaded": c.overloaded,
+            "dlp_proxy_scan_queue": pool.queued if pool else 0,
+            "dlp_proxy_scan_queue_limit": pool.max_queue if pool else 0,
+        }
 
     def _report_ready(self, pool: DetectorPool) -> None:
         t0 = time.monotonic()
@@ -282,6 +364,33 @@ class StoreSupervisor:
             self.store = None
 
 
+def watch_store(metrics: Metrics, store: Callable[[], IncidentStore | None]) -> None:
+    """Backlog and store state read at each scrape, so an outage shows at once, not at the next upkeep."""
+
+    def backlog() -> float:
+        s = store()
+        return float(s.backlog()) if s is not None else 0.0
+
+    def up() -> float:
+        s = store()
+        return 1.0 if s is not None and s.health() is None else 0.0
+
+    metrics.store_backlog.set_function(backlog)
+    metrics.store_up.set_function(up)
+
+
+def store_event_counter(metrics: Metrics) -> Callable[[str], None]:
+    """The store's ``on_event``: write errors, spool errors and dropped incidents become counters."""
+
+    def on_event(kind: str) -> None:
+        if kind == "dropped":
+            metrics.incidents_dropped.inc()
+        else:
+            metrics.store_errors.labels(kind=kind.removesuffix("_error")).inc()
+
+    return on_event
+
+
 def review_overdue_today(policy: Policy | None) -> bool:
     """Evaluated at each metrics scrape, so the gauge turns to 1 the day after the review date."""
     return policy is not None and review_status(policy, date.today()).overdue
@@ -300,7 +409,9 @@ class Runtime:
         self.metrics_server: MetricsServer | None = None
         self.portals = portal_runtime.PortalSupervisor(lambda: self.policy, lambda: self.rules)
         self._review_warned_on: date | None = None
+        metrics.watch_detector(lambda: self.pools.snapshot() if self.pools else None)
         metrics.review_overdue.set_function(lambda: 1.0 if review_overdue_today(self.policy) else 0.0)
+        watch_store(metrics, lambda: self.store)
 
     @property
     def policy(self) -> Policy | None:
@@ -379,13 +490,13 @@ class Runtime:
         )
         self.stores = stores.start()
         self.portals.open(self.stores.store)
+        if self.stores.store is not None:
+            self.stores.store.on_event = store_event_counter(self.metrics)
 
     def _head(self, latest: str) -> None:
         """Logged and exported periodically: truncating the newest incidents becomes detectable."""
         log.info("incident_chain_head", hash=latest)
         self.metrics.chain_head.set(chain_head_number(latest))
-        if self.store is not None:
-            self.metrics.store_backlog.set(self.store.backlog())
 
     # -- shadow AI
     def record_sightings(self, host: str, proxyauth: object, peer: tuple | None) -> None:
@@ -412,19 +523,24 @@ class Runtime:
             log.info("metrics_listening", host=host, port=self.metrics_server.port)
 
     def readiness(self) -> tuple[bool, str]:
-        """Ready when a policy is in force and every detection worker has loaded the model."""
+        """Ready when a policy is in force and the detector can scan: every worker loaded at start-up,
+        then at least one ready (a dead worker is being replaced while the others serve)."""
         if self.policy is None:
             return False, "policy not loaded"
         if self.pools is None or not self.pools.ready:
             return False, "detector not ready"
-        return True, f"ready (policy {self.policy.version})"
+        # A failing store does not stop decisions (incidents wait in the spool): ready, but said.
+        degraded = self.store.health() if self.store is not None else None
+        return True, f"ready (policy {self.policy.version})" + (f"; degraded: {degraded}" if degraded else "")
 
     def _on_pool_ready(self, ok: bool) -> None:
         self.metrics.detector_ready.set(1 if ok else 0)
         self.metrics.ready.set(1 if ok and self.policy is not None else 0)
 
     # -- life cycle
-    def start(self, loop: asyncio.AbstractEventLoop, workers: int, watch_seconds: float) -> None:
+    def start(
+        self, loop: asyncio.AbstractEventLoop, workers: PoolSettings | int, watch_seconds: float
+    ) -> None:
         """Start the workers, the rules watcher and SIGHUP (under `dlp-proxy run` and `mitmdump -s`)."""
         assert self.rules is not None
         self.pools = PoolSupervisor(self.rules.directory, workers, self._on_pool_ready).start()

@@ -26,7 +26,7 @@ def addon(tmp_path_factory):
     a = DlpProxy()
     with taddons.context(a) as tctx:
         tctx.configure(a, confdir=str(tmp / "c"), dlp_data_dir=str(tmp), dlp_rules=str(REPO / "rules"))
-        a.runtime.pools = PoolSupervisor(a.runtime.rules.directory, workers=1).start()
+        a.runtime.pools = PoolSupervisor(a.runtime.rules.directory, 1).start()
         assert a.pool.wait_ready(180)
         yield a
         a.done()

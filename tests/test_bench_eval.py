@@ -16,7 +16,6 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench" / "detection_eval.py"
 
 
-
 def _load_bench():
     name = "detection_eval_bench"
     if name in sys.modules:

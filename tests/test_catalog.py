@@ -204,7 +204,6 @@ def test_classify_normalises_case_dot_and_port(catalog: Catalog, host: str, serv
     [
         "example.com",
         "www.google.com",
-        "openai.com",  # marketing site, not the API
         "openai.com.evil.net",
         "api.openai.com.evil.net",
         "evilapi.openai.com",
@@ -617,3 +616,126 @@ def test_missing_file() -> None:
     with pytest.raises(ConfigError) as info:
         Catalog.load(Path("/nonexistent/catalog.yaml"), "rules/catalog.yaml")
     assert str(info.value) == "rules/catalog.yaml:0: file not found"
+
+
+# ----------------------------------------------------------------------------- every vendor's API hosts
+
+CF = "gateway.ai.cloudflare.com"
+#: Every API host (and gateway route) each vendor documents for its models, with the tool it must be
+#: classified as. A host missing here is a way around the policy: the request is tunnelled unseen.
+VENDOR_API_HOSTS: dict[str, list[tuple[str, str, str]]] = {
+    "OpenAI": [
+        ("api.openai.com", "/v1/chat/completions", "openai-api"),
+        ("eu.api.openai.com", "/v1/responses", "openai-api"),
+        ("us.api.openai.com", "/v1/chat/completions", "openai-api"),
+        ("openai.com", "/v1/chat/completions", "openai-api"),
+        ("files.oaiusercontent.com", "/file-abc", "chatgpt-web"),
+        (CF, "/v1/0123abcd/my-gw/openai/chat/completions", "openai-api"),
+        (CF, "/v1/0123abcd/my-gw/azure-openai/res/dep/chat/completions", "azure-openai"),
+    ],
+    "Anthropic": [
+        ("api.anthropic.com", "/v1/messages", "anthropic-api"),
+        (CF, "/v1/0123abcd/my-gw/anthropic/v1/messages", "anthropic-api"),
+    ],
+    "Google": [
+        ("generativelanguage.googleapis.com", "/v1beta/models/x:generateContent", "gemini-api"),
+        ("europe-west9-aiplatform.googleapis.com", "/v1/projects/p", "vertex-ai"),
+        (CF, "/v1/0123abcd/my-gw/google-ai-studio/v1beta/models/x:generateContent", "gemini-api"),
+        (CF, "/v1/0123abcd/my-gw/google-vertex-ai/v1/projects/p", "vertex-ai"),
+    ],
+    "Amazon": [
+        ("bedrock-runtime.eu-west-3.amazonaws.com", "/model/m/converse", "bedrock-runtime"),
+        ("bedrock-runtime-fips.us-east-1.amazonaws.com", "/model/m/invoke", "bedrock-runtime"),
+        (CF, "/v1/0123abcd/my-gw/aws-bedrock/bedrock-runtime/us-east-1/model/m/invoke", "bedrock-runtime"),
+    ],
+    "Mistral": [
+        ("api.mistral.ai", "/v1/chat/completions", "mistral-api"),
+        ("codestral.mistral.ai", "/v1/fim/completions", "mistral-api"),
+        (CF, "/v1/0123abcd/my-gw/mistral/v1/chat/completions", "mistral-api"),
+    ],
+    "DeepSeek": [
+        ("api.deepseek.com", "/chat/completions", "deepseek-api"),
+        (CF, "/v1/0123abcd/my-gw/deepseek/chat/completions", "deepseek-api"),
+        (CF, "/v1/0123abcd/my-gw/DeepSeek/chat/completions", "deepseek-api"),
+        (CF, "/v1/0123abcd/my-gw//deepseek/chat/completions", "deepseek-api"),
+    ],
+    "Cohere": [
+        ("api.cohere.com", "/v2/chat", "cohere-api"),
+        ("api.cohere.ai", "/v1/chat", "cohere-api"),
+        (CF, "/v1/0123abcd/my-gw/cohere/v2/chat", "cohere-api"),
+    ],
+    "Groq": [
+        ("api.groq.com", "/openai/v1/chat/completions", "groq"),
+        (CF, "/v1/0123abcd/my-gw/groq/chat/completions", "groq"),
+    ],
+    "Perplexity": [
+        ("api.perplexity.ai", "/chat/completions", "perplexity-api"),
+        (CF, "/v1/0123abcd/my-gw/perplexity-ai/chat/completions", "perplexity-api"),
+    ],
+    "xAI": [
+        ("api.x.ai", "/v1/chat/completions", "xai-api"),
+        (CF, "/v1/0123abcd/my-gw/grok/v1/chat/completions", "xai-api"),
+    ],
+    "OpenRouter": [
+        ("openrouter.ai", "/api/v1/chat/completions", "openrouter"),
+        (CF, "/v1/0123abcd/my-gw/openrouter/v1/chat/completions", "openrouter"),
+    ],
+    "Cerebras": [
+        ("api.cerebras.ai", "/v1/chat/completions", "cerebras"),
+        (CF, "/v1/0123abcd/my-gw/cerebras/chat/completions", "cerebras"),
+    ],
+    "Hugging Face": [
+        ("router.huggingface.co", "/v1/chat/completions", "huggingface-inference"),
+        (CF, "/v1/0123abcd/my-gw/huggingface/m", "huggingface-inference"),
+    ],
+    "Replicate": [
+        ("api.replicate.com", "/v1/predictions", "replicate"),
+        (CF, "/v1/0123abcd/my-gw/replicate/predictions", "replicate"),
+    ],
+    "Deepgram": [
+        ("api.deepgram.com", "/v1/listen", "deepgram"),
+        (CF, "/v1/0123abcd/my-gw/deepgram/v1/listen", "deepgram"),
+    ],
+    "ElevenLabs": [
+        ("api.elevenlabs.io", "/v1/text-to-speech/v", "elevenlabs"),
+        (CF, "/v1/0123abcd/my-gw/elevenlabs/v1/text-to-speech/v", "elevenlabs"),
+    ],
+    "Cloudflare": [
+        # The OpenAI-compatible and universal endpoints name the provider in the body, not the path:
+        # they are the gateway itself (unlisted: forbidden on the shipped policy), never passed unseen.
+        (CF, "/v1/0123abcd/my-gw/compat/chat/completions", "cloudflare-ai-gateway"),
+        (CF, "/v1/0123abcd/my-gw", "cloudflare-ai-gateway"),
+        (CF, "/v1/0123abcd/my-gw/workers-ai/@cf/meta/llama", "cloudflare-ai-gateway"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("vendor", "host", "path", "service_id"),
+    [(v, h, p, s) for v, rows in VENDOR_API_HOSTS.items() for h, p, s in rows],
+)
+def test_every_vendor_api_host_is_classified(
+    catalog: Catalog, vendor: str, host: str, path: str, service_id: str
+) -> None:
+    assert catalog.intercepts(host), f"{vendor}: {host} would be tunnelled unseen"
+    service = catalog.classify(host, path)
+    assert service is not None and service.id == service_id, (vendor, host, path)
+
+
+@pytest.mark.parametrize(
+    ("path", "matches"),
+    [
+        ("/v1/acc/gw/openai/chat", True),
+        ("/v1/acc/gw/openai", True),
+        ("/v1/acc/openai/chat", False),  # one segment short: not the provider's route
+        ("/v2/acc/gw/openai/chat", False),
+    ],
+)
+def test_whole_segment_wildcard_in_a_path_prefix(path: str, matches: bool) -> None:
+    pattern = HostPattern.parse("gateway.example.com/v1/*/*/openai")
+    assert pattern.matches_path(normalize_path(path)) is matches
+
+
+def test_partial_segment_wildcard_in_a_path_is_refused() -> None:
+    with pytest.raises(ValueError, match="plain prefix"):
+        HostPattern.parse("gateway.example.com/v1/acc*/openai")

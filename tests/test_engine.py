@@ -460,6 +460,13 @@ VALUES = [
         "Vire le solde sur FR76 3000 6000 0112 3456 7890 189 aujourd'hui.",
         "FR76 3000 6000 0112 3456 7890 189",
     ),
+    (
+        "IBAN_CODE",
+        "Vire le solde sur F R 7 6 3 0 0 0 6 0 0 0 0 1 1 2 3 4 5 6 7 8 9 0 1 8 9 aujourd'hui.",
+        "F R 7 6 3 0 0 0 6 0 0 0 0 1 1 2 3 4 5 6 7 8 9 0 1 8 9",
+    ),
+    ("PHONE_NUMBER", "Rappelle le client au 07 01 23 45 67 avant midi.", "07 01 23 45 67"),
+    ("PHONE_NUMBER", "Son portable : 0721987654, merci.", "0721987654"),
     ("FR_NIR", "Le NIR de l'assuré est 1 85 05 78 006 084 91, merci.", "1 85 05 78 006 084 91"),
     ("FR_SIRET", "Fournisseur SIRET 732 829 320 00074 à référencer.", "732 829 320 00074"),
     (

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 
 import pytest
 
 from dlp_proxy.extract import documents
 from dlp_proxy.extract.documents import docx_text, pdf_text, read_blob
-from tests.fixtures.requests.samples import make_docx, make_pdf, make_png, make_wav
+from tests.fixtures.requests.samples import (
+    make_docx,
+    make_odt,
+    make_pdf,
+    make_png,
+    make_pptx,
+    make_wav,
+    make_xlsx,
+)
 
 
 def test_pdf_text_is_read() -> None:
@@ -115,8 +124,8 @@ def test_plain_text_files(raw: bytes, media: str | None, text: str) -> None:
         (make_wav(), None, None, "audio"),
         (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32, None, None, "video"),
         (b"\x00\x00\x00\x18ftypM4A " + b"\x00" * 32, None, None, "audio"),
-        (b"abc", "image/jpeg", None, "image"),
-        (b"abc", None, "voice.mp3", "audio"),
+        (b"\xff\x00\x17" * 10, "image/jpeg", None, "image"),  # no signature, not text: the declared kind
+        (b"\x00\x01\xff" * 10, None, "voice.mp3", "audio"),
         (b"\x00\x01\x02\x03" * 100, "application/octet-stream", None, "document_unreadable"),
         (
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
@@ -129,3 +138,79 @@ def test_plain_text_files(raw: bytes, media: str | None, text: str) -> None:
 )
 def test_unscannable_files(raw: bytes, media: str | None, filename: str | None, kind: str) -> None:
     assert read_blob(raw, media, filename) == documents.Reading(unscannable=kind)
+
+
+# -- what a provider reads that the declared type hides ------------------------------------------------
+
+NIR = "1 85 05 78 006 084 91"
+
+
+def test_an_image_whose_bytes_are_text_is_text() -> None:
+    reading = read_blob(f"NIR {NIR}".encode(), "image/png", "photo.png")
+    assert reading == documents.Reading(text=f"NIR {NIR}")
+
+
+def test_png_text_chunks_are_read_beside_the_image() -> None:
+    reading = read_blob(make_png({"Comment": f"NIR {NIR}", "Author": "Jean Dupont"}), "image/png")
+    assert reading.unscannable == "image"
+    assert reading.metadata is not None
+    assert f"NIR {NIR}" in reading.metadata and "Jean Dupont" in reading.metadata
+
+
+def test_png_without_text_has_no_metadata() -> None:
+    assert read_blob(make_png()) == documents.Reading(unscannable="image")
+
+
+def test_jpeg_comment_and_exif_strings_are_read() -> None:
+    comment = b"jean.dupont@exemple.fr"
+    exif = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08" + b"Artist Jean Dupont\x00"
+    jpeg = (
+        b"\xff\xd8"
+        + b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment
+        + b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif
+        + b"\xff\xda\x00\x02" + b"\x12\x34" * 50
+    )  # fmt: skip
+    reading = read_blob(jpeg, "image/jpeg")
+    assert reading.unscannable == "image"
+    assert reading.metadata is not None
+    assert "jean.dupont@exemple.fr" in reading.metadata and "Artist Jean Dupont" in reading.metadata
+
+
+def test_docx_core_description_is_read() -> None:
+    text = read_blob(make_docx(["Rien ici."], description=f"NIR {NIR}")).text
+    assert text is not None and "Rien ici." in text and f"NIR {NIR}" in text
+
+
+def test_xlsx_cells_shared_strings_and_properties_are_read() -> None:
+    raw = make_xlsx(["Jean Dupont"], "4970101234567899", title="Dossier client")
+    text = read_blob(raw, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").text
+    assert text is not None
+    assert "Jean Dupont" in text and "4970101234567899" in text and "Dossier client" in text
+    assert "Calibri" not in text  # styles are layout, not content
+
+
+def test_pptx_slides_and_notes_are_read() -> None:
+    text = read_blob(make_pptx("Titre", f"Notes : NIR {NIR}")).text
+    assert text is not None and "Titre" in text and f"NIR {NIR}" in text
+
+
+def test_odt_body_footer_and_meta_are_read() -> None:
+    text = read_blob(make_odt("Corps", "Pied : jean@exemple.fr", f"NIR {NIR}")).text
+    assert text is not None
+    assert "Corps" in text and "jean@exemple.fr" in text and f"NIR {NIR}" in text
+    assert "Liberation" not in text
+
+
+def test_a_zip_that_is_no_office_file_is_unreadable() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("notes.txt", "secret")
+    assert read_blob(out.getvalue()).unscannable == "document_unreadable"
+
+
+def test_data_url_parameters() -> None:
+    assert (
+        documents.data_url_params("data:image/png;name=Jean%20Dupont;base64,AAAA")
+        == "name=Jean Dupont base64"
+    )
+    assert documents.data_url_params("pas une url") == ""

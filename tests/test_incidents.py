@@ -11,15 +11,14 @@ import pytest
 from dlp_proxy.incidents import (
     GENESIS,
     Incident,
-    JsonlIncidentStore,
     StoredIncident,
     canonical,
     chain_hash,
     chain_head_number,
     iso_week,
-    read_incidents,
 )
-from dlp_proxy.incidents.store import build_record, sqlite_path
+from dlp_proxy.incidents.factory import sqlite_path
+from dlp_proxy.incidents.store import build_record
 from dlp_proxy.incidents.verify import ChainRow, verify_rows
 
 
@@ -101,14 +100,3 @@ def test_iso_week_and_sqlite_urls(tmp_path) -> None:
     assert sqlite_path("sqlite:x/y.db", tmp_path) == tmp_path / "x" / "y.db"
     assert sqlite_path("sqlite:///abs/y.db", tmp_path) == tmp_path.__class__("/abs/y.db")
     assert sqlite_path("postgresql://h/db", tmp_path) is None
-
-
-def test_legacy_jsonl_store_still_appends_in_order(tmp_path) -> None:
-    store = JsonlIncidentStore(tmp_path / "d" / "incidents.jsonl")
-    for i in range(20):
-        store.record(make(i))
-    store.flush()
-    rows = read_incidents(tmp_path / "d" / "incidents.jsonl")
-    assert [r["request_id"] for r in rows] == [f"r{i}" for i in range(20)]
-    store.close()
-    assert read_incidents(tmp_path / "none.jsonl") == []

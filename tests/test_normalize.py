@@ -184,6 +184,19 @@ CASES = [
         "FR7630006000011234567890189",
         "FR76\u00a03000\u00a06000\u00a00112\u00a03456\u00a07890\u00a0189",
     ),
+    # an IBAN typed one character at a time: country length and mod-97 key decide
+    (
+        "IBAN : F R 7 6 3 0 0 0 6 0 0 0 0 1 1 2 3 4 5 6 7 8 9 0 1 8 9 a été viré",
+        "IBAN : FR7630006000011234567890189 a été viré",
+        "FR7630006000011234567890189",
+        "F R 7 6 3 0 0 0 6 0 0 0 0 1 1 2 3 4 5 6 7 8 9 0 1 8 9",
+    ),
+    (
+        "g-b-2-9-n-w-b-k-6-0-1-6-1-3-3-1-9-2-6-8-1-9.",
+        "gb29nwbk60161331926819.",
+        "gb29nwbk60161331926819",
+        "g-b-2-9-n-w-b-k-6-0-1-6-1-3-3-1-9-2-6-8-1-9",
+    ),
     # several stages on one value
     (
         f"Tél : ０６{ZWSP} １２ ３４ ５６ ７８ merci",
@@ -780,3 +793,13 @@ def test_blobs_sorted_by_start() -> None:
 
 def test_prose_has_no_blob() -> None:
     assert find_blobs(FRENCH_PARAGRAPH) == []
+
+
+def test_spaced_iban_needs_its_key_and_its_length() -> None:
+    """A wrong key, or a character glued after the country's length, leaves the letters apart."""
+    wrong_key = "F R 7 6 3 0 0 0 6 0 0 0 0 1 1 2 3 4 5 6 7 8 9 0 1 8 8 x"
+    assert normalize(wrong_key).text.startswith("F R ")
+    too_long = "B E 7 1 0 9 6 1 2 3 4 5 6 7 6 9x"
+    assert normalize(too_long).text.startswith("B E ")
+    prose = "Le plan A B 1 2 3 4 5 6 7 8 9 0 1 2 3 4 reste"
+    assert "AB12" not in normalize(prose).text

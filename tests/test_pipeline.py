@@ -116,6 +116,19 @@ def test_no_scanner_fails_closed() -> None:
     assert isinstance(verdict, Block) and verdict.code == "scan_unavailable"
 
 
+def test_full_scan_queue_is_its_own_refusal() -> None:
+    from dlp_proxy.detect.pool import ScanOverloaded
+
+    class Full:
+        async def scan(self, *a, **k):
+            raise ScanOverloaded("scan queue full (16 scans admitted)")
+
+    policy = load_rules(REPO / "rules").policy
+    _, verdict = evaluate(policy, "openai-api", chat("Bonjour"), Full())
+    assert isinstance(verdict, Block)
+    assert (verdict.code, verdict.rule_id) == ("scan_overloaded", "detection:surcharge")
+
+
 def test_undecodable_and_oversized_bodies_are_refused() -> None:
     policy = load_rules(REPO / "rules").policy
     bad = HttpRequest("POST", "/v1/chat/completions", {"content-encoding": "gzip"}, b"not gzip")

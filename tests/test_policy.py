@@ -333,8 +333,8 @@ BROKEN = {
         "  anthropic-api:\n    status: approved\n",
         "  anthropic-api:\n    status: aproved\n",
         "aproved",
-        "tools.anthropic-api.status: 'aproved' is not one of approved, warn, validation_manager, pilot, forbidden "
-        "(did you mean 'approved'?)",
+        "tools.anthropic-api.status: 'aproved' is not one of approved, warn, validation_manager, pilot, "
+        "forbidden (did you mean 'approved'?)",
     ),
     "pilot without groups": (
         "policy.yaml",
@@ -550,7 +550,8 @@ def test_user_names_ignore_case_and_must_be_unique(tmp_path: Path) -> None:
         ConfigProblem(
             str(rules / "directory.yaml"),
             _line_of(text, "LPetit"),
-            f"users.LPetit: same user as line {_line_of(text, 'lpetit: [commercial]')} (user names ignore case)",
+            f"users.LPetit: same user as line {_line_of(text, 'lpetit: [commercial]')} "
+            "(user names ignore case)",
         )
     ]
 

@@ -1,6 +1,7 @@
-"""The detector pool: never blocks the event loop, fails closed (ScanUnavailable), rebuilds after a crash.
+"""The detector pool: never blocks the event loop, fails closed, survives a dead worker without an outage.
 
-One 1-worker pool is started for the module (one extra model load, in its own process).
+One 2-worker pool is started for the module (real spaCy workers); the fault tests kill its workers and
+wait for their replacements.
 """
 
 from __future__ import annotations
@@ -8,13 +9,24 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
 from dlp_proxy.detect.findings import Finding
-from dlp_proxy.detect.pool import SPLIT_OVERLAP, DetectorPool, ScanUnavailable, _Piece
+from dlp_proxy.detect.pool import (
+    SPLIT_OVERLAP,
+    DetectorPool,
+    ScanOverloaded,
+    ScanUnavailable,
+    _cgroup_cpu_quota,
+    _Piece,
+    usable_cpus,
+)
 from dlp_proxy.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,9 +35,9 @@ SENTENCE = "Le comité a validé le budget ; écrire à jean.dupont@exemple.fr p
 
 @pytest.fixture(scope="module")
 def pool():
-    detector = DetectorPool(REPO / "rules", workers=1)
+    detector = DetectorPool(REPO / "rules", workers=2)
     detector.start()
-    assert detector.wait_ready(timeout=180), "detector worker did not start"
+    assert detector.wait_ready(timeout=180), "detector workers did not start"
     yield detector
     detector.close()
 
@@ -92,14 +104,45 @@ def test_broken_rules_reported_by_wait_ready(tmp_path: Path) -> None:
         detector.close()
 
 
+def test_usable_cpus_reads_the_cgroup_quota(tmp_path: Path) -> None:
+    root = tmp_path / "cgroup"
+    (root / "kubepods" / "pod1").mkdir(parents=True)
+    proc = tmp_path / "self.cgroup"
+    proc.write_text("0::/kubepods/pod1\n")
+    assert _cgroup_cpu_quota(root, proc) is None  # no cpu.max anywhere: unlimited
+    (root / "kubepods" / "cpu.max").write_text("400000 100000\n")
+    (root / "kubepods" / "pod1" / "cpu.max").write_text("max 100000\n")
+    assert _cgroup_cpu_quota(root, proc) == 4.0  # a parent's limit binds the child
+    (root / "kubepods" / "pod1" / "cpu.max").write_text("150000 100000\n")
+    assert _cgroup_cpu_quota(root, proc) == 1.5  # the tightest one
+    assert 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
+
+
 # --------------------------------------------------------------------------------------------------
-# With one worker
+# With two workers
 # --------------------------------------------------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    """Running (not gone, not a zombie waiting to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_all_ready(detector: DetectorPool, count: int, seconds: float = 180) -> tuple[int, ...]:
+    deadline = time.monotonic() + seconds
+    while len(detector.worker_pids()) < count:
+        assert time.monotonic() < deadline, "replacement worker not ready in time"
+        time.sleep(0.2)
+    return detector.worker_pids()
 
 
 @pytest.mark.model
 def test_scan_does_not_block_the_event_loop(pool) -> None:
-    text = SENTENCE * 600  # ~50 KB: a few hundred ms of work in the worker
+    text = SENTENCE * 600  # ~50 KB: a few hundred ms of work in the workers
 
     async def main() -> tuple[list[list[Finding]], int, float]:
         ticks = 0
@@ -119,12 +162,13 @@ def test_scan_does_not_block_the_event_loop(pool) -> None:
         await task
         return result, ticks, elapsed
 
+    pool.cache.clear()
     (findings, nothing), ticks, elapsed = asyncio.run(main())
     assert nothing == []
     emails = [f for f in findings if f.entity_type == "EMAIL_ADDRESS"]
     assert len(emails) == 600
     assert all(text[f.start : f.end] == "jean.dupont@exemple.fr" for f in emails)
-    # The loop kept running while the worker scanned: at least a third of the possible ticks.
+    # The loop kept running while the workers scanned: at least a third of the possible ticks.
     assert elapsed > 0.05
     assert ticks >= (elapsed / 0.005) / 3
 
@@ -132,22 +176,132 @@ def test_scan_does_not_block_the_event_loop(pool) -> None:
 @pytest.mark.model
 def test_deadline_raises_scan_unavailable_then_pool_still_works(pool) -> None:
     with pytest.raises(ScanUnavailable, match="within"):
-        asyncio.run(pool.scan([SENTENCE * 600], timeout=0.001))
-    # The worker finishes the abandoned scan, then answers again.
+        asyncio.run(pool.scan([SENTENCE * 601], timeout=0.001))
+    # The workers finish the abandoned scan, then answer again.
     result = pool.scan_sync(["Écris à jean.dupont@exemple.fr."], timeout=60)
     assert [f.entity_type for f in result[0]] == ["EMAIL_ADDRESS"]
 
 
 @pytest.mark.model
-def test_crashed_worker_fails_closed_then_pool_is_rebuilt(pool) -> None:
-    [pid] = pool.worker_pids()
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    with pytest.raises(ScanUnavailable):
-        while time.monotonic() < deadline:  # until the executor notices the dead worker
-            pool.scan_sync(["Écris à jean.dupont@exemple.fr."], timeout=5)
+def test_same_text_is_scanned_once_then_served_from_the_cache(pool) -> None:
+    text = "Merci d'écrire à marie.curie@exemple.fr avant jeudi."
+    pool.cache.clear()
+    before = pool.cache.stats()
+    first = pool.scan_sync([text], ["EMAIL_ADDRESS", "PERSON"], 0.5)
+    second = pool.scan_sync([text, text], ["PERSON", "EMAIL_ADDRESS"], 0.5)  # same selection, other order
+    after = pool.cache.stats()
+    assert first[0] and second == [first[0], first[0]]
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+    # Another selection or threshold is another entry: the workers scan again.
+    only_person = pool.scan_sync([text], ["PERSON"], 0.5)
+    assert all(f.entity_type == "PERSON" for f in only_person[0])
+    assert pool.cache.stats().misses == after.misses + 1
+
+
+@pytest.mark.model
+def test_full_queue_refuses_at_once(pool) -> None:
+    limit = pool.max_queue
+    pool.max_queue = 1
+    pool.cache.clear()
+    try:
+
+        async def main() -> list[object]:
+            slow = asyncio.create_task(pool.scan([SENTENCE * 300], timeout=60))
+            await asyncio.sleep(0)  # admitted and running
+            started = time.perf_counter()
+            with pytest.raises(ScanOverloaded, match="queue full"):
+                await pool.scan(["Un autre texte, différent."], timeout=60)
+            refused_in = time.perf_counter() - started
+            return [await slow, refused_in]
+
+        overloaded = pool.counters.overloaded
+        result, refused_in = asyncio.run(main())
+        assert result[0] and refused_in < 0.05  # refused without waiting for the running scan
+        assert pool.counters.overloaded == overloaded + 1 and pool.queued == 0
+    finally:
+        pool.max_queue = limit
+
+
+@pytest.mark.model
+def test_killed_worker_is_replaced_alone_and_its_scans_are_retried(pool) -> None:
+    victim, survivor = _wait_all_ready(pool, 2)
+    restarts, retried = pool.counters.restarts, pool.counters.retried
+    pool.cache.clear()
+    texts = [f"Dossier {i} : écrire à jean.dupont@exemple.fr. " + SENTENCE * 40 for i in range(16)]
+
+    async def main() -> tuple[list[object], list[object]]:
+        batch = [asyncio.create_task(pool.scan([t], timeout=120)) for t in texts]
+        await asyncio.sleep(0.3)  # both workers busy
+        os.kill(victim, signal.SIGKILL)
+        first = await asyncio.gather(*batch, return_exceptions=True)
+        # While the replacement loads the model, the survivor serves alone.
+        assert pool.ready and pool.worker_pids() == (survivor,)
+        during = [
+            await pool.scan([f"Pendant le remplacement {i}, écrire à jean.dupont@exemple.fr."], timeout=60)
+            for i in range(5)
+        ]
+        return first, during
+
+    first, during = asyncio.run(main())
+    assert not [r for r in first if isinstance(r, BaseException)], first
+    assert all(any(f.entity_type == "EMAIL_ADDRESS" for f in r[0]) for r in first)  # type: ignore[index]
+    assert all(r[0] for r in during)
+    assert pool.counters.restarts == restarts + 1 and pool.counters.retried > retried
+    assert not _alive(victim)
+    pids = _wait_all_ready(pool, 2)
+    assert survivor in pids and victim not in pids  # only the dead one was replaced
+
+
+@pytest.mark.model
+def test_worker_obeys_sigterm_and_is_replaced(pool) -> None:
+    victim, survivor = _wait_all_ready(pool, 2)
+    os.kill(victim, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while _alive(victim):
+        assert time.monotonic() < deadline, "worker ignored SIGTERM"
+        time.sleep(0.05)
+    assert pool.scan_sync(["Écris à jean.dupont@exemple.fr pour la suite."], timeout=60)[0]
+    while victim in pool.worker_pids():  # the pool notices the death (EOF on its pipe)
+        assert time.monotonic() < deadline + 5, "dead worker still listed as ready"
+        time.sleep(0.05)
+    pids = _wait_all_ready(pool, 2)
+    assert survivor in pids and victim not in pids
+
+
+PARENT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from dlp_proxy.detect.pool import DetectorPool
+
+    if __name__ == "__main__":
+        pool = DetectorPool(Path(sys.argv[1]), workers=1)
+        pool.start()
+        assert pool.wait_ready(180)
+        print(*pool.worker_pids(), flush=True)
+        time.sleep(600)
+    """
+)
+
+
+@pytest.mark.model
+def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    parent = subprocess.Popen(
+        [sys.executable, str(script), str(REPO / "rules")], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert parent.stdout is not None
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert pids and all(_alive(p) for p in pids)
+        parent.kill()  # SIGKILL: no clean-up code runs in the parent
+        parent.wait(10)
+        deadline = time.monotonic() + 5
+        while any(_alive(p) for p in pids):
+            assert time.monotonic() < deadline, "detector worker outlived its parent"
             time.sleep(0.05)
-    assert pool.wait_ready(timeout=180)
-    assert pool.rebuilds == 1 and pool.worker_pids() != (pid,)
-    result = asyncio.run(pool.scan(["Écris à jean.dupont@exemple.fr."], timeout=60))
-    assert [f.entity_type for f in result[0]] == ["EMAIL_ADDRESS"]
+    finally:
+        if parent.poll() is None:
+            parent.kill()

@@ -374,6 +374,24 @@ def test_phone_written_every_way(recognizers: list[EntityRecognizer], written: s
 
 
 @pytest.mark.parametrize(
+    "written",
+    ["07 01 23 45 67", "07.21.98.76.54", "07-15-00-11-22", "+33 7 01 23 45 67", "0033 7 09 87 65 43"],
+)
+def test_unallocated_french_number_written_as_a_phone(recognizers, written: str) -> None:
+    """07 0x-07 2x are not allocated (phonenumbers: "not valid"): a phone all the same by its layout."""
+    assert found(recognizers, "PHONE_NUMBER", f"Voici {written} pour demain.") == [written]
+    assert found(recognizers, "PHONE_NUMBER", f"Tél. : {written}.") == [written]
+
+
+@pytest.mark.parametrize("written", ["0701234567", "+33701234567", "07 0 1 23 45 67"])
+def test_unallocated_french_number_otherwise_needs_a_cue(recognizers, written: str) -> None:
+    assert found(recognizers, "PHONE_NUMBER", f"Mon portable : {written}.") == [written]
+    assert found(recognizers, "PHONE_NUMBER", f"Appelle-moi au {written} demain.") == [written]
+    assert find(recognizers, "PHONE_NUMBER", f"Voici {written} pour demain.") == []
+    assert find(recognizers, "PHONE_NUMBER", f"Commande {written} expédiée.") == []
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Commande n° 2024061234 expédiée.",

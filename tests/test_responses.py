@@ -8,6 +8,7 @@ our message.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 import anthropic
@@ -96,7 +97,11 @@ def test_status_table_is_exactly_the_contract():
         "body_too_large": 413,
         "undecodable_body": 400,
         "scan_unavailable": 503,
+        "scan_overloaded": 503,
         "policy_unavailable": 503,
+        "upstream_unreachable": 502,
+        "upstream_timeout": 504,
+        "state_unavailable": 503,
     }
 
 
@@ -106,7 +111,11 @@ EXPECTED_TYPES = {
     400: ("invalid_request_error", "invalid_request_error", "INVALID_ARGUMENT"),
     413: ("invalid_request_error", "request_too_large", "INVALID_ARGUMENT"),
     503: ("server_error", "api_error", "UNAVAILABLE"),
+    502: ("server_error", "api_error", "UNAVAILABLE"),
+    504: ("server_error", "api_error", "DEADLINE_EXCEEDED"),
 }
+# The provider's own failures may be retried by the SDKs (the retry is scanned again); refusals not.
+RETRY = {"upstream_unreachable": "true", "upstream_timeout": "true", "scan_overloaded": "true"}
 
 
 @pytest.mark.parametrize("shape", list(SHAPE_PATHS))
@@ -118,7 +127,7 @@ def test_each_code_and_shape(code: str, shape: str):
     assert status == expected_status
 
     assert headers["content-type"] == "application/json; charset=utf-8"
-    assert headers["x-should-retry"] == "false"
+    assert headers["x-should-retry"] == RETRY.get(code, "false")
     assert headers["cache-control"] == "no-store"
     assert headers["x-dlp-proxy-request-id"] == "req-abc123"
     assert headers["x-dlp-proxy-rule"] == "tools.deepseek"
@@ -348,7 +357,7 @@ def test_browser_gets_html_with_the_same_status(code: str, shape: str):
     status, headers, body = build(make_info(code), shape, accept=BROWSER_ACCEPT)
     assert status == STATUS_BY_CODE[code]
     assert headers["content-type"] == "text/html; charset=utf-8"
-    assert headers["x-should-retry"] == "false"
+    assert headers["x-should-retry"] == RETRY.get(code, "false")
     assert headers["cache-control"] == "no-store"
     assert headers["x-dlp-proxy-request-id"] == "req-abc123"
     assert "default-src 'none'" in headers["content-security-policy"]
@@ -545,3 +554,32 @@ def test_anthropic_sdk_maps_413_and_does_not_retry_503():
         assert excinfo.value.status_code == STATUS_BY_CODE[code]
         assert excinfo.value.api_message == block_message(make_info(code))
         assert len(calls) == 1
+
+
+def test_scan_overloaded_is_a_short_retryable_503_in_both_languages():
+    status, headers, body = build_block_response(
+        make_info("scan_overloaded"), path="/v1/chat/completions", family="openai", accept=None
+    )
+    assert status == 503
+    assert headers["retry-after"] == "2" and headers["x-should-retry"] == "true"
+    error = json.loads(body)["error"]
+    assert error["code"] == "scan_overloaded"
+    assert "saturé" in error["message"] and "Réessayez dans quelques secondes" in error["message"]
+    english = block_message(make_info("scan_overloaded", language="en"))
+    assert "overloaded" in english and "Try again in a few seconds" in english
+
+
+def test_openai_sdk_retries_an_overloaded_scan_once_after_retry_after():
+    calls: list[httpx2.Request] = []
+    client = openai.OpenAI(
+        api_key="x",
+        base_url="http://test/v1",
+        max_retries=1,
+        http_client=httpx2.Client(transport=_transport(make_info("scan_overloaded"), "openai", calls)),
+    )
+    started = time.monotonic()
+    with pytest.raises(openai.InternalServerError) as excinfo:
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+    assert excinfo.value.status_code == 503
+    assert len(calls) == 2  # retried by the SDK, unlike scan_unavailable
+    assert time.monotonic() - started >= 1.9  # after our Retry-After

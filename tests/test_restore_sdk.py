@@ -15,7 +15,6 @@ import httpx
 import httpx2
 import ollama
 import openai
-import pytest
 from google import genai
 
 from dlp_proxy.restore import make_stream_restorer, restore_json_body
@@ -34,7 +33,6 @@ from tests.test_restore_stream import (
     openai_chat_stream,
     openai_responses_stream,
 )
-
 
 ENDING = MODEL_TEXT + " et [[PERS"  # also ends with something that only looks like a placeholder start
 ENDING_TEXT = REPL.restore(ENDING)

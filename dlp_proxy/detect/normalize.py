@@ -30,7 +30,9 @@ The stages run in this order, each one feeding the next, because each relies on 
    ``jean.dupont@exemple.fr``, only when an at-marker sits between an e-mail local part and a domain
    ending with a known top-level domain. This runs after stages 1-2 so that markers and addresses are
    plain ASCII, and before stage 4 so that a dot marker is already a dot.
-4. **Split numbers**: groups separated by one repeated separator (spaces, ``.``, ``-``, ``/``, ``_``)
+4. **Letter O for zero**: inside a run of digit groups with at least six real digits, ``O``/``o`` is
+   read as ``0`` (``1 85 O5 78 OO6 O84 91``), one char for one char, before the groups are joined.
+5. **Split numbers**: groups separated by one repeated separator (spaces, ``.``, ``-``, ``/``, ``_``)
    are joined only where their layout is that of one identifier of at least 9 characters, and only up
    to the group that breaks the layout: IBANs (upper-case country code and key, groups of 4, exactly the
    country's length: ``FR76 3000 6000 …``), NIRs (``1 85 05 78 006 084 36``, ``2A``/``2B`` and overseas
@@ -39,13 +41,14 @@ The stages run in this order, each one feeding the next, because each relies on 
    series of groups of one size (``732 829 320``, ``0 6 1 2 3 4 5 6 7 8``). So ``06 12 34 56 78 75001``
    becomes ``0612345678 75001`` and ``BE71 0961 2345 6769 pour le`` keeps ``pour le``: only digits and
    upper-case letters are ever joined. Prices (``1 234 567 890 €``, ``1 250,00``), dates and dotted
-   quads that look like IPv4 addresses are left alone.
+   quads that look like IPv4 addresses are left alone. An IBAN typed with a separator between every
+   character (``F R 7 6 3 0 0 0 …``) is joined when it has its country's length and its mod-97 key holds.
 
 Every stage records which original characters each output character came from (a piecewise map:
 unchanged runs are stored as one linear piece, so the map costs O(number of edits), not O(n)). An ASCII
 prompt with no markers costs a few regex scans and returns an identity map.
 
-:func:`find_blobs` is separate: it finds base64, percent-encoded and HTML-entity blobs in the original
+:func:`find_blobs` is separate: it finds base64, hex, percent-encoded and HTML-entity blobs in the original
 text and decodes them, so that the engine can scan the decoded text and, on a finding, cover the whole
 blob.
 """
@@ -694,6 +697,47 @@ def _iban_groups(groups: list[str]) -> int:
     return k if total >= _MIN_IBAN_LENGTH else 0
 
 
+# An IBAN typed one character at a time ("F R 7 6 3 0 0 0 …", "f-r-7-6-…"): single letters or digits, one
+# repeated separator. The country's length says where it ends and the mod-97 key must hold, so single
+# letters of prose ("… 8 9 a été") are never taken in and a run of digits that only looks like one is left.
+_SPACED_IBAN_RE = re.compile(
+    r"(?<!\w)[A-Za-z](?P<sep> {1,2}|[.\-/_])[A-Za-z](?P=sep)[0-9](?P=sep)[0-9](?P=sep)[0-9A-Za-z]"
+)
+
+
+def _iban_key_ok(value: str) -> bool:
+    """The ISO 13616 mod-97 check of a compact IBAN (country code, key, BBAN)."""
+    rearranged = value[4:] + value[:4]
+    try:
+        return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+    except ValueError:
+        return False
+
+
+def _spaced_iban_edits(text: str, edits: list[Edit], spans: list[tuple[int, int]]) -> None:
+    """Edits joining IBANs written with a separator between every character (see ``_SPACED_IBAN_RE``)."""
+    pos = 0
+    while (m := _SPACED_IBAN_RE.search(text, pos)) is not None:
+        sep = m.group("sep")
+        start = m.start()
+        length = _IBAN_LENGTHS.get(text[start : start + 2 + len(sep)].replace(sep, "").upper())
+        end = start + (length or 0) * (1 + len(sep)) - len(sep)
+        chars = text[start:end].split(sep) if length else []
+        whole = (
+            len(chars) == length
+            and all(len(c) == 1 and c.isascii() and c.isalnum() for c in chars)
+            and (end == len(text) or not text[end].isalnum())
+        )
+        if whole and _iban_key_ok("".join(chars).upper()):
+            for j in range(length - 1):
+                s = start + j * (1 + len(sep)) + 1
+                edits.append((s, s + len(sep), "", False))
+            spans.append((start, end))
+            pos = end
+        else:
+            pos = m.start() + 1
+
+
 def _sizes_match(groups: list[str], i: int, sizes: tuple[int, ...]) -> bool:
     """Do ``groups[i:]`` start with all-digit groups of exactly these sizes?"""
     if i + len(sizes) > len(groups):
@@ -816,8 +860,12 @@ def _number_edits(text: str) -> list[Edit]:
     """Edits deleting the separators of split identifiers: IBANs, then regular digit groupings."""
     edits: list[Edit] = []
     iban_spans: list[tuple[int, int]] = []
+    _spaced_iban_edits(text, edits, iban_spans)
     pos = 0
     while (m := _IBAN_RE.search(text, pos)) is not None:
+        if any(s <= m.start() < e for s, e in iban_spans):
+            pos = m.start() + 1
+            continue
         start, sep = m.start() - 2, m.group("sep")
         groups = text[start : m.end()].split(sep)
         k = _iban_groups(groups)
@@ -829,6 +877,7 @@ def _number_edits(text: str) -> list[Edit]:
             pos = end
         else:
             pos = m.start() + 1
+    iban_spans.sort()
     k = 0
     pos = 0
     while (m := _NUMBER_RE.search(text, pos)) is not None:
@@ -859,6 +908,29 @@ def _number_edits(text: str) -> list[Edit]:
 # --------------------------------------------------------------------------------------------------
 
 
+# Runs of digits in which some zeros are typed as the letter O ("1 85 O5 78 OO6 O84 91").
+_O_GATE = re.compile(r"[0-9][Oo]|[Oo][0-9]")
+_O_RUN = re.compile(r"(?<![^\W_])[0-9Oo]+(?:[ .\-/][0-9Oo]+)*(?![^\W_])")
+_MIN_O_DIGITS = 6
+
+
+def _letter_o_edits(text: str) -> list[Edit]:
+    """Edits turning ``O``/``o`` into ``0`` inside digit runs of at least six real digits (linear)."""
+    edits: list[Edit] = []
+    if not _O_GATE.search(text):
+        return edits
+    for m in _O_RUN.finditer(text):
+        run = m.group()
+        letters = sum(1 for c in run if c in "Oo")
+        digits = sum(1 for c in run if c.isdigit())
+        if not letters or digits < _MIN_O_DIGITS or letters > digits:
+            continue
+        for i, c in enumerate(run):
+            if c in "Oo":
+                edits.append((m.start() + i, m.start() + i + 1, "0", True))
+    return edits
+
+
 def normalize(text: str) -> Normalized:
     """Return the normalised copy of ``text`` to scan, with its map back to ``text`` (see module doc)."""
     identity = _OffsetMap.identity(len(text))
@@ -871,6 +943,7 @@ def normalize(text: str) -> Normalized:
             t, offsets = _apply(t, _unicode_edits(t), offsets)
         t, offsets = _apply(t, _confusable_edits(t), offsets)
     t, offsets = _apply(t, _email_edits(t), offsets)
+    t, offsets = _apply(t, _letter_o_edits(t), offsets)
     t, offsets = _apply(t, _number_edits(t), offsets)
     return Normalized(text=t, changed=t != text, _map=None if offsets is identity else offsets)
 
@@ -891,7 +964,7 @@ class Blob:
 
     start: int
     end: int
-    kind: str  # "base64" | "percent" | "html"
+    kind: str  # "base64" | "percent" | "html" | "hex"
     decoded: str
 
 
@@ -985,6 +1058,24 @@ def _base64_blobs(text: str, min_len: int) -> list[tuple[int, int, str]]:
     return found
 
 
+_HEX_RE = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{2}){8,}(?![0-9A-Za-z])")
+_HEX_ESCAPED_RE = re.compile(r"(?:\\x[0-9a-fA-F]{2}){8,}")
+
+
+def _hex_blobs(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, decoded) of each run of hex (``6a65616e…`` or ``\\x6a\\x65…``) that decodes to text."""
+    found: list[tuple[int, int, str]] = []
+    for rx in (_HEX_RE, _HEX_ESCAPED_RE):
+        for m in rx.finditer(text):
+            try:
+                decoded = bytes.fromhex(m.group().replace("\\x", "")).decode("utf-8")
+            except ValueError:
+                continue
+            if _mostly_printable(decoded) and decoded.isprintable():
+                found.append((m.start(), m.end(), decoded))
+    return found
+
+
 def _percent_blobs(text: str) -> list[tuple[int, int, str]]:
     """(start, end, decoded) of each URL-ish run with at least two valid UTF-8 %XX escapes."""
     found: list[tuple[int, int, str]] = []
@@ -1030,6 +1121,8 @@ def find_blobs(text: str, *, min_base64_len: int = 16, max_depth: int = 2) -> li
         raw.append((s, e, "percent", d))
     for s, e, d in _html_blobs(text):
         raw.append((s, e, "html", d))
+    for s, e, d in _hex_blobs(text):
+        raw.append((s, e, "hex", d))
     raw.sort(key=lambda b: (b[0], -b[1]))
     blobs: list[Blob] = []
     for s, e, kind, decoded in raw:

@@ -15,7 +15,19 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 #: Segment kinds the proxy may weigh differently (all are scanned).
-KINDS = ("text", "tool_arguments", "tool_result", "system", "document", "query", "form", "multipart")
+KINDS = (
+    "text",
+    "tool_arguments",
+    "tool_result",
+    "system",
+    "document",
+    "query",
+    "form",
+    "multipart",
+    "structure",  # JSON keys, protocol values (model, ids…), long numbers: never rewritten
+    "header",  # request headers and the URL path (pipeline): never rewritten
+    "join",  # the junction of two adjacent segments (pipeline): never rewritten
+)
 #: Kinds of content that cannot be scanned; the policy decides per tool.
 UNSCANNABLE_KINDS = ("image", "audio", "video", "token_ids", "document_unreadable", "binary")
 
@@ -70,6 +82,9 @@ class Extraction:
     segments: list[Segment]
     unscannable: list[Unscannable]
     signed: bool
+    #: JSON keys, protocol values (``model``, ids…) and long numbers, one per line: the provider reads
+    #: them, so they are scanned (the pipeline adds this as one segment), but never rewritten.
+    structure: str = ""
     _original: bytes = field(default=b"", repr=False, compare=False)
     _bindings: dict[int, _Binding] = field(default_factory=dict, repr=False, compare=False)
     _body_root: Container | None = field(default=None, repr=False, compare=False)
@@ -144,6 +159,21 @@ class Extraction:
         return None if new is None else new.decode(self._encoding)
 
 
+#: JSON numbers with at least this many digits are scanned (a card, a NIR or a phone sent as a number).
+LONG_NUMBER_DIGITS = 9
+
+
+def number_text(value: int | float) -> str:
+    """The digits of a JSON number as the provider reads them (no exponent for integral floats)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e300:
+        return str(int(value))
+    return str(value)
+
+
+def long_number(value: int | float) -> bool:
+    return sum(c.isdigit() for c in number_text(value)) >= LONG_NUMBER_DIGITS
+
+
 _IDENT = re.compile(r"[A-Za-z_$@][\w$@:-]{0,63}")
 
 
@@ -169,6 +199,17 @@ class Builder:
         self.segments: list[Segment] = []
         self.unscannable: list[Unscannable] = []
         self.bindings: dict[int, _Binding] = {}
+        #: Object keys, protocol values and long numbers: read by the provider, scanned, never rewritten.
+        self._structure: dict[str, None] = {}
+
+    def structure(self, *texts: str) -> None:
+        for text in texts:
+            if text and not text.isspace():
+                self._structure[text] = None
+
+    def number(self, value: int | float) -> None:
+        if long_number(value):
+            self._structure[number_text(value)] = None
 
     def segment(
         self,
@@ -200,6 +241,7 @@ class Builder:
         family: str | None = None,
     ) -> Extraction:
         return Extraction(
+            structure="\n".join(self._structure),
             family=family or self.family,
             segments=self.segments,
             unscannable=self.unscannable,

@@ -192,12 +192,7 @@ def _multipart(adapter: Adapter, body: bytes, content_type: str) -> MultipartCon
                 kind="multipart",
             )
         if is_file:
-            reading = read_blob(content, part.content_type, part.filename)
-            if reading.text is not None:
-                adapter.b.segment(reading.text, prefix, None, kind="document", rewritable=False)
-            else:
-                assert reading.unscannable is not None
-                adapter.b.cannot_scan(reading.unscannable, prefix)
+            adapter.add_reading(read_blob(content, part.content_type, part.filename), prefix)
             continue
         if _skip_param(name):
             continue
@@ -270,6 +265,8 @@ def _other_body(
             assert reading.unscannable is not None
             kind = "binary" if reading.unscannable == "document_unreadable" else reading.unscannable
             adapter.b.cannot_scan(kind, "body")
+            if reading.metadata:
+                adapter.b.segment(reading.metadata, "body.metadata", None, kind="document", rewritable=False)
             return None
         try:
             text = body.decode("utf-8")

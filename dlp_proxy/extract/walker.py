@@ -15,9 +15,16 @@ from typing import Any
 
 from dlp_proxy.body import UndecodableBody
 
-from .documents import b64decode, looks_like_base64_blob, parse_data_url, read_blob
+from .documents import (
+    Reading,
+    b64decode,
+    data_url_params,
+    looks_like_base64_blob,
+    parse_data_url,
+    read_blob,
+)
 from .jsonspan import JsonDocument, JsonPath
-from .model import Builder, format_path
+from .model import Builder, format_path, long_number, number_text
 
 # Keys whose scalar values (or lists of scalars) are protocol vocabulary or identifiers, never content.
 STRUCTURAL_KEYS = frozenset(
@@ -172,6 +179,18 @@ def _is_scalar_or_scalars(value: Any) -> bool:
     return True
 
 
+def _scalars(value: Any) -> list[str]:
+    """The texts of a scalar or list of scalars: strings as they are, long numbers as digits."""
+    values = value if isinstance(value, list) else [value]
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, int | float) and not isinstance(v, bool) and long_number(v):
+            out.append(number_text(v))
+    return out
+
+
 def _is_token_ids(value: Any) -> bool:
     if not isinstance(value, list) or not value:
         return False
@@ -228,12 +247,18 @@ class Adapter:
         """Handle a whole object (an image part, a document block); True when it was handled."""
         ptype = node.get("type")
         if ptype in IMAGE_PART_TYPES or node.get("content_type") == "image_asset_pointer":
-            self.b.cannot_scan("image", loc.where(path))
+            self._media_part(node, path, loc, "image")
             return True
         if ptype in AUDIO_PART_TYPES or node.get("content_type") == "audio_asset_pointer":
-            self.b.cannot_scan("audio", loc.where(path))
+            self._media_part(node, path, loc, "audio")
             return True
         return False
+
+    def _media_part(self, node: Any, path: JsonPath, loc: Loc, kind: str) -> None:
+        before = len(self.b.unscannable) + len(self.b.segments)
+        self.media(node, path, loc, kind)
+        if len(self.b.unscannable) + len(self.b.segments) == before:
+            self.b.cannot_scan(kind, loc.where(path))  # a pointer to media stored elsewhere
 
     # -- the walk ---------------------------------------------------------------------------------
     def walk_document(self, doc: JsonDocument, container: JsonContainer | None, prefix: str = "") -> None:
@@ -251,10 +276,14 @@ class Adapter:
         if isinstance(node, str):
             self.string(node, path, kind, loc, key, parent)
         elif isinstance(node, dict):
+            self.b.structure(*node)  # object keys reach the provider too
             if self.special(node, path, kind, loc):
                 return
             for k, v in node.items():
                 if k in self.structural and _is_scalar_or_scalars(v):
+                    # Protocol vocabulary is not rewritten, but a value hidden in it (a card as the
+                    # model name, a NIR as an id) is still read by the provider: scan it, never rewrite.
+                    self.b.structure(*_scalars(v))
                     continue
                 if k in ("audio", "audio_data") and isinstance(v, str) and v:
                     self.b.cannot_scan("audio", loc.where((*path, k)))  # realtime audio chunks
@@ -283,13 +312,15 @@ class Adapter:
         elif isinstance(node, list):
             for i, v in enumerate(node):
                 self.walk(v, (*path, i), kind, loc, key, parent)
+        elif isinstance(node, int | float) and not isinstance(node, bool):
+            self.b.number(node)
 
     def _images(self, value: Any, path: JsonPath, loc: Loc) -> None:
         if isinstance(value, list):
             for i, v in enumerate(value):
                 self._images(v, (*path, i), loc)
         elif value not in (None, "", {}):
-            self.b.cannot_scan("image", loc.where(path))
+            self._media_part(value, path, loc, "image")
 
     def inline_data(self, node: dict[str, Any], path: JsonPath, loc: Loc) -> None:
         """Gemini ``inlineData``: ``data`` is always base64, whatever the MIME type says."""
@@ -334,6 +365,7 @@ class Adapter:
         if value.startswith(("data:", "DATA:")):
             parsed = parse_data_url(value)
             if parsed is not None:
+                self.b.structure(data_url_params(value))
                 self.blob(parsed[1], parsed[0], self._sibling_name(parent), where)
                 return
         if key in _REMOTE_DOCUMENT_KEYS and (
@@ -364,10 +396,56 @@ class Adapter:
     ) -> None:
         """A file carried inline: its text is a document segment (not rewritable) or it is unscannable."""
         reading = read_blob(data, media, filename)
-        if reading.text is not None:
-            self.b.segment(reading.text, where, None, kind="document", rewritable=False)
-        elif reading.unscannable == "document_unreadable" and not declared and not media:
+        if (
+            reading.text is None
+            and reading.unscannable == "document_unreadable"
+            and not declared
+            and not media
+        ):
             self.b.cannot_scan("binary", where)
         else:
-            assert reading.unscannable is not None
-            self.b.cannot_scan(reading.unscannable, where)
+            self.add_reading(reading, where)
+
+    def add_reading(self, reading: Reading, where: str) -> None:
+        """A file's text is a document segment (never rewritten); else it is unscannable, metadata aside."""
+        if reading.text is not None:
+            self.b.segment(reading.text, where, None, kind="document", rewritable=False)
+            return
+        assert reading.unscannable is not None
+        self.b.cannot_scan(reading.unscannable, where)
+        if reading.metadata:
+            self.b.segment(reading.metadata, f"{where}.metadata", None, kind="document", rewritable=False)
+
+    def media(self, value: Any, path: JsonPath, loc: Loc, kind: str) -> None:
+        """An image or audio part: what the provider can read of it is scanned, the rest is ``kind``.
+
+        A ``data:`` URL or base64 payload is typed by its bytes (text sent as "image/png" or as
+        ``input_audio`` is text), image metadata is scanned, a remote URL is scanned as text (its query
+        may carry values) and the media it points to is unscannable; other strings are structure.
+        """
+        if isinstance(value, dict):
+            self.b.structure(*value)
+            for k, v in value.items():
+                self.media(v, (*path, k), loc, kind)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                self.media(v, (*path, i), loc, kind)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            self.b.number(value)
+        elif isinstance(value, str) and value.strip():
+            where = loc.where(path)
+            if value.startswith(("data:", "DATA:")):
+                parsed = parse_data_url(value)
+                if parsed is not None:
+                    self.b.structure(data_url_params(value))
+                    self.add_reading(read_blob(parsed[1], parsed[0]), where)
+                    return
+            if value[:8].lower().startswith(("http://", "https://")):
+                self.b.segment(value, where, None, kind="query", rewritable=False)
+                self.b.cannot_scan(kind, where)
+                return
+            decoded = b64decode(value) if len(value) >= 16 and " " not in value else None
+            if decoded is not None:
+                self.add_reading(read_blob(decoded, f"{kind}/unknown"), where)
+                return
+            self.b.structure(value)

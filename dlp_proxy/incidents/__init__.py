@@ -7,7 +7,7 @@ several replicas) whose records form a hash chain; see :mod:`.store` for the wri
 
 from __future__ import annotations
 
-from .jsonl import JsonlIncidentStore, read_incidents
+from .factory import open_store
 from .maintenance import StoreMaintenance
 from .model import (
     GENESIS,
@@ -23,14 +23,13 @@ from .model import (
     iso_week,
     value_hashes,
 )
-from .store import IncidentStore, StoreError, open_store
+from .store import IncidentStore, StoreError
 
 __all__ = [
     "GENESIS",
     "Incident",
     "IncidentFilter",
     "IncidentStore",
-    "JsonlIncidentStore",
     "Sighting",
     "StoreError",
     "StoreMaintenance",
@@ -42,6 +41,5 @@ __all__ = [
     "hash_value",
     "iso_week",
     "open_store",
-    "read_incidents",
     "value_hashes",
 ]

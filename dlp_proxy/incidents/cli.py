@@ -7,6 +7,8 @@ Sub-commands::
     incidents export   [filters] --format csv|jsonl [--output FILE]
     incidents verify   [--expected-latest HASH]       is the hash chain intact?
     incidents purge    --before DATE | --older-than-months N [--dry-run]
+    incidents backup FILE                             consistent copy (SQLite) or pg_dump (PostgreSQL)
+    incidents restore FILE [--force]                  put a verified backup back (proxy stopped)
 
 Filters: ``--since/--until`` (a date = that whole UTC day, or an ISO 8601 time), ``--quarter 2026-Q4``,
 ``--user``, ``--group``, ``--tool``, ``--decision``, ``--entity-type``, ``--rule``.
@@ -144,6 +146,23 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p_purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     p_purge.set_defaults(func=cmd_purge)
+
+    p_backup = sub.add_parser(
+        "backup",
+        help="copy the store while the proxy runs (SQLite online backup; pg_dump for PostgreSQL)",
+    )
+    p_backup.add_argument("file", type=Path, help="the backup file to create (never overwritten)")
+    _add_store(p_backup)
+    p_backup.set_defaults(func=cmd_backup)
+
+    p_restore = sub.add_parser(
+        "restore",
+        help="replace the store with a backup whose chain verifies (stop the proxy first)",
+    )
+    p_restore.add_argument("file", type=Path, help="a file made by 'incidents backup'")
+    _add_store(p_restore)
+    p_restore.add_argument("--force", action="store_true", help="replace a store that already holds records")
+    p_restore.set_defaults(func=cmd_restore)
     return parser
 
 
@@ -237,7 +256,7 @@ def open_cli_store(args: argparse.Namespace, *, must_exist: bool = True) -> Any:
     silently show an empty, freshly created store).
     """
     from dlp_proxy.incidents import open_store
-    from dlp_proxy.incidents.store import sqlite_path
+    from dlp_proxy.incidents.factory import sqlite_path
 
     url = args.store or os.environ.get(STORE_ENV) or None
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
@@ -491,4 +510,65 @@ def cmd_purge(args: argparse.Namespace) -> int:
         )
     else:
         print(f"nothing to purge {why} ({before:%Y-%m-%d %H:%M}Z)")
+    return 0
+
+
+def _store_target(args: argparse.Namespace) -> tuple[str | None, Path, Path | None]:
+    from dlp_proxy.incidents.factory import sqlite_path
+
+    url = args.store or os.environ.get(STORE_ENV) or None
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    return url, data_dir, sqlite_path(url, data_dir)
+
+
+@handles_errors
+def cmd_backup(args: argparse.Namespace) -> int:
+    from dlp_proxy.incidents.backup import BackupError, pg_backup, sqlite_backup
+
+    url, _, path = _store_target(args)
+    try:
+        if path is not None:
+            result = sqlite_backup(path, args.file)
+            head = result.verify.latest_hash if result.verify else None
+            print(
+                f"backup written to {result.path}: {result.records} record(s), chain intact"
+                + (f", latest hash {head}" if head else "")
+            )
+        else:
+            assert url is not None
+            result = pg_backup(url, args.file)
+            print(f"pg_dump written to {result.path}: {result.records} record(s) in the store")
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+@handles_errors
+def cmd_restore(args: argparse.Namespace) -> int:
+    from dlp_proxy.incidents import open_store
+    from dlp_proxy.incidents.backup import BackupError, pg_restore, sqlite_restore
+
+    url, data_dir, path = _store_target(args)
+    try:
+        if path is not None:
+            sqlite_restore(args.file, path, force=args.force)
+        else:
+            assert url is not None
+            pg_restore(url, args.file, force=args.force)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    store = open_store(url, data_dir)  # upgrades the schema of an older backup, then check the chain
+    try:
+        check = store.verify()
+    finally:
+        store.close()
+    if not check.ok:
+        print(f"TAMPERED after restore: {check.problem}", file=sys.stderr)
+        return 1
+    print(
+        f"restored {args.file} into {store.url}: {check.checked} record(s), chain intact"
+        + (f", latest hash {check.latest_hash}" if check.latest_hash else "")
+    )
     return 0

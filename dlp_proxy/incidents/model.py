@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 GENESIS = "0" * 64
 """``prev_hash`` of the first record of a chain."""
@@ -262,3 +263,12 @@ class VerifyResult:
     issue: str | None = None
     changed_fields: tuple[str, ...] = ()
     latest_hash: str | None = None
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url

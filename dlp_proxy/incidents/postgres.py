@@ -3,7 +3,7 @@
 Every append runs in a transaction that first takes ``pg_advisory_xact_lock(<key of the schema>)``,
 then reads the last record and inserts after it, so the replicas' records form one chain in id
 order. The lock is released at COMMIT. The schema (``?schema=name`` in the URL, default
-``dlp_proxy``) and its tables are created if missing.
+``dlp_proxy``) and its tables are created if missing and upgraded (:mod:`.migrations`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ import psycopg
 from psycopg.rows import dict_row, tuple_row
 from psycopg.types.json import Jsonb
 
+from .migrations import migrate_postgres
+from .model import safe_url
 from .sqlbase import COLUMNS, RowCodec, SqlStore
-from .store import _safe_url
 from .verify import ChainRow
 
 DEFAULT_SCHEMA = "dlp_proxy"
@@ -50,54 +51,6 @@ def parse_url(url: str) -> tuple[str, str]:
 
 def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"dlp_proxy:{name}".encode()).digest()[:8], "big", signed=True)
-
-
-def _schema_sql(s: str) -> str:
-    return f"""
-CREATE SCHEMA IF NOT EXISTS "{s}";
-CREATE TABLE IF NOT EXISTS "{s}".incidents (
-    seq bigint PRIMARY KEY,
-    uid text NOT NULL UNIQUE,
-    kind text NOT NULL,
-    replica text NOT NULL,
-    time timestamptz NOT NULL,
-    request_id text NOT NULL,
-    username text,
-    groups text[] NOT NULL,
-    client_ip text,
-    tool text,
-    tool_name text,
-    host text NOT NULL,
-    model text,
-    decision text NOT NULL,
-    code text NOT NULL,
-    rule_ids text[] NOT NULL,
-    policy_version text NOT NULL,
-    entity_counts jsonb NOT NULL,
-    excerpt text,
-    value_hashes text[] NOT NULL,
-    checkpoint jsonb,
-    record text NOT NULL,
-    prev_hash text NOT NULL,
-    hash text NOT NULL
-);
-CREATE INDEX IF NOT EXISTS incidents_time ON "{s}".incidents (time);
-CREATE INDEX IF NOT EXISTS incidents_user ON "{s}".incidents (username, time);
-CREATE INDEX IF NOT EXISTS incidents_tool ON "{s}".incidents (tool, time);
-CREATE INDEX IF NOT EXISTS incidents_decision ON "{s}".incidents (decision, time);
-CREATE INDEX IF NOT EXISTS incidents_groups ON "{s}".incidents USING gin (groups);
-CREATE INDEX IF NOT EXISTS incidents_rules ON "{s}".incidents USING gin (rule_ids);
-CREATE INDEX IF NOT EXISTS incidents_entities ON "{s}".incidents USING gin (entity_counts);
-CREATE TABLE IF NOT EXISTS "{s}".sightings (
-    week text NOT NULL,
-    host text NOT NULL,
-    service_id text NOT NULL DEFAULT '',
-    status text NOT NULL,
-    grp text NOT NULL,
-    count bigint NOT NULL,
-    PRIMARY KEY (week, host, service_id, status, grp)
-);
-"""
 
 
 CODEC = RowCodec(
@@ -137,7 +90,7 @@ class PostgresIncidentStore(SqlStore):
     ):
         self._conninfo, self.schema = parse_url(url)
         super().__init__(
-            url=_safe_url(url),
+            url=safe_url(url),
             data_dir=data_dir,
             replica=replica,
             hmac_key=hmac_key,
@@ -173,14 +126,12 @@ class PostgresIncidentStore(SqlStore):
         return conn
 
     def _ensure_schema(self, conn: psycopg.Connection[Any]) -> None:
-        row = conn.execute(
-            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
-            (self._table, self._sightings_table),
-        ).fetchone()
-        if not (row and row[0]):
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._ddl_key,))
-                conn.execute(_schema_sql(self.schema))
+        """Create or upgrade the schema (:mod:`.migrations`), once per connection of the writer."""
+
+        def lock(c: psycopg.Connection[Any]) -> None:
+            c.execute("SELECT pg_advisory_xact_lock(%s)", (self._ddl_key,))
+
+        migrate_postgres(conn, self.schema, lock, self.url)
         self._schema_ready = True
 
     def _connect_writer(self) -> psycopg.Connection[Any]:

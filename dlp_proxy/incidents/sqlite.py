@@ -1,9 +1,14 @@
 """SQLite incident store: the default, embedded in the data directory.
 
-WAL journal with ``synchronous=FULL``: a committed transaction is in the WAL file and fsync'd before
-COMMIT returns, so it survives ``kill -9`` of the proxy and a power cut (NORMAL would only survive the
-former). The writer batches incidents, so the fsync is paid once per batch, not per incident.
-Appends run in ``BEGIN IMMEDIATE`` transactions: several processes on one file form one chain.
+Rollback journal (``journal_mode=DELETE``) with ``synchronous=FULL`` and no memory mapping: a committed
+transaction is fsync'd before COMMIT returns, so it survives ``kill -9`` of the proxy and a power cut.
+Not WAL: WAL shares its index through a memory-mapped ``-shm`` file, and when that file becomes
+unwritable under a running proxy (immutable file, read-only remount, full disk) the next write to the
+mapping kills the whole process with SIGBUS instead of returning an error. With a rollback journal
+every failure is an ordinary I/O error, which the writer spools (see :mod:`.store`). The writer
+batches incidents, so the fsyncs are paid once per batch, not per incident. Appends run in
+``BEGIN IMMEDIATE`` transactions: several processes on one file form one chain. The schema is
+versioned (:mod:`.migrations`) and upgraded when the store is opened.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from dlp_proxy.logs import get_logger
 
+from .migrations import migrate_sqlite
 from .model import iso
 from .sqlbase import COLUMNS, RowCodec, SqlStore
 from .store import StoreError
@@ -24,49 +30,7 @@ from .verify import ChainRow
 
 log = get_logger("dlp_proxy.incidents")
 
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS incidents (
-    seq INTEGER PRIMARY KEY,
-    uid TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    replica TEXT NOT NULL,
-    time TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    username TEXT,
-    groups TEXT NOT NULL,
-    client_ip TEXT,
-    tool TEXT,
-    tool_name TEXT,
-    host TEXT NOT NULL,
-    model TEXT,
-    decision TEXT NOT NULL,
-    code TEXT NOT NULL,
-    rule_ids TEXT NOT NULL,
-    policy_version TEXT NOT NULL,
-    entity_counts TEXT NOT NULL,
-    excerpt TEXT,
-    value_hashes TEXT NOT NULL,
-    checkpoint TEXT,
-    record TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS incidents_time ON incidents (time);
-CREATE INDEX IF NOT EXISTS incidents_user ON incidents (username, time);
-CREATE INDEX IF NOT EXISTS incidents_tool ON incidents (tool, time);
-CREATE INDEX IF NOT EXISTS incidents_decision ON incidents (decision, time);
-CREATE TABLE IF NOT EXISTS sightings (
-    week TEXT NOT NULL,
-    host TEXT NOT NULL,
-    service_id TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL,
-    grp TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (week, host, service_id, status, grp)
-);
-"""
+JOURNAL_MODE = "DELETE"
 
 _INSERT = f"INSERT INTO incidents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM incidents"
@@ -93,7 +57,7 @@ _params = CODEC.params
 
 
 class SqliteIncidentStore(SqlStore):
-    """Incidents in one SQLite file (WAL, synchronous=FULL)."""
+    """Incidents in one SQLite file (rollback journal, synchronous=FULL, no mmap)."""
 
     codec = CODEC
     ph = "?"
@@ -142,12 +106,13 @@ class SqliteIncidentStore(SqlStore):
         try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA mmap_size = 0")  # no mapping of the file: an I/O error, never SIGBUS
             if ensure_schema:
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    log.warning("incident_store_not_wal", journal_mode=mode)
-                conn.executescript(SCHEMA)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                # Persistent in the file: also turns a store created in WAL mode by older versions back.
+                mode = conn.execute(f"PRAGMA journal_mode = {JOURNAL_MODE}").fetchone()[0]
+                if str(mode).lower() != JOURNAL_MODE.lower():
+                    log.warning("incident_store_journal_mode", journal_mode=mode, wanted=JOURNAL_MODE)
+                migrate_sqlite(conn, str(self.path))
             conn.execute("PRAGMA synchronous = FULL")
         except BaseException:
             conn.close()

@@ -6,6 +6,10 @@ reads the last hash and appends. When the backend is unreachable (connection ref
 the writer appends the entries to a spool file in the data directory (fsync'd, without hashes) and
 retries with a backoff; spooled entries are chained when they reach the store, in order. A record
 that the store refuses for good (a data error) goes to ``incidents-rejected.jsonl``: none is lost.
+When the spool cannot be written either (the data directory itself is unwritable), entries wait in
+memory, up to :data:`MEMORY_LIMIT`; beyond it new ones are dropped and counted. The proxy never stops
+for the store: :meth:`IncidentStore.health` says what is degraded (for ``/readyz`` and the metrics)
+and ``on_event`` is told of every write error, spool error and dropped entry.
 
 Read path: ``query``, ``get``, ``verify``, ``purge``, ``latest_hash``, ``sightings`` run in the
 caller's thread on their own connection and raise :class:`StoreError` when the store cannot answer.
@@ -20,12 +24,11 @@ import socket
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from dlp_proxy.logs import get_logger, scrub
 
@@ -50,6 +53,8 @@ log = get_logger("dlp_proxy.incidents")
 
 DEFAULT_SQLITE_NAME = "incidents.sqlite3"
 BATCH_SIZE = 500
+#: Entries kept in memory when neither the store nor the spool can be written (~1 KB each).
+MEMORY_LIMIT = 50_000
 
 
 class StoreError(Exception):
@@ -65,6 +70,8 @@ class IncidentStore(ABC):
 
     url: str  # for messages: the store's location, without a password
     replica: str  # written in every record: which proxy instance wrote it
+    #: Told of "store_error", "spool_error", "dropped" (once per entry dropped), for the metrics.
+    on_event: Callable[[str], object] | None = None
 
     # ------------------------------------------------------------------ writes (non-blocking)
     @abstractmethod
@@ -89,6 +96,10 @@ class IncidentStore(ABC):
     @abstractmethod
     def backlog(self) -> int:
         """Entries not yet in the store (queued, in memory or spooled on disk)."""
+
+    def health(self) -> str | None:
+        """None when writes reach the store; else why not (for ``/readyz``): never a value from traffic."""
+        return None
 
     # ------------------------------------------------------------------ reads
     @abstractmethod
@@ -247,6 +258,7 @@ class ChainedStore(IncidentStore):
     retry_initial = 0.5
     retry_max = 30.0
     close_timeout = 30.0
+    memory_limit = MEMORY_LIMIT
 
     def __init__(
         self,
@@ -277,6 +289,8 @@ class ChainedStore(IncidentStore):
         self._retry_at = 0.0
         self._backoff = self.retry_initial
         self._conn: Any = None
+        self._spool_failing = False
+        self._dropped = 0
         self._thread = threading.Thread(target=self._run, name="dlp-incidents", daemon=True)
 
     def _start(self) -> None:
@@ -353,6 +367,23 @@ class ChainedStore(IncidentStore):
     def backlog(self) -> int:
         return self._queued + len(self._tail) + len(self._spool)
 
+    def health(self) -> str | None:
+        if not self._down:
+            return None
+        where = "in memory" if self._spool_failing else f"spooled in {self._spool.path}"
+        dropped = f", {self._dropped} dropped (memory full)" if self._dropped else ""
+        waiting = f"{self.backlog()} incident(s) waiting {where}{dropped}"
+        return f"incident store unwritable ({self.url}): {waiting}"
+
+    def _event(self, kind: str, count: int = 1) -> None:
+        if self.on_event is None:
+            return
+        try:
+            for _ in range(count):
+                self.on_event(kind)
+        except Exception:  # a metrics problem must not stop the writer
+            pass
+
     def _has_backlog(self) -> bool:
         return self._down or bool(self._tail) or len(self._spool) > 0
 
@@ -415,8 +446,31 @@ class ChainedStore(IncidentStore):
         try:
             self._spool.append(self._tail)
             self._tail = []
+            if self._spool_failing:
+                self._spool_failing = False
+                log.warning("incident_spool_writable_again", spool=str(self._spool.path))
         except OSError as exc:
-            log.error("incident_spool_write_failed", error=exc.strerror or type(exc).__name__)
+            self._event("spool_error")
+            if not self._spool_failing:  # loud once per outage, not once per batch
+                self._spool_failing = True
+                log.error(
+                    "incident_spool_write_failed",
+                    error=exc.strerror or type(exc).__name__,
+                    spool=str(self._spool.path),
+                    kept_in_memory_up_to=self.memory_limit,
+                )
+            self._bound_tail()
+
+    def _bound_tail(self) -> None:
+        """Keep at most ``memory_limit`` entries in memory: the oldest stay (the start of an outage)."""
+        excess = len(self._tail) - self.memory_limit
+        if excess <= 0:
+            return
+        del self._tail[self.memory_limit :]
+        if not self._dropped:
+            log.error("incidents_dropped_memory_full", limit=self.memory_limit, store=self.url)
+        self._dropped += excess
+        self._event("dropped", excess)
 
     def _drain(self) -> None:
         entries = self._spool.read()
@@ -439,8 +493,9 @@ class ChainedStore(IncidentStore):
             self._mark_down(exc.__cause__ or exc)
             return
         if self._down:
-            log.info("incident_store_recovered", store=self.url, flushed=done)
+            log.warning("incident_store_recovered", store=self.url, flushed=done, dropped=self._dropped)
         self._down = False
+        self._spool_failing = False
         self._backoff = self.retry_initial
         self._retry_at = 0.0
 
@@ -470,8 +525,9 @@ class ChainedStore(IncidentStore):
             log.error("incident_reject_write_failed", error=err.strerror or type(err).__name__)
 
     def _mark_down(self, exc: BaseException, *, quiet: bool = False) -> None:
+        self._event("store_error")
         if not self._down and not quiet:
-            log.warning(
+            log.error(
                 "incident_store_unreachable",
                 store=self.url,
                 error=type(exc).__name__,
@@ -520,88 +576,3 @@ def purge_checkpoint_data(before: datetime, count: int, last_id: int, last_hash:
         "last_id": int(last_id),
         "last_hash": last_hash,
     }
-
-
-# ---------------------------------------------------------------------- opening a store
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password (for messages and logs)."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
-
-
-def sqlite_path(url: str | None, data_dir: Path) -> Path | None:
-    """The SQLite file a store URL names, or None when it is not a SQLite URL."""
-    if not url:
-        return Path(data_dir) / DEFAULT_SQLITE_NAME
-    if not url.startswith("sqlite:"):
-        return None
-    rest = url[len("sqlite:") :]
-    if rest.startswith("//"):
-        rest = rest[2:]
-        if not rest.startswith("/"):
-            raise ValueError(
-                f"invalid SQLite store URL {url!r}: use sqlite:///absolute/path.sqlite3 or "
-                "sqlite:relative/path (relative to the data directory)"
-            )
-    if not rest:
-        raise ValueError(f"invalid SQLite store URL {url!r}: no file name")
-    path = Path(rest)
-    return path if path.is_absolute() else Path(data_dir) / path
-
-
-def open_store(
-    url: str | None,
-    data_dir: Path,
-    *,
-    hmac_key: bytes | None = None,
-    replica: str | None = None,
-    retry_initial: float | None = None,
-    retry_max: float | None = None,
-) -> IncidentStore:
-    """Open the incident store named by ``url`` (``--store`` / ``DLP_PROXY_STORE``).
-
-    - ``None`` or ``""``: SQLite at ``data_dir/incidents.sqlite3``;
-    - ``sqlite:///abs/path.sqlite3`` or ``sqlite:relative/path`` (relative to ``data_dir``);
-    - ``postgresql://user@host:5432/db[?schema=name]`` (also ``postgres://``): several replicas, one
-      chain; the schema (default ``dlp_proxy``) and tables are created if missing. A PostgreSQL store
-      that is down at start-up does not fail here: incidents are spooled until it answers.
-
-    The spool and rejected-record files live in ``data_dir``. Raises ValueError for an unknown URL and
-    StoreError when a SQLite file cannot be opened.
-    """
-    data_dir = Path(data_dir)
-    path = sqlite_path(url, data_dir)
-    if path is not None:
-        from .sqlite import SqliteIncidentStore
-
-        return SqliteIncidentStore(
-            path,
-            data_dir,
-            hmac_key=hmac_key,
-            replica=replica,
-            retry_initial=retry_initial,
-            retry_max=retry_max,
-        )
-    assert url is not None
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme in ("postgresql", "postgres"):
-        from .postgres import PostgresIncidentStore
-
-        return PostgresIncidentStore(
-            url,
-            data_dir,
-            hmac_key=hmac_key,
-            replica=replica,
-            retry_initial=retry_initial,
-            retry_max=retry_max,
-        )
-    shown = f"scheme {scheme!r}" if scheme else "no scheme"
-    raise ValueError(
-        f"unknown incident store URL ({shown}): use sqlite:///path/to/incidents.sqlite3, "
-        "sqlite:relative/path (in the data directory) or postgresql://user@host:5432/db[?schema=name]"
-    )

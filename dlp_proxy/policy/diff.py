@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from dlp_proxy.entities import BY_CODE as ENTITY_TYPES
+from dlp_proxy.entities import label as entity_label
+
 from .model import USAGE_KINDS, ChangelogEntry, DataRule, ModelRule, Policy, Referent, ToolPolicy
 from .review import format_date
 
@@ -547,28 +550,6 @@ _GUIDELINE = {
         CONSEQUENCES: "Consequences of not following the policy",
     },
 }
-#: Readable names of the detected data types; other (custom) types are shown by their code only.
-_ENTITY = {
-    "SECRET": ("secrets (mots de passe, clés d'API)", "secrets (passwords, API keys)"),
-    "FR_NIR": ("numéro de sécurité sociale", "social security number"),
-    "CREDIT_CARD": ("carte bancaire", "payment card number"),
-    "FR_NIF": ("numéro fiscal", "tax number"),
-    "FR_PASSPORT": ("passeport", "passport number"),
-    "FR_CNI": ("carte d'identité", "identity card number"),
-    "PERSON": ("nom de personne", "person's name"),
-    "EMAIL_ADDRESS": ("adresse e-mail", "email address"),
-    "PHONE_NUMBER": ("téléphone", "phone number"),
-    "ADDRESS": ("adresse postale", "postal address"),
-    "LOCATION": ("lieu", "place"),
-    "CLIENT_NAME": ("nom de client", "client name"),
-    "IBAN_CODE": ("IBAN", "IBAN"),
-    "DATE_OF_BIRTH": ("date de naissance", "date of birth"),
-    "FR_SIREN": ("SIREN", "SIREN"),
-    "FR_SIRET": ("SIRET", "SIRET"),
-    "FR_TVA": ("numéro de TVA", "VAT number"),
-    "IP_ADDRESS": ("adresse IP", "IP address"),
-    "FR_LICENSE_PLATE": ("plaque d'immatriculation", "licence plate"),
-}
 
 
 class _Writer:
@@ -642,10 +623,9 @@ class _Writer:
         return f"{self.action(action)} ({_ACTION_EFFECT[self.lang][action]})"
 
     def entity(self, entity: str) -> str:
-        label = _ENTITY.get(entity)
-        if label is None:
-            return f"`{entity}`"
-        return f"{label[0] if self.fr else label[1]} (`{entity}`)"
+        if entity not in ENTITY_TYPES:
+            return f"`{entity}`"  # a custom type (recognizers.yaml): its code is its name
+        return f"{entity_label(entity, self.lang)} (`{entity}`)"
 
     def entities(self, entities: tuple[str, ...]) -> str:
         return self.join([self.entity(e) for e in entities])

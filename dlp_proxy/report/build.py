@@ -293,6 +293,8 @@ CODE_LABELS = {
     "pseudonymized": "données pseudonymisées",
     "body_too_large": "requête trop volumineuse",
     "scan_unavailable": "analyse indisponible",
+    "scan_overloaded": "analyse saturée",
+    "state_unavailable": "pseudonymes indisponibles",
     "undecodable_body": "corps illisible",
 }
 
@@ -355,6 +357,8 @@ def rule_label(rule_id: str, policy: Policy | None) -> str:
         return "taille maximale de requête"
     if rule_id == "detection:indisponible":
         return "analyse indisponible (délai dépassé)"
+    if rule_id == "detection:surcharge":
+        return "analyse saturée (file d'attente pleine)"
     return rule_id
 
 

@@ -13,7 +13,9 @@ The API is told by the path (any prefix that ``map_remote`` puts in front is ign
 
 ==============================================  =====================================================
 ``…/chat/completions``                          OpenAI Chat Completions (JSON, or SSE if ``stream``)
-``…/responses``                                 OpenAI Responses (JSON, or SSE if ``stream``)
+``…/responses``                                 OpenAI Responses (JSON, or SSE if ``stream``); a server-side
+                                                conversation: with ``previous_response_id``, the answer is
+                                                that response's text, a new line, then the user's last text
 ``…/v1/messages``                               Anthropic Messages (JSON, or SSE if ``stream``)
 ``…:generateContent`` / ``…:streamGenerateContent``  Gemini (JSON; SSE with ``?alt=sse``, else a JSON array)
 ``…/api/chat``                                  Ollama chat (NDJSON unless ``"stream": false``)
@@ -229,6 +231,7 @@ class EchoProvider:
 
     received: list[Received] = field(default_factory=list)  # since the last reset()
     history: list[Received] = field(default_factory=list)  # every request since the start, never reset
+    responses: dict[str, str] = field(default_factory=dict)  # Responses API id -> its text, never reset
 
     def __post_init__(self) -> None:
         provider = self
@@ -386,10 +389,16 @@ class EchoProvider:
 
             def _openai_responses(self, payload: dict) -> None:
                 echo = _responses(payload)
+                earlier = provider.responses.get(str(payload.get("previous_response_id")))
+                if earlier is not None:  # the provider keeps the conversation: it recalls the last turn
+                    echo.text = f"{earlier}\n{echo.text}"
+                with provider._lock:
+                    response_id = f"resp_echo_{len(provider.responses) + 1}"
+                    provider.responses[response_id] = echo.text
                 args = echo.arguments
                 args_text = json.dumps(args, ensure_ascii=False) if args is not None else None
                 response: dict[str, Any] = {
-                    "id": "resp_echo",
+                    "id": response_id,
                     "object": "response",
                     "created_at": int(time.time()),
                     "status": "in_progress",

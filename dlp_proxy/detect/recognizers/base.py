@@ -4,10 +4,11 @@ Why not plain :class:`presidio_analyzer.PatternRecognizer`?
 
 * Presidio reports the whole regex match. We need cues *inside* the regex ("mot de passe :", "né le")
   while the finding covers only the value, so a rule may name a ``value`` group.
-* Presidio boosts scores with context through spaCy lemmas. Our engine runs spaCy with the NER component
-  only (no lemmatizer, see DESIGN.md) and Presidio's context words are English. So each recognizer looks
-  for its French cues itself, in a character window around the match, on an accent-folded copy, and marks
-  its results as already context-enhanced so that Presidio does not boost them a second time.
+* Presidio boosts scores with context through spaCy lemmas. Our engine runs spaCy with the NER
+  component only (no lemmatizer: it costs time and nothing else reads lemmas) and Presidio's context
+  words are English. So each recognizer looks for its French cues itself, in a character window around
+  the match, on an accent-folded copy, and marks its results as already context-enhanced so that
+  Presidio does not boost them a second time.
 * Some numbers are only meaningful next to a cue (passport, CNI, keyless NIR), and some cues *lower*
   confidence ("commande n°", "facture", a trailing "€"); a checksum that happens to pass on an order
   number must not become a social security number.

@@ -1,8 +1,8 @@
 """EMAIL_ADDRESS: e-mail addresses, by regex only.
 
 Presidio's EmailRecognizer validates the domain with ``tldextract``, which downloads the public suffix
-list at first use; the proxy must not reach the network at run time (DESIGN.md). A syntactic check plus
-a small list of file extensions that look like TLDs (``logo@2x.png``) is enough for a DLP filter.
+list at first use; the proxy must not reach the network at run time (air-gapped networks). A syntactic
+check plus a small list of file extensions that look like TLDs (``logo@2x.png``) is enough for a DLP filter.
 """
 
 from __future__ import annotations

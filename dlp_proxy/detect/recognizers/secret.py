@@ -92,6 +92,13 @@ RULES = (
         flags=_CASE,
     ),
     Rule(
+        # The same keys with "_" for "-" (a tool or variable name: sk_proj_…): the provider reads the key.
+        "openai_key_underscored",
+        r"(?<![A-Za-z0-9])sk_(?:proj|svcacct|admin|ant_[a-z0-9]{2,10})_[A-Za-z0-9_\-]{20,}(?![A-Za-z0-9])",
+        0.9,
+        flags=_CASE,
+    ),
+    Rule(
         "aws_access_key_id",
         r"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}(?![A-Z0-9])",
         0.9,

@@ -1,0 +1,99 @@
+"""An over-limit body is refused as soon as the limit is crossed, streamed or not, HTTP/1.1 or HTTP/2,
+with the product's JSON 413 — not mitmproxy's English HTML page after the whole upload, nor a hang.
+
+Was: a 60 MB chunked body got no answer after 45 s over HTTP/1.1, and mitmproxy's HTML 413 after ~600 s
+of upload over HTTP/2.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ProxyProcess
+from tests.e2e.fakeprovider import FakeProvider
+
+pytestmark = pytest.mark.e2e
+
+MIB = 1024 * 1024
+LIMIT = 10 * MIB  # the shipped policy's body_size_limit
+URL = "https://api.openai.com/v1/chat/completions"
+
+# Writes 60 MiB in 1 MiB blocks to stdout and, on stderr, the time each block was handed over.
+GENERATOR = """
+import sys, time
+block = b'{"a": "' + b"x" * (1024 * 1024 - 8) + b'"}'
+for i in range(60):
+    try:
+        sys.stdout.buffer.write(block); sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        break
+    sys.stderr.write(f"{i + 1} {time.time()}\\n"); sys.stderr.flush()
+"""
+
+
+def upload(proxy: ProxyProcess, tmp_path: Path, *args: str) -> tuple[int, str, float, float]:
+    """curl uploading 60 MiB from a pipe: (status, body, time the limit was crossed, time curl ended)."""
+    times = tmp_path / "times.txt"
+    with open(times, "w") as err:
+        gen = subprocess.Popen([sys.executable, "-c", GENERATOR], stdout=subprocess.PIPE, stderr=err)
+        out = subprocess.run(
+            ["curl", "-sS", "-x", proxy.url, "--cacert", str(proxy.ca_pem), "-m", "60",
+             "-H", "Content-Type: application/json", "--data-binary", "@-", "-w", "\n%{http_code}",
+             *args, URL],
+            stdin=gen.stdout, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        ended = time.time()
+        assert gen.stdout is not None
+        gen.stdout.close()
+        gen.kill()
+        gen.wait()
+    crossed = min(
+        float(t) for n, t in (line.split() for line in times.read_text().splitlines()) if int(n) * MIB > LIMIT
+    )
+    body, _, code = out.stdout.rpartition("\n")
+    assert code.isdigit(), out.stderr
+    return int(code), body, crossed, ended
+
+
+def assert_json_413(proxy: ProxyProcess, provider: FakeProvider, status: int, body: str) -> None:
+    assert status == 413, body[:300]
+    assert json.loads(body)["error"]["code"] == "body_too_large"
+    assert provider.received == []
+
+
+@pytest.mark.parametrize("version", ["--http1.1", "--http2"])
+def test_chunked_60_mib_refused_within_a_second_of_crossing(
+    proxy: ProxyProcess, provider: FakeProvider, tmp_path: Path, version: str
+) -> None:
+    status, body, crossed, ended = upload(proxy, tmp_path, version, "-H", "Transfer-Encoding: chunked")
+    assert_json_413(proxy, provider, status, body)
+    assert ended - crossed < 1.0
+
+
+@pytest.mark.parametrize("version", ["--http1.1", "--http2"])
+def test_declared_60_mib_refused_before_the_upload(
+    proxy: ProxyProcess, provider: FakeProvider, tmp_path: Path, version: str
+) -> None:
+    """With Content-Length over the limit (and over mitmproxy's own): the JSON 413 at once."""
+    t0 = time.time()
+    status, body, _, ended = upload(proxy, tmp_path, version, "-H", f"Content-Length: {60 * MIB}")
+    assert_json_413(proxy, provider, status, body)
+    assert ended - t0 < 5.0
+
+
+def test_a_body_under_the_limit_still_passes(proxy: ProxyProcess, provider: FakeProvider) -> None:
+    payload = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x" * (2 * MIB)}]})
+    out = subprocess.run(
+        ["curl", "-sS", "-x", proxy.url, "--cacert", str(proxy.ca_pem),
+         "-H", "Content-Type: application/json", "-H", "Transfer-Encoding: chunked",
+         "--data-binary", "@-", "-w", "\n%{http_code}", URL],
+        input=payload, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert out.stdout.rpartition("\n")[2] == "200", out.stdout[-300:]
+    assert len(provider.received) == 1
