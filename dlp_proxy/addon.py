@@ -35,6 +35,7 @@ from dlp_proxy.requestinfo import host_without_port
 from dlp_proxy.restore import restore_json_body, stream_for, stream_kind
 from dlp_proxy.routing import classify
 from dlp_proxy.runtime import OPTIONS, Runtime, load_rules, pool_settings, store_settings, watch_seconds
+from dlp_proxy.serving import InFlight
 from dlp_proxy.state import open_vaults, state_url
 
 log = get_logger("dlp_proxy.addon")
@@ -66,6 +67,8 @@ class DlpProxy:
             self.metrics, lambda: self.runtime.store, self.runtime.portals.note_block
         )
         self.upstream = upstream.UpstreamGuard(self.metrics, METADATA_KEY)
+        self.in_flight = InFlight(self.metrics, METADATA_KEY)
+        self.addons = [self.in_flight]  # child addon: its hooks run after this one's (dlp_proxy.serving)
 
     @property
     def policy(self):  # -> Policy | None (no annotations here: see the note on imports above)

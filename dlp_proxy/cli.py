@@ -30,6 +30,15 @@ def _add_rules(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _fail_on(text: str) -> frozenset[str]:
+    from dlp_proxy.scan import parse_fail_on
+
+    try:
+        return parse_fail_on(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; kept separate so tests and docs can inspect it."""
     parser = argparse.ArgumentParser(
@@ -104,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="every type and score, not only what the policy acts on"
     )
     scan.add_argument("--workers", type=int, default=1, help="detection processes (default 1)")
+    scan.add_argument(
+        "--fail-on",
+        metavar="TYPES|any",
+        type=_fail_on,
+        default=None,
+        help="exit 1 (for CI) when a finding of these comma-separated types (e.g. FR_NIR,IBAN_CODE), or of "
+        "any type, is reported",
+    )
 
     rule_tests = sub.add_parser("check-rules", help="run the rule tests in rules/tests/*.yaml")
     _add_rules(rule_tests)
@@ -179,6 +196,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         stdout=sys.stdout,
         stderr=sys.stderr,
         workers=max(1, args.workers),
+        fail_on=args.fail_on,
     )
 
 
@@ -224,8 +242,14 @@ async def _run(args: argparse.Namespace) -> int:
     from mitmproxy.tools.dump import DumpMaster
 
     from dlp_proxy.addon import DlpProxy
+    from dlp_proxy.serving import drain, drain_seconds
 
     log = get_logger("dlp_proxy.cli")
+    try:
+        deadline = drain_seconds()
+    except ValueError as exc:
+        print(f"dlp-proxy: {exc}", file=sys.stderr)
+        return 2
     rules_dir = args.rules or default_rules_dir()
     data_dir = args.data_dir or default_data_dir()
     opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port, confdir=args.confdir)
@@ -251,8 +275,23 @@ async def _run(args: argparse.Namespace) -> int:
         return 2
 
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, master.shutdown)
+    draining: list[asyncio.Task] = []
+
+    async def drain_then_stop() -> None:
+        in_flight, runtime = addon.in_flight, addon.runtime
+        await drain(lambda: len(in_flight), deadline, set_draining=runtime.set_draining)
+        master.shutdown()
+
+    def on_sigterm() -> None:
+        # First SIGTERM: finish the in-flight AI requests and streams (dlp_proxy.serving); a second one
+        # (or Ctrl-C) stops at once.
+        if draining:
+            master.shutdown()
+        else:
+            draining.append(loop.create_task(drain_then_stop()))
+
+    loop.add_signal_handler(signal.SIGINT, master.shutdown)
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     # SIGHUP (re-read the policy) is installed by the addon itself, so `mitmdump -s` has it too.
     log.info(
         "proxy_starting",

@@ -81,6 +81,7 @@ DECISION_LABELS: Mapping[str, tuple[str, str]] = {
     "redacted": ("masquée", "redacted"),
     "pseudonymized": ("pseudonymisée", "pseudonymized"),
     "allowed": ("autorisée", "allowed"),
+    "warned": ("avertissement", "warned"),
     "block": ("bloquer", "block"),
     "redact": ("masquer", "redact"),
     "pseudonymize": ("pseudonymiser", "pseudonymize"),

@@ -6,8 +6,9 @@ anything found in traffic, so dashboards can be shared without leaking personal 
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import (
@@ -16,6 +17,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -54,6 +56,21 @@ class _DetectorCollector(Collector):
 
     def describe(self) -> Iterator[Metric]:
         return iter(())
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes(pids: Iterable[int]) -> float:
+    """Summed resident memory of processes (Linux ``/proc``); gone processes count 0."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as f:
+                total += int(f.read().split()[1]) * _PAGE_SIZE
+        except (OSError, ValueError, IndexError):
+            continue
+    return float(total)
 
 
 class Metrics:
@@ -148,6 +165,32 @@ class Metrics:
         )
         self.incidents = Counter(
             "dlp_proxy_incidents", "Incidents recorded, by decision", ["decision"], registry=r
+        )
+        self.chain_head_exported = Gauge(
+            "dlp_proxy_incident_chain_head_exported_timestamp_seconds",
+            "When the chain head was last read from the store and exported (0: never since start)",
+            registry=r,
+        )
+        # Process health: process_resident_memory_bytes, process_cpu_seconds_total, process_open_fds…
+        # of the proxy process; the detection workers are separate processes, reported apart.
+        ProcessCollector(registry=r)
+        self.workers_rss = Gauge(
+            "dlp_proxy_detector_workers_resident_memory_bytes",
+            "Resident memory of the detection worker processes, summed",
+            registry=r,
+        )
+        self.event_loop_lag = Gauge(
+            "dlp_proxy_event_loop_lag_seconds",
+            "Worst delay of the proxy's event loop over the last 30 s: every flow waits that long",
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "dlp_proxy_in_flight_requests",
+            "AI requests, streams and WebSockets being handled now (what a shutdown waits for)",
+            registry=r,
+        )
+        self.draining = Gauge(
+            "dlp_proxy_draining", "1 while the proxy finishes its in-flight requests, then exits", registry=r
         )
 
     def watch_detector(self, snapshot: Callable[[], Mapping[str, float] | None]) -> None:

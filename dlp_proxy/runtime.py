@@ -30,12 +30,13 @@ from dlp_proxy.detect.pool import DetectorPool, PoolCounters, usable_cpus
 from dlp_proxy.errors import ConfigError
 from dlp_proxy.incidents import IncidentStore, StoreMaintenance, chain_head_number, open_store
 from dlp_proxy.logs import get_logger
-from dlp_proxy.metrics import Metrics, MetricsServer
+from dlp_proxy.metrics import Metrics, MetricsServer, resident_bytes
 from dlp_proxy.paths import default_data_dir, default_rules_dir
 from dlp_proxy.policy import Policy, load_policy
 from dlp_proxy.policy.review import review_status
 from dlp_proxy.portal import runtime as portal_runtime
 from dlp_proxy.requestinfo import host_without_port, user_from_proxyauth
+from dlp_proxy.serving import EventLoopLag
 from dlp_proxy.shadow import ShadowRules, load_shadow_rules, sighting_for
 
 log = get_logger("dlp_proxy.runtime")
@@ -409,8 +410,11 @@ class Runtime:
         self.metrics_server: MetricsServer | None = None
         self.portals = portal_runtime.PortalSupervisor(lambda: self.policy, lambda: self.rules)
         self._review_warned_on: date | None = None
+        self.draining = False  # SIGTERM under `dlp-proxy run`: /readyz says 503 (dlp_proxy.serving.drain)
+        self.loop_lag: EventLoopLag | None = None
         metrics.watch_detector(lambda: self.pools.snapshot() if self.pools else None)
         metrics.review_overdue.set_function(lambda: 1.0 if review_overdue_today(self.policy) else 0.0)
+        metrics.workers_rss.set_function(lambda: resident_bytes(self.pool.all_pids() if self.pool else ()))
         watch_store(metrics, lambda: self.store)
 
     @property
@@ -497,6 +501,7 @@ class Runtime:
         """Logged and exported periodically: truncating the newest incidents becomes detectable."""
         log.info("incident_chain_head", hash=latest)
         self.metrics.chain_head.set(chain_head_number(latest))
+        self.metrics.chain_head_exported.set(time.time())
 
     # -- shadow AI
     def record_sightings(self, host: str, proxyauth: object, peer: tuple | None) -> None:
@@ -525,6 +530,8 @@ class Runtime:
     def readiness(self) -> tuple[bool, str]:
         """Ready when a policy is in force and the detector can scan: every worker loaded at start-up,
         then at least one ready (a dead worker is being replaced while the others serve)."""
+        if self.draining:
+            return False, "draining (shutting down)"
         if self.policy is None:
             return False, "policy not loaded"
         if self.pools is None or not self.pools.ready:
@@ -532,6 +539,10 @@ class Runtime:
         # A failing store does not stop decisions (incidents wait in the spool): ready, but said.
         degraded = self.store.health() if self.store is not None else None
         return True, f"ready (policy {self.policy.version})" + (f"; degraded: {degraded}" if degraded else "")
+
+    def set_draining(self, draining: bool) -> None:
+        self.draining = draining
+        self.metrics.draining.set(1 if draining else 0)
 
     def _on_pool_ready(self, ok: bool) -> None:
         self.metrics.detector_ready.set(1 if ok else 0)
@@ -544,6 +555,7 @@ class Runtime:
         """Start the workers, the rules watcher and SIGHUP (under `dlp-proxy run` and `mitmdump -s`)."""
         assert self.rules is not None
         self.pools = PoolSupervisor(self.rules.directory, workers, self._on_pool_ready).start()
+        self.loop_lag = EventLoopLag(self.metrics).start(loop)
         if watch_seconds > 0:
             self.watcher = PolicyWatcher(
                 self.rules.directory, watch_seconds, self.reload_policy, self.warn_if_review_overdue
@@ -555,6 +567,8 @@ class Runtime:
 
     def stop(self) -> None:
         self.portals.stop()
+        if self.loop_lag is not None:
+            self.loop_lag.stop()
         if self.watcher is not None:
             self.watcher.stop()
         if self.pools is not None:

@@ -20,8 +20,12 @@ By default only what the policy acts on for an approved tool hosted outside the 
 data rules for ``outside_eu`` whose action is not ``allow``, each type at its rule's ``min_score``);
 ``all_types`` reports every type the engine knows, at any score.
 
-Exit codes: 0 whether or not something was found; 2 for bad input (unreadable file, invalid JSON line,
-missing ``text``) or a broken policy / rules / model definition, with a message on stderr.
+``fail_on`` (``--fail-on TYPES|any``) makes it a CI gate: exit 1 when a reported finding is of one of
+those types (``any``: of any type), after writing every result as usual.
+
+Exit codes: 0 nothing found that ``fail_on`` names (or no ``fail_on``); 1 ``fail_on`` matched; 2 for bad
+input (unreadable file, invalid JSON line, missing ``text``), a ``fail_on`` type that would never be
+reported, or a broken policy / rules / model definition, with a message on stderr.
 """
 
 from __future__ import annotations
@@ -49,7 +53,22 @@ DEFAULT_HOSTING = "outside_eu"
 #: JSON lines per batch in ``jsonl`` mode: large enough for ``nlp.pipe``, small enough to stream.
 JSONL_BATCH = 32
 EXIT_OK = 0
+EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
+#: ``fail_on`` value meaning "any reported finding".
+FAIL_ON_ANY = "any"
+
+
+def parse_fail_on(text: str) -> frozenset[str]:
+    """``--fail-on`` as given: ``any`` or comma-separated type codes (``FR_NIR,IBAN_CODE``)."""
+    codes = frozenset(c.strip().upper() for c in text.split(",") if c.strip())
+    if not codes:
+        raise ValueError("--fail-on needs 'any' or entity types, e.g. FR_NIR,IBAN_CODE")
+    if FAIL_ON_ANY.upper() in codes:
+        if len(codes) > 1:
+            raise ValueError("--fail-on: 'any' already covers every type")
+        return frozenset({FAIL_ON_ANY})
+    return codes
 
 
 class BadInput(Exception):
@@ -291,11 +310,12 @@ def run_scan(
     pipeline_file: Path | None = None,
     workers: int = 1,
     batch_size: int = JSONL_BATCH,
+    fail_on: frozenset[str] | None = None,
 ) -> int:
     """Scan ``files`` (or stdin when None) and write the findings; returns the process exit code.
 
     ``engine`` lets a caller (the tests) reuse a loaded engine; otherwise one is built here, once, or a
-    pool of ``workers`` processes when ``workers > 1``.
+    pool of ``workers`` processes when ``workers > 1``. ``fail_on``: see the module docstring.
     """
     if mode not in MODES:
         stderr.write(f"dlp-proxy scan: unknown output mode {mode!r} (expected {', '.join(MODES)})\n")
@@ -318,29 +338,51 @@ def run_scan(
         return EXIT_BAD_INPUT
     if engine is None:
         stderr.write(f"dlp-proxy scan: detector loaded in {time.perf_counter() - started:.1f} s\n")
+    reported = scanner.entities()  # None: every type the workers know (all types, worker pool)
+    unreported = [] if reported is None else sorted((fail_on or set()) - {FAIL_ON_ANY} - set(reported))
+    if unreported:
+        scanner.close()
+        what = "the detector knows no such type" if all_types else "the policy does not act on it"
+        stderr.write(
+            f"dlp-proxy scan: --fail-on {', '.join(unreported)}: never reported ({what}"
+            f"{'' if all_types else '; add --all to scan for every type'})\n"
+        )
+        return EXIT_BAD_INPUT
     started = time.perf_counter()
+    found: set[str] = set()
     try:
         if mode == "jsonl":
-            count = _run_jsonl(files, scanner, stdin, stdout, batch_size)
+            count = _run_jsonl(files, scanner, stdin, stdout, batch_size, found)
         else:
-            count = _run_documents(files, scanner, mode, stdin, stdout)
+            count = _run_documents(files, scanner, mode, stdin, stdout, found)
     except BadInput as exc:
         stderr.write(f"dlp-proxy scan: {exc}\n")
         return EXIT_BAD_INPUT
     finally:
         scanner.close()
     stderr.write(f"dlp-proxy scan: {count} text(s) scanned in {time.perf_counter() - started:.2f} s\n")
+    if fail_on:
+        failing = sorted(found if FAIL_ON_ANY in fail_on else found & fail_on)
+        if failing:
+            stderr.write(f"dlp-proxy scan: failing (--fail-on): found {', '.join(failing)}\n")
+            return EXIT_FINDINGS
     return EXIT_OK
 
 
 def _run_documents(
-    files: Sequence[Path] | None, scanner: _Scanner, mode: str, stdin: IO[str], stdout: IO[str]
+    files: Sequence[Path] | None,
+    scanner: _Scanner,
+    mode: str,
+    stdin: IO[str],
+    stdout: IO[str],
+    found: set[str],
 ) -> int:
     if files is None:
         inputs = [("<stdin>", stdin.read())]
     else:
         inputs = [(str(path), _read_file(Path(path))) for path in files]
     results = scanner.scan([text for _, text in inputs])
+    found.update(f.entity_type for findings in results for f in findings)
     if mode == "json":
         document = {
             "entities": scanner.selection.entities or "all",
@@ -361,7 +403,12 @@ def _run_documents(
 
 
 def _run_jsonl(
-    files: Sequence[Path] | None, scanner: _Scanner, stdin: IO[str], stdout: IO[str], batch_size: int
+    files: Sequence[Path] | None,
+    scanner: _Scanner,
+    stdin: IO[str],
+    stdout: IO[str],
+    batch_size: int,
+    found: set[str],
 ) -> int:
     pipe = _PipeLines(stdin) if files is None else None
 
@@ -386,6 +433,7 @@ def _run_jsonl(
     for batch, error in _batches(items(), max(1, batch_size), pending):
         results = scanner.scan([text for _, text in batch])
         for (item_id, _), findings in zip(batch, results, strict=True):
+            found.update(f.entity_type for f in findings)
             line = {"id": item_id, "findings": [f.to_dict() for f in findings]}
             stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
             stdout.flush()

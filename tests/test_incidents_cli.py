@@ -213,7 +213,7 @@ def test_show_prints_every_field(data_dir: Path, capsys) -> None:
 
 def test_show_unknown_id(data_dir: Path, capsys) -> None:
     assert run(["incidents", "show", "99", "--data-dir", str(data_dir)]) == 2
-    assert "no record with id 99" in capsys.readouterr().err
+    assert "no record with id or request reference '99'" in capsys.readouterr().err
 
 
 # -- export ----------------------------------------------------------------------------------------
@@ -402,7 +402,7 @@ def test_missing_store_is_an_error_not_an_empty_store(tmp_path: Path, capsys, mo
 def test_argparse_errors_exit_2(capsys) -> None:
     for argv in (
         ["incidents"],
-        ["incidents", "show", "abc"],
+        ["incidents", "show"],  # a word is a request reference now: see below
         ["incidents", "list", "--decision", "maybe"],
         ["incidents", "purge", "--before", "2026-01-01", "--older-than-months", "3"],
         ["incidents", "list", "--limit", "0"],
@@ -411,3 +411,45 @@ def test_argparse_errors_exit_2(capsys) -> None:
             run(argv)
         assert info.value.code == 2
     capsys.readouterr()
+
+
+# -- show by the reference of the block page / API error ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    ["req-3", "  REQ-3. ", "Référence de la demande : req-3.", "Request reference: req-3"],
+)
+def test_show_accepts_the_request_reference_as_printed(data_dir: Path, capsys, pasted: str) -> None:
+    assert run(["incidents", "show", pasted, "--data-dir", str(data_dir), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["request_id"] == "req-3" and record["tool"] == "deepseek-chat"
+
+
+def test_show_by_reference_prints_every_record_of_that_request(tmp_path: Path, capsys) -> None:
+    ref = "0123456789abcdef"
+    with open_store(None, tmp_path) as store:
+        store.record(make(1, T0, request_id=ref))
+        store.record(make(2, T0 + timedelta(seconds=1), request_id=ref, decision="blocked"))
+        store.record(make(3, T0 + timedelta(seconds=2)))
+        assert store.flush(10)
+    assert run(["incidents", "show", ref, "--data-dir", str(tmp_path), "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [(r["request_id"], r["decision"]) for r in records] == [(ref, "redacted"), (ref, "blocked")]
+    # A reference made only of digits is a reference first, a record id only when no request has it.
+    digits = "1234567890123456"
+    with open_store(None, tmp_path) as store:
+        store.record(make(4, T0 + timedelta(seconds=3), request_id=digits))
+        assert store.flush(10)
+    assert run(["incidents", "show", digits, "--data-dir", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["request_id"] == digits
+    assert run(["incidents", "show", "3", "--data-dir", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["request_id"] == "req-3"
+
+
+def test_show_unknown_reference(data_dir: Path, capsys) -> None:
+    assert (
+        run(["incidents", "show", "Référence de la demande : ffff0000ffff0000.", "--data-dir", str(data_dir)])
+        == 2
+    )
+    assert "no record with id or request reference 'ffff0000ffff0000'" in capsys.readouterr().err

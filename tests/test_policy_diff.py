@@ -666,3 +666,43 @@ def test_format_date() -> None:
     assert format_date(date(2027, 1, 1)) == "1er janvier 2027"
     assert format_date(date(2026, 8, 15)) == "15 août 2026"
     assert format_date(date(2027, 1, 1), "en") == "1 January 2027"
+
+
+def test_cli_two_lone_policy_files_use_the_shipped_catalog(tmp_path: Path, capsys) -> None:
+    """Two policy.yaml kept alone (an e-mail attachment, last quarter's copy): the shipped catalog,
+    directory and custom recognisers complete them, and the referent is told so."""
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    shutil.copyfile(RULES / "policy.yaml", tmp_path / "old" / "policy.yaml")
+    shutil.copyfile(RULES / "policy.yaml", tmp_path / "new" / "policy.yaml")
+    edit(
+        tmp_path / "new" / "policy.yaml",
+        "  chatgpt-web:\n    status: pilot",
+        "  chatgpt-web:\n    status: approved",
+    )
+    edit(tmp_path / "new" / "policy.yaml", "    groups: [pilote-ia]\n", "")
+    assert (
+        run_cli(
+            ["policy", "diff", str(tmp_path / "old" / "policy.yaml"), str(tmp_path / "new" / "policy.yaml")]
+        )
+        == 0
+    )
+    out, err = capsys.readouterr()
+    assert "**ChatGPT (interface web)** : test pilote (groupe pilote-ia) → autorisé" in out
+    for name in ("catalog.yaml", "directory.yaml", "recognizers.yaml"):
+        assert f"note: no {name} next to {tmp_path / 'old' / 'policy.yaml'}: using the shipped" in err
+    assert "file not found" not in err
+
+
+def test_cli_lone_policy_uses_its_own_catalog_when_there_is_one(tmp_path: Path, capsys) -> None:
+    rules = copy_rules(tmp_path / "rules")
+    edit(rules / "catalog.yaml", "  - id: deepseek-chat\n", "  - id: deepseek-chat-renamed\n")
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    shutil.copyfile(rules / "policy.yaml", lone / "policy.yaml")
+    # its own (broken: the policy names a tool its catalog no longer has) catalog is the one checked
+    assert run_cli(["policy", "diff", str(lone / "policy.yaml"), str(rules / "policy.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert f"note: no catalog.yaml next to {lone / 'policy.yaml'}" in err
+    assert "note: no catalog.yaml next to " + str(rules / "policy.yaml") not in err
+    assert str(rules / "policy.yaml") + ":" in err and "deepseek-chat" in err

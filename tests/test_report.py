@@ -786,3 +786,80 @@ def test_report_checks_the_chain(report: Report, tmp_path: Path, policy: Policy)
     assert tampered.suggestions[0].kind == "integrity"
     assert "incidents verify" in tampered.suggestions[0].text
     assert "registre modifié" in render_html(tampered)
+
+
+# -- the French report is French, counts agree, unknown figures are said so ------------------------
+
+
+class _ListStore(_EmptyStore):
+    """Exactly these incidents (and no sightings)."""
+
+    def __init__(self, incidents):
+        self.incidents = [_stored(i, n) for n, i in enumerate(incidents, 1)]
+
+    def query(self, filters):
+        return self.incidents
+
+
+def _visible_text(html: str) -> str:
+    """What a reader sees or hovers (SVG <title> tooltips included): tags and CSS removed."""
+    from html import unescape
+
+    text = re.sub(r"<style.*?</style>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", text)))
+
+
+def _english_labels() -> set[str]:
+    """The English labels of the one entity/decision table that differ from their French ones."""
+    from dlp_proxy.entities import DECISION_LABELS, ENTITY_TYPES
+
+    labels = {e.label_en for e in ENTITY_TYPES if e.label_en != e.label_fr}
+    return labels | {en for fr, en in DECISION_LABELS.values() if en != fr}
+
+
+def test_french_report_holds_no_english_label_of_the_entity_decision_table(report: Report) -> None:
+    text = _visible_text(render_html(report))
+    assert "nom de personne" in text and "bloquée" in text  # the labels are there, in French
+    found = {
+        label for label in _english_labels() if re.search(rf"(?<!\w){re.escape(label)}(?!\w)", text, re.I)
+    }
+    assert found == set(), found
+    # data rules are explained with their action in French
+    assert "(action : pseudonymiser)" in text and "(action : bloquer)" in text
+
+
+def test_counts_agree_in_french(policy: Policy) -> None:
+    from dlp_proxy.report.words import counted, plural
+
+    assert counted(0, "incident") == "0 incident" and counted(1, "requête bloquée") == "1 requête bloquée"
+    assert counted(2, "requête bloquée") == "2 requêtes bloquées"
+    assert counted(1234, "connexion") == "1\u202f234 connexions"
+    assert plural(2, "requête a", "requêtes ont") == "requêtes ont"
+    one = [i for i in PERIOD if i.decision == "blocked" and i.user][:1]
+    text = _visible_text(render_html(build_report(_ListStore(one), policy, START, END, rules_dir=RULES)))
+    assert "1 incident sur la période" in text
+    assert "1 personne concernée" in text and "1 requête bloquée (100 %)" in text
+    assert "0 requête masquée" in text and "1 incident." in text  # the busiest week
+    assert not re.search(r"(?<![\d\u202f])[01] (requêtes|incidents|personnes|connexions|tentatives)\b", text)
+    assert "(s)" not in text
+
+
+def test_figures_about_people_say_why_when_no_user_is_identified(policy: Policy) -> None:
+    """A proxy without proxyauth: people are unknown, not zero; charts by person say so."""
+    anonymous = [Incident(**{**i.content(), "user": None, "time": i.time}) for i in PERIOD[:400]]
+    got = build_report(_ListStore(anonymous), policy, START, END, rules_dir=RULES)
+    assert got.total == 400 and got.people == 0 and not got.people_counted
+    text = _visible_text(render_html(got))
+    assert "personnes non comptées : aucun utilisateur identifié" in text
+    assert (
+        text.count("Personnes non comptées : aucun incident de la période ne porte de nom d'utilisateur") == 2
+    )
+    assert "Personnes ayant tenté un outil non autorisé" not in text  # that chart would be all zeros
+    assert "Tentatives d'utiliser un outil non autorisé" in text
+    assert "0 personne" not in text and "(0)" not in text
+    html = render_html(got)
+    people_cells = re.findall(r'<td class="n">([^<]*)</td>', html)
+    assert "–" in people_cells
+    # With users, the same sections count people.
+    named = build_report(_ListStore(PERIOD[:400]), policy, START, END, rules_dir=RULES)
+    assert named.people_counted and "Personnes ayant tenté un outil non autorisé" in render_html(named)

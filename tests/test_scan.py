@@ -168,3 +168,43 @@ def test_thousand_prompts_scan_well_under_a_minute(engine) -> None:
     assert [d["id"] for d in docs] == list(range(1000))
     assert all(d["findings"] for d in docs)
     assert elapsed < 30, f"1000 prompts took {elapsed:.1f} s"
+
+
+# -- --fail-on: a CI gate --------------------------------------------------------------------------
+
+
+def test_parse_fail_on() -> None:
+    from dlp_proxy.scan import parse_fail_on
+
+    assert parse_fail_on("any") == {"any"} and parse_fail_on("ANY") == {"any"}
+    assert parse_fail_on("fr_nir, IBAN_CODE,") == {"FR_NIR", "IBAN_CODE"}
+    for bad in ("", " , ", "any,FR_NIR"):
+        with pytest.raises(ValueError, match="--fail-on"):
+            parse_fail_on(bad)
+
+
+@pytest.mark.model
+def test_fail_on_exits_1_when_a_named_type_is_found_after_writing_every_result(engine) -> None:
+    text = "Écris à jean.dupont@exemple.fr, IBAN FR76 3000 6000 0112 3456 7890 189."
+    items = _jsonl({"id": 1, "text": text}, {"id": 2, "text": "Rien à signaler."})
+    code, out, err = _run(engine, items, mode="jsonl", fail_on=frozenset({"IBAN_CODE", "FR_NIR"}))
+    assert code == 1
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [1, 2]  # the whole report first
+    assert "failing (--fail-on): found IBAN_CODE" in err
+    code, _, err = _run(engine, items, mode="jsonl", fail_on=frozenset({"FR_NIR"}))
+    assert code == 0, err
+    code, _, err = _run(engine, items, fail_on=frozenset({"any"}))  # table mode
+    assert code == 1 and "found EMAIL_ADDRESS, IBAN_CODE" in err
+    code, _, _ = _run(engine, "Rien à signaler.", fail_on=frozenset({"any"}))
+    assert code == 0
+
+
+@pytest.mark.model
+def test_fail_on_a_type_that_would_never_be_reported_is_a_usage_error(engine) -> None:
+    code, out, err = _run(engine, "Rendez-vous à Lyon.", fail_on=frozenset({"LOCATION"}))
+    assert code == 2 and out == ""
+    assert "--fail-on LOCATION: never reported (the policy does not act on it; add --all" in err
+    code, _, err = _run(engine, "Rendez-vous à Lyon.", fail_on=frozenset({"LOCATION"}), all_types=True)
+    assert code == 1, err
+    code, _, err = _run(engine, "x", fail_on=frozenset({"FR_NIRR"}), all_types=True)
+    assert code == 2 and "the detector knows no such type" in err

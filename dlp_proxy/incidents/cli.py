@@ -3,7 +3,7 @@
 Sub-commands::
 
     incidents list     [filters] [--limit N]          newest first, one line per incident
-    incidents show ID  [--json]                       every field of one record
+    incidents show ID|REF [--json]                    every field of one record (or of a request's)
     incidents export   [filters] --format csv|jsonl [--output FILE]
     incidents verify   [--expected-latest HASH]       is the hash chain intact?
     incidents purge    --before DATE | --older-than-months N [--dry-run]
@@ -92,7 +92,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p_list.set_defaults(func=cmd_list)
 
     p_show = sub.add_parser("show", help="every field of one record")
-    p_show.add_argument("id", type=_positive_int, help="the record id (first column of 'list')")
+    p_show.add_argument(
+        "id",
+        metavar="ID|REF",
+        help="the record id (first column of 'list'), or the request reference printed on the block page "
+        "and in API errors (x-request-id)",
+    )
     _add_store(p_show)
     p_show.add_argument("--json", action="store_true", help="print the record as JSON")
     p_show.set_defaults(func=cmd_show)
@@ -353,19 +358,48 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference(text: str) -> str:
+    """A reference as a user pastes it: « Référence de la demande : 3f2a….» → ``3f2a…``."""
+    return text.strip().rsplit(":", 1)[-1].strip().rstrip(".").strip().lower()
+
+
+def find_records(store: Any, wanted: str) -> list[Any]:
+    """The record with id ``wanted`` (a short number), else those of the request reference ``wanted``."""
+    from dlp_proxy.incidents import IncidentFilter
+
+    ref = _reference(wanted)
+    if ref.isdigit() and len(ref) < 12:  # a record id; references are 16 hex digits
+        record = store.get(int(ref))
+        return [record] if record is not None else []
+    found = store.query(IncidentFilter(request_id=ref)) if ref else []
+    if not found and ref.isdigit():
+        record = store.get(int(ref))
+        found = [record] if record is not None else []
+    return found
+
+
 @handles_errors
 def cmd_show(args: argparse.Namespace) -> int:
     store = open_cli_store(args)
     try:
-        record = store.get(args.id)
+        records = find_records(store, args.id)
     finally:
         store.close()
-    if record is None:
-        raise UsageError(f"no record with id {args.id}")
-    data = record.to_dict()
+    if not records:
+        raise UsageError(f"no record with id or request reference {_reference(args.id)!r}")
     if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
+        data = [r.to_dict() for r in records]
+        print(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2, sort_keys=False))
         return 0
+    for n, record in enumerate(records):
+        if n:
+            print()
+        _print_record(record)
+    return 0
+
+
+def _print_record(record: Any) -> None:
+    data = record.to_dict()
     width = max(len(k) for k in EXPORT_FIELDS)
     for key in EXPORT_FIELDS:
         value = data.get(key)
@@ -378,7 +412,6 @@ def cmd_show(args: argparse.Namespace) -> int:
         else:
             text = str(value)
         print(f"{key.ljust(width)}  {text}")
-    return 0
 
 
 def _csv_cell(value: Any) -> str:

@@ -233,6 +233,7 @@ class IncidentFilter:
     decision: str | None = None
     entity_type: str | None = None
     rule: str | None = None
+    request_id: str | None = None  # the reference shown on the block page and in API errors
     kind: Kind | None = "incident"  # None: incidents and purge checkpoints
     limit: int | None = None
     order: Literal["asc", "desc"] = "asc"  # by chain position (id)

@@ -267,6 +267,7 @@ class SqlStore(ChainedStore):
             ("username", f.user),
             ("tool", f.tool),
             ("decision", f.decision),
+            ("request_id", f.request_id),
         ):
             if value is not None:
                 where.append(f"{column} = {ph}")

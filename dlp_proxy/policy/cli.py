@@ -3,7 +3,9 @@
 ``dlp-proxy policy diff OLD NEW [--lang fr|en] [--output FILE]`` writes the compte-rendu of a review:
 the Markdown summary, for staff, of what changed between two versions of the policy. OLD and NEW are
 rules directories (``catalog.yaml``, ``policy.yaml``, ``directory.yaml``) or a policy file whose
-sibling ``catalog.yaml`` and ``directory.yaml`` complete it (``rules/policy-2026.3.yaml`` works too).
+sibling ``catalog.yaml``, ``directory.yaml`` and ``recognizers.yaml`` complete it
+(``rules/policy-2026.3.yaml`` works too). A lone policy file (a copy kept from last quarter, an e-mail
+attachment) is completed by the shipped example's files, said on stderr.
 
 Exit codes: 0 written, 2 when a policy is invalid or missing (``file:line: problem`` on stderr).
 """
@@ -17,8 +19,9 @@ import tempfile
 from pathlib import Path
 
 from dlp_proxy.errors import ConfigError, ConfigProblem
+from dlp_proxy.paths import default_rules_dir
 
-from .loader import CATALOG_FILE, DIRECTORY_FILE, POLICY_FILE, load_policy
+from .loader import CATALOG_FILE, DIRECTORY_FILE, POLICY_FILE, RECOGNIZERS_FILE, load_policy
 from .model import Policy
 
 
@@ -101,16 +104,21 @@ def _load(path: Path, problems: list[str]) -> Policy | None:
             f"{path}:0: no such file or directory (expected a rules directory or its {POLICY_FILE})"
         )
         return None
-    if path.name == POLICY_FILE:
+    siblings = (CATALOG_FILE, DIRECTORY_FILE, RECOGNIZERS_FILE)
+    if path.name == POLICY_FILE and all((path.parent / name).is_file() for name in siblings):
         return _load_dir(path.parent, problems)
-    # Another name (rules/policy-2026.3.yaml): load it as policy.yaml next to its siblings, and report
-    # problems with the real file names.
+    # Another name (rules/policy-2026.3.yaml) or siblings missing: load it as policy.yaml next to its
+    # siblings, the shipped example's where it has none, and report problems with the real file names.
+    shipped = default_rules_dir()
     with tempfile.TemporaryDirectory(prefix="dlp-proxy-policy-") as tmp:
         tmp_dir = Path(tmp)
         names = {tmp_dir / POLICY_FILE: path}
         shutil.copyfile(path, tmp_dir / POLICY_FILE)
-        for name in (CATALOG_FILE, DIRECTORY_FILE):
+        for name in siblings:
             sibling = path.parent / name
+            if not sibling.is_file() and (shipped / name).is_file():
+                print(f"note: no {name} next to {path}: using the shipped {shipped / name}", file=sys.stderr)
+                sibling = shipped / name
             names[tmp_dir / name] = sibling
             if sibling.is_file():
                 shutil.copyfile(sibling, tmp_dir / name)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlp_proxy import __version__
+from dlp_proxy.entities import decision_label, label
 
 from .periods import day_end, day_start, iso_week_of, quarter_label, week_monday, weeks_between
 
@@ -32,12 +33,8 @@ NO_GROUP = "(aucun)"
 NO_TOOL = "(inconnu)"
 
 DECISIONS = ("blocked", "redacted", "pseudonymized", "warned")
-DECISION_LABELS = {
-    "blocked": "bloquée",
-    "redacted": "masquée",
-    "pseudonymized": "pseudonymisée",
-    "warned": "avertissement",
-}
+#: Decisions in the French of the one entity/decision table (dlp_proxy.entities).
+DECISION_LABELS = {d: decision_label(d, "fr") for d in DECISIONS}
 SIGHTING_STATUSES = ("forbidden", "unlisted", "unknown_ai")
 SIGHTING_LABELS = {
     "forbidden": "outil interdit",
@@ -50,30 +47,6 @@ TOOL_STATUS_LABELS = {
     "validation_manager": "soumis à validation du manager",
     "pilot": "test pilote",
     "forbidden": "interdit",
-}
-#: Readable French names of the detected data types; other (custom) types are shown by their code.
-ENTITY_LABELS = {
-    "SECRET": "secret (mot de passe, clé d'API)",
-    "FR_NIR": "numéro de sécurité sociale",
-    "CREDIT_CARD": "carte bancaire",
-    "FR_NIF": "numéro fiscal",
-    "FR_PASSPORT": "passeport",
-    "FR_CNI": "carte d'identité",
-    "PERSON": "nom de personne",
-    "EMAIL_ADDRESS": "adresse e-mail",
-    "PHONE_NUMBER": "téléphone",
-    "ADDRESS": "adresse postale",
-    "LOCATION": "lieu",
-    "CLIENT_NAME": "nom de client",
-    "NUMERO_CLIENT": "numéro client",
-    "IBAN_CODE": "IBAN",
-    "DATE_OF_BIRTH": "date de naissance",
-    "FR_SIREN": "SIREN",
-    "FR_SIRET": "SIRET",
-    "FR_TVA": "numéro de TVA",
-    "IP_ADDRESS": "adresse IP",
-    "FR_LICENSE_PLATE": "plaque d'immatriculation",
-    "URL": "URL",
 }
 #: Codes of incidents where someone tried a tool they may not use.
 ATTEMPT_CODES = ("tool_forbidden", "tool_pilot_only")
@@ -283,6 +256,12 @@ class Report:
     def decision_count(self) -> dict[str, int]:
         return {row.key: row.count for row in self.by_decision}
 
+    @property
+    def people_counted(self) -> bool:
+        """False when no incident of the period names a user (the proxy does not authenticate its
+        clients): the per-person figures are then unknown, not zero."""
+        return self.total == 0 or self.unidentified < self.total
+
 
 CODE_LABELS = {
     "tool_forbidden": "outil interdit",
@@ -324,7 +303,8 @@ def _pseudonyms(key: bytes, users: Iterable[str]) -> dict[str, str]:
 
 
 def entity_label(entity_type: str) -> str:
-    return ENTITY_LABELS.get(entity_type, entity_type)
+    """The French name from the entity table; custom types (recognizers.yaml) by their code."""
+    return label(entity_type, "fr")
 
 
 def rule_label(rule_id: str, policy: Policy | None) -> str:
@@ -351,7 +331,7 @@ def rule_label(rule_id: str, policy: Policy | None) -> str:
         if policy is not None:
             for rule in policy.data_rules:
                 if rule.id == parts[1]:
-                    return f"règle de données « {rule.id} » ({rule.action})"
+                    return f"règle de données « {rule.id} » (action : {decision_label(rule.action, 'fr')})"
         return f"règle de données « {parts[1]} »"
     if rule_id == "corps:taille-max":
         return "taille maximale de requête"

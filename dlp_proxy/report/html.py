@@ -23,7 +23,9 @@ from .build import (
     SIGHTING_STATUSES,
     TOOL_STATUS_LABELS,
     Report,
+    entity_label,
 )
+from .words import counted, plural
 
 DECISION_COLORS = {
     "blocked": "#c0392b",
@@ -263,6 +265,12 @@ def _week_chart_start(
     return out
 
 
+def week_name(week: str) -> str:
+    """ISO week ``2026-W48`` as the report writes it: « S48 2026 »."""
+    year, _, number = week.partition("-W")
+    return f"S{number} {year}" if number else week
+
+
 def _week_label(x: float, baseline: float, week: str, monday: date) -> str:
     """« S48 » and the week's Monday under the x axis."""
     number = week.split("-W")[-1]
@@ -301,7 +309,7 @@ def svg_week_bars(
             y -= h
             out.append(
                 f'<rect x="{cx - bar_w / 2:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-                f'fill="{color}"><title>{_e(week)} — {_e(name)} : {fmt_int(value)}</title></rect>'
+                f'fill="{color}"><title>{_e(week_name(week))} — {_e(name)} : {fmt_int(value)}</title></rect>'
             )
         if total:
             out.append(
@@ -347,7 +355,7 @@ def svg_lines(
         for (x, y), v, (week, _) in zip(points, values, weeks, strict=True):
             out.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{color}">'
-                f"<title>{_e(week)} — {_e(name)} : {fmt_int(v)}</title></circle>"
+                f"<title>{_e(week_name(week))} — {_e(name)} : {fmt_int(v)}</title></circle>"
             )
     out.append(
         f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#9aa7b4"/>'
@@ -426,22 +434,29 @@ def _summary(report: Report) -> str:
             f'<div class="card good"><div class="value">{fmt_int(tests.total)}/{fmt_int(tests.total)}</div>'
             '<div class="label">tests de règles réussis</div></div>'
         )
+    people = (
+        (fmt_int(report.people), plural(report.people, "personne concernée"))
+        if report.people_counted
+        else ("–", "personnes non comptées : aucun utilisateur identifié (proxy sans authentification)")
+    )
+
+    def decided(decision: str, words: str) -> tuple[str, str]:
+        n = counts.get(decision, 0)
+        return fmt_int(n), f"{plural(n, words)} ({fmt_pct(n, report.total)})"
+
     cards = [
-        (fmt_int(report.total), "incidents sur la période"),
-        (fmt_int(report.people), "personnes concernées"),
+        (fmt_int(report.total), plural(report.total, "incident sur la période", "incidents sur la période")),
+        people,
+        decided("blocked", "requête bloquée"),
+        decided("redacted", "requête masquée"),
+        decided("pseudonymized", "requête pseudonymisée"),
         (
-            fmt_int(counts.get("blocked", 0)),
-            f"requêtes bloquées ({fmt_pct(counts.get('blocked', 0), report.total)})",
+            fmt_int(report.shadow.total),
+            plural(report.shadow.total, "connexion à une IA", "connexions à des IA")
+            + " non autorisée"
+            + ("s" if report.shadow.total > 1 else "")
+            + " (IA fantôme)",
         ),
-        (
-            fmt_int(counts.get("redacted", 0)),
-            f"requêtes masquées ({fmt_pct(counts.get('redacted', 0), report.total)})",
-        ),
-        (
-            fmt_int(counts.get("pseudonymized", 0)),
-            f"requêtes pseudonymisées ({fmt_pct(counts.get('pseudonymized', 0), report.total)})",
-        ),
-        (fmt_int(report.shadow.total), "connexions à des IA non autorisées (IA fantôme)"),
     ]
     html = "".join(
         f'<div class="card"><div class="value">{v}</div><div class="label">{_e(label)}</div></div>'
@@ -457,12 +472,14 @@ def _summary(report: Report) -> str:
     elif integrity.checked:
         note += (
             '<p class="note"><span class="tag ok">registre intègre</span> Chaînage des incidents vérifié '
-            f"({fmt_int(integrity.records)} enregistrements).</p>"
+            f"({counted(integrity.records, 'enregistrement')}).</p>"
         )
     if report.unidentified:
         note += (
-            f'<p class="note">{fmt_int(report.unidentified)} incident(s) sans utilisateur identifié '
-            "(proxy sans authentification pour ces postes).</p>"
+            f'<p class="note">{fmt_int(report.unidentified)} '
+            f"{plural(report.unidentified, 'incident', 'incidents')} sans utilisateur identifié "
+            "(proxy sans authentification pour ces postes) : « – » dans les colonnes Personnes quand "
+            "aucun incident de la ligne ne nomme quelqu'un.</p>"
         )
     return f'<div class="cards">{html}{review_card}{tests_card}</div>{note}'
 
@@ -485,8 +502,8 @@ def _weeks(report: Report) -> str:
     )
     peak = max(report.weeks, key=lambda w: w.total, default=None)
     caption = (
-        f"Semaine la plus chargée : {_e(peak.week)} (du {_e(fmt_date(peak.monday))}), "
-        f"{fmt_int(peak.total)} incidents."
+        f"Semaine la plus chargée : S{_e(peak.week.partition('-W')[2])} (du {_e(fmt_date(peak.monday))}), "
+        f"{counted(peak.total, 'incident')}."
         if peak and peak.total
         else "Aucun incident sur la période."
     )
@@ -509,7 +526,7 @@ def _tools(report: Report) -> str:
                 + ("" if r.listed or not r.status else ' <span class="tag">non listé</span>'),
                 fmt_int(r.total),
                 fmt_pct(r.total, report.total),
-                fmt_int(r.people),
+                _people_cell(r.people, r.total),
                 *(fmt_int(r.by_decision.get(d, 0)) for d in DECISIONS[:3]),
             ]
             for r in report.tools
@@ -569,11 +586,10 @@ def _groups_and_decisions(report: Report) -> str:
         label_width=160,
     )
     codes = _table(
-        [("Motif", False), ("Code", False), ("Incidents", True), ("Part", True)],
+        [("Motif", False), ("Incidents", True), ("Part", True)],
         (
             [
                 _e(r.label),
-                f'<span class="mono">{_e(r.key)}</span>',
                 fmt_int(r.count),
                 fmt_pct(r.count, report.total),
             ]
@@ -583,7 +599,7 @@ def _groups_and_decisions(report: Report) -> str:
     )
     groups = _table(
         [("Groupe", False), ("Incidents", True), ("Personnes", True)],
-        ([_e(r.key), fmt_int(r.count), fmt_int(r.people)] for r in report.groups),
+        ([_e(r.key), fmt_int(r.count), _people_cell(r.people, r.count)] for r in report.groups),
         "Aucun incident.",
     )
     return (
@@ -602,10 +618,21 @@ def _groups_and_decisions(report: Report) -> str:
 def _attempts(report: Report) -> str:
     if not report.attempts:
         return '<p class="empty">Aucune tentative d\'utiliser un outil interdit ou réservé au pilote.</p>'
-    chart = svg_hbars(
-        [(r.name, [("personnes", r.people, "#c0392b")]) for r in report.attempts[:10]],
-        title="Personnes ayant tenté un outil non autorisé",
-    )
+    if report.people_counted:
+        chart = svg_hbars(
+            [(r.name, [("personnes", r.people, "#c0392b")]) for r in report.attempts[:10]],
+            title="Personnes ayant tenté un outil non autorisé",
+        )
+        caption = (
+            "Nombre de personnes distinctes bloquées sur chaque outil (outil interdit, ou en test "
+            "pilote hors du groupe pilote)."
+        )
+    else:
+        chart = svg_hbars(
+            [(r.name, [("tentatives", r.attempts, "#c0392b")]) for r in report.attempts[:10]],
+            title="Tentatives d'utiliser un outil non autorisé",
+        )
+        caption = NO_PEOPLE + " Le graphique compte donc les tentatives (requêtes bloquées)."
     table = _table(
         [
             ("Outil", False),
@@ -620,7 +647,7 @@ def _attempts(report: Report) -> str:
                 _e(r.name),
                 _status_tag(r.status) + ("" if r.listed else ' <span class="tag">non listé</span>'),
                 fmt_int(r.attempts),
-                fmt_int(r.people),
+                _people_cell(r.people, r.attempts),
                 fmt_int(r.sightings),
                 _e(", ".join(r.groups[:4]) + (" …" if len(r.groups) > 4 else "")),
             ]
@@ -628,12 +655,7 @@ def _attempts(report: Report) -> str:
         ),
         "",
     )
-    return (
-        "<figure>"
-        + chart
-        + "<figcaption>Nombre de personnes distinctes bloquées sur chaque outil (outil interdit, ou en test "
-        "pilote hors du groupe pilote).</figcaption></figure>" + table
-    )
+    return f"<figure>{chart}<figcaption>{_e(caption)}</figcaption></figure>{table}"
 
 
 def _shadow(report: Report) -> str:
@@ -718,7 +740,7 @@ def _rules(report: Report) -> str:
                 _e(r.label),
                 fmt_int(r.count),
                 fmt_pct(r.count, report.total),
-                _e(", ".join(f"{t} ({fmt_int(n)})" for t, n in r.top_entities)),
+                _e(", ".join(f"{entity_label(t)} ({fmt_int(n)})" for t, n in r.top_entities)),
             ]
             for r in report.rules[:20]
         ),
@@ -739,8 +761,10 @@ def _rule_tests(report: Report) -> str:
         return f'<p><span class="tag bad">erreur</span> {_e(tests.error)}</p>'
     if not tests.failed:
         return (
-            f'<p><span class="tag ok">réussis</span> Les {fmt_int(tests.total)} cas des '
-            f"{fmt_int(tests.files)} fichiers de tests de règles passent.</p>"
+            f'<p><span class="tag ok">réussis</span> {"Le" if tests.total < 2 else "Les"} '
+            f"{counted(tests.total, 'cas', 'cas')} {'du' if tests.files < 2 else 'des'} "
+            f"{counted(tests.files, 'fichier')} de tests de règles "
+            f"{'passe' if tests.total < 2 else 'passent'}.</p>"
         )
     table = _table(
         [
@@ -766,11 +790,24 @@ def _rule_tests(report: Report) -> str:
     )
     return (
         f'<p><span class="tag bad">{fmt_int(tests.failed)} en échec</span> sur {fmt_int(tests.total)} cas '
-        f"({fmt_int(tests.files)} fichiers).</p>{table}"
+        f"({counted(tests.files, 'fichier')}).</p>{table}"
     )
 
 
+def _people_cell(people: int, incidents: int) -> str:
+    """People of a row; « – » when the row has incidents but none names a user (unknown, not zero)."""
+    return "–" if incidents and not people else fmt_int(people)
+
+
+NO_PEOPLE = (
+    "Personnes non comptées : aucun incident de la période ne porte de nom d'utilisateur, le proxy "
+    "n'authentifie pas les postes (option proxyauth, voir le guide de déploiement)."
+)
+
+
 def _repeat_users(report: Report) -> str:
+    if not report.people_counted:
+        return f'<p class="empty">{_e(NO_PEOPLE)}</p>'
     who = (
         "Noms réels affichés (option --names) : ce rapport est confidentiel."
         if report.names
@@ -796,7 +833,7 @@ def _repeat_users(report: Report) -> str:
         "Aucune personne n'a cumulé plusieurs incidents.",
     )
     more = (
-        f'<p class="note">{fmt_int(report.repeat_users_total - 25)} autres personnes dans les exports.</p>'
+        f'<p class="note">{counted(report.repeat_users_total - 25, "autre personne")} dans les exports.</p>'
         if report.repeat_users_total > 25
         else ""
     )
@@ -807,10 +844,10 @@ def _policy(report: Report) -> str:
     review = report.review
     state = (
         f'<span class="tag bad">en retard</span> La révision trimestrielle était prévue le '
-        f"{_e(fmt_date(review.next_review))} ({fmt_int(review.days)} jours de retard)."
+        f"{_e(fmt_date(review.next_review))} ({counted(review.days, 'jour')} de retard)."
         if review.overdue
         else f'<span class="tag ok">à jour</span> Prochaine révision trimestrielle le '
-        f"{_e(fmt_date(review.next_review))} (dans {fmt_int(review.days)} jours)."
+        f"{_e(fmt_date(review.next_review))} (dans {counted(review.days, 'jour')})."
     )
     rows = []
     for v in report.versions:
@@ -908,7 +945,8 @@ def render_html(report: Report) -> str:
         (
             "recidives",
             "Personnes concernées à plusieurs reprises",
-            f"Personnes ayant au moins 3 incidents sur la période ({fmt_int(report.repeat_users_total)}).",
+            "Personnes ayant au moins 3 incidents sur la période"
+            + (f" ({fmt_int(report.repeat_users_total)})." if report.people_counted else "."),
             _repeat_users(report),
         ),
         (

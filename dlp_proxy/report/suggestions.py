@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from dlp_proxy.dates import format_date
 
 from .build import NO_GROUP, Report, Suggestion, entity_label
+from .words import counted, number
 
 if TYPE_CHECKING:
     from dlp_proxy.policy import Policy
@@ -29,13 +30,11 @@ OPS_MIN = 10  # scan timeouts / oversized bodies before suggesting a capacity ch
 REVIEW_SOON_DAYS = 30
 
 
-def _n(value: int) -> str:
-    """French thousands separator (narrow no-break space)."""
-    return f"{value:,}".replace(",", "\u202f")
+_n = number
 
 
 def _people(n: int) -> str:
-    return f"{_n(n)} personne{'s' if n > 1 else ''}"
+    return counted(n, "personne")
 
 
 def _list(items: list[str], limit: int = 3, noun: str = "") -> str:
@@ -111,7 +110,7 @@ def suggest(report: Report, policy: Policy) -> list[Suggestion]:
                 Suggestion(
                     "changelog",
                     f"La version « {version.version} » de la politique a été appliquée "
-                    f"({_n(version.incidents)} incidents) mais n'apparaît pas dans le changelog : "
+                    f"({counted(version.incidents, 'incident')}) mais n'apparaît pas dans le changelog : "
                     "publier son compte-rendu.",
                     2,
                 )
@@ -159,16 +158,22 @@ def suggest(report: Report, policy: Policy) -> list[Suggestion]:
         )
 
     def who(row) -> str:
-        return _people(row.people) if row.people else f"{_n(row.attempts)} tentatives"
+        return _people(row.people) if row.people else counted(row.attempts, "tentative")
 
     for row in report.attempts:
         if row.status == "pilot" and enough(row):
             out.append(
                 Suggestion(
                     "adoption",
-                    f"L'outil {row.name} (en test pilote) a été demandé par {who(row)} hors du groupe pilote "
-                    f"({_n(row.attempts)} tentatives, surtout {_groups(row.groups)}) : si le pilote est "
-                    "concluant, préparer l'étape 4 de la procédure d'adoption, le déploiement progressif.",
+                    f"L'outil {row.name} (en test pilote) a été demandé "
+                    + (
+                        f"par {who(row)} hors du groupe pilote ({counted(row.attempts, 'tentative')}, "
+                        if row.people
+                        else f"{number(row.attempts)} fois hors du groupe pilote (personnes non identifiées, "
+                    )
+                    + f"surtout {_groups(row.groups)}) : "
+                    "si le pilote est concluant, préparer l'étape 4 de la procédure d'adoption, le "
+                    "déploiement progressif.",
                     1 if row.people >= 2 * ADOPTION_MIN_PEOPLE else 2,
                 )
             )
@@ -193,7 +198,9 @@ def suggest(report: Report, policy: Policy) -> list[Suggestion]:
             Suggestion(
                 "adoption",
                 f"Outil{'s' if several else ''} absent{'s' if several else ''} de la politique, tenté"
-                f"{'s' if several else ''} par plusieurs personnes : {tools}. Pour "
+                f"{'s' if several else ''} "
+                f"{'par plusieurs personnes' if any(r.people for r in unlisted) else 'plusieurs fois'} : "
+                f"{tools}. Pour "
                 f"{'ceux qui répondent' if several else 's’il répond'} à un besoin, lancer la procédure "
                 "d'adoption en 4 étapes (demande formelle, validation juridique et informatique, test "
                 "pilote, déploiement progressif) ; sinon, confirmer l'interdiction dans la politique avec un "
@@ -211,7 +218,7 @@ def suggest(report: Report, policy: Policy) -> list[Suggestion]:
         if h.status == "unlisted" and h.count >= SHADOW_MIN and h.service_id not in attempted
     ]
     if quiet:
-        names = _list([f"{h.name} ({_n(h.count)} connexions)" for h in quiet], 4)
+        names = _list([f"{h.name} ({counted(h.count, 'connexion')})" for h in quiet], 4)
         out.append(
             Suggestion(
                 "shadow",
@@ -224,10 +231,7 @@ def suggest(report: Report, policy: Policy) -> list[Suggestion]:
     unknown = [h for h in report.shadow.hosts if h.status == "unknown_ai" and h.count >= SHADOW_MIN]
     if unknown:
         hosts = _list(
-            [
-                f"{h.host} ({_n(h.count)} connexions, {h.weeks} semaine{'s' if h.weeks > 1 else ''})"
-                for h in unknown
-            ],
+            [f"{h.host} ({counted(h.count, 'connexion')}, {counted(h.weeks, 'semaine')})" for h in unknown],
             4,
         )
         out.append(
@@ -249,7 +253,7 @@ def suggest(report: Report, policy: Policy) -> list[Suggestion]:
             out.append(
                 Suggestion(
                     "rule",
-                    f"La règle {rule.rule_id} a déclenché {_n(rule.count)} incidents "
+                    f"La règle {rule.rule_id} a déclenché {counted(rule.count, 'incident')} "
                     f"({_pct(rule.share)} du total), surtout pour : {types}. Vérifier la règle "
                     "(faux positifs ?) sur un échantillon, compléter allowlist.txt ou ajuster min_score, "
                     "et ajouter les cas trouvés aux tests de règles.",
@@ -270,8 +274,9 @@ def suggest(report: Report, policy: Policy) -> list[Suggestion]:
             out.append(
                 Suggestion(
                     "ops",
-                    f"{_n(rule.count)} requêtes ont dépassé la taille maximale analysée : vérifier le besoin "
-                    "(documents volumineux ?) et, si besoin, relever body_size_limit.",
+                    f"{counted(rule.count, 'requête a', 'requêtes ont')} dépassé la taille maximale "
+                    "analysée : vérifier le besoin (documents volumineux ?) et, si besoin, relever "
+                    "body_size_limit.",
                     3,
                 )
             )
@@ -285,7 +290,7 @@ def suggest(report: Report, policy: Policy) -> list[Suggestion]:
     ranked = sorted(per_tool.items(), key=lambda kv: (-sum(n for n, _ in kv[1]), kv[0]))
     for tool, found in ranked[:TRAINING_MAX_SUGGESTIONS]:
         found.sort(key=lambda p: (-p[0], p[1]))
-        types = _list([f"{label} ({_n(n)} requêtes)" for n, label in found], 3, "type")
+        types = _list([f"{label} ({counted(n, 'requête')})" for n, label in found], 3, "type")
         out.append(
             Suggestion(
                 "training",
