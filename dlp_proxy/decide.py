@@ -47,6 +47,8 @@ class DataDecision:
     #: with the rest of the decision (the warned values are sent as they are).
     warn_rule_ids: tuple[str, ...] = ()
     warn_counts: Mapping[str, int] = field(default_factory=dict)
+    #: Rules whose action is ``validation_manager`` that matched: the use needs a grant for the tool.
+    validation_rule_ids: tuple[str, ...] = ()
 
     @property
     def redact_types(self) -> frozenset[str]:
@@ -77,6 +79,7 @@ def decide_data(
     actions: dict[str, str] = {}
     to_redact: list[tuple[FindingLike, ...]] = []
     warn_ids: list[str] = []
+    validation_ids: list[str] = []
     warned: Counter[str] = Counter()
     for findings in findings_per_segment:
         redact_here: list[FindingLike] = []
@@ -101,6 +104,11 @@ def decide_data(
                 if rule_id not in warn_ids:
                     warn_ids.append(rule_id)
                 continue
+            if action == "validation_manager":
+                warned[f.entity_type] += 1
+                if rule_id not in validation_ids:
+                    validation_ids.append(rule_id)
+                continue
             counts[f.entity_type] += 1
             if rule_id not in rule_ids:
                 rule_ids.append(rule_id)
@@ -112,7 +120,11 @@ def decide_data(
                 if actions.get(f.entity_type) != "redact":
                     actions[f.entity_type] = action
         to_redact.append(tuple(redact_here))
-    warn = {"warn_rule_ids": tuple(warn_ids), "warn_counts": dict(warned)}
+    warn = {
+        "warn_rule_ids": tuple(warn_ids),
+        "warn_counts": dict(warned),
+        "validation_rule_ids": tuple(validation_ids),
+    }
     if blocked:
         return DataDecision("block", (), dict(counts), tuple(rule_ids), tuple(sorted(blocked)), **warn)
     if counts:

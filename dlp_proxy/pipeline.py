@@ -35,7 +35,7 @@ from dlp_proxy.extract.surface import keep_findings, surface
 from dlp_proxy.logs import get_logger
 from dlp_proxy.policy import Policy
 from dlp_proxy.policy.model import DataRule
-from dlp_proxy.portal.gate import Portal, View, data_gate, tool_gate
+from dlp_proxy.portal.gate import Portal, View, data_gate, tool_gate, use_gate
 from dlp_proxy.pseudonyms import Vaults
 from dlp_proxy.redact import Redactor
 from dlp_proxy.requestinfo import model_from_request, user_from_proxyauth
@@ -425,13 +425,15 @@ async def _scan_and_decide(
         return Block("scan_unavailable", "detection:indisponible")
     rc.scan_seconds = time.perf_counter() - t0
     decision = plan.decide(keep_findings(extra, segments, findings))
-    if decision.action != "block" and decision.warn_rule_ids:
+    if decision.action != "block" and (decision.warn_rule_ids or decision.validation_rule_ids):
+        ungranted = use_gate(workflows, rc.user, rc.service_id, decision.validation_rule_ids)
         unjustified = data_gate(workflows, rc.user, rc.service_id, decision.warn_rule_ids)
-        if unjustified is not None:
+        if ungranted is not None or unjustified is not None:
             detail = _types(decision.warn_counts)
+            code = "validation_required" if ungranted is not None else "justification_required"
             return Block(
-                "justification_required",
-                unjustified,
+                code,
+                ungranted or unjustified or "",
                 detail=_fr(policy, f"types détectés : {detail}", f"types found: {detail}"),
                 entity_counts=dict(decision.warn_counts),
             )

@@ -404,8 +404,8 @@ BROKEN = {
         "    action: redact\n",
         "    action: redacte\n",
         "redacte",
-        "data_rules[2].action: 'redacte' is not one of block, redact, pseudonymize, allow, warn "
-        "(did you mean 'redact'?)",
+        "data_rules[2].action: 'redacte' is not one of block, redact, pseudonymize, allow, warn, "
+        "validation_manager (did you mean 'redact'?)",
     ),
     "min_score out of range": (
         "policy.yaml",

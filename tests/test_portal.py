@@ -726,3 +726,34 @@ def test_policy_sections_are_checked(tmp_path: Path) -> None:
     messages = [p.message for p in info.value.problems]
     assert any("portal.host" in m for m in messages)
     assert any("sanctions.suspension_after: must be greater than reminder_after" in m for m in messages)
+
+
+@pytest.mark.model
+def test_data_rule_validation_manager_needs_a_grant_for_the_tool(tmp_path: Path, engine) -> None:
+    """A use that needs the manager's validation: client data (here an e-mail) sent to a tool."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from dlp_proxy.pipeline import Allow, Block, evaluate_request, new_context
+    from dlp_proxy.portal.view import WorkflowView, snapshot_of
+    from dlp_proxy.pseudonyms import VaultRegistry
+    from tests.test_pipeline import EMAIL, EngineScanner, chat, rules_with
+
+    policy = rules_with(tmp_path, "mistral-api", "    data: {EMAIL_ADDRESS: validation_manager}\n").policy
+    request = chat(f"Écris un mot de remerciement à {EMAIL}.")
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat(timespec="microseconds")
+
+    def run(grants):
+        view = WorkflowView()
+        view.snapshot = snapshot_of({"grants": grants})
+        rc = new_context("api.mistral.ai", policy.catalog.services["mistral-api"])
+        rc.user = "lpetit"
+        return asyncio.run(
+            evaluate_request(rc, request, policy, EngineScanner(engine), VaultRegistry(), view)
+        )
+
+    verdict = run([])
+    assert isinstance(verdict, Block) and verdict.code == "validation_required"
+    assert verdict.rule_id == "donnees:outil:EMAIL_ADDRESS"
+    assert isinstance(run([("lpetit", "mistral-api", later)]), Allow)
+    assert isinstance(run([("jbernard", "mistral-api", later)]), Block)

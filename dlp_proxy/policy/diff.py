@@ -503,6 +503,7 @@ _ACTION = {
         "pseudonymize": "pseudonymisé",
         "allow": "autorisé",
         "warn": "avec justification",
+        "validation_manager": "soumis à validation du manager",
     },
     "en": {
         "block": "blocked",
@@ -510,6 +511,7 @@ _ACTION = {
         "pseudonymize": "pseudonymized",
         "allow": "allowed",
         "warn": "with a justification",
+        "validation_manager": "subject to manager validation",
     },
 }
 _ACTION_EFFECT = {
@@ -519,6 +521,7 @@ _ACTION_EFFECT = {
         "pseudonymize": "les valeurs sont remplacées avant l'envoi, puis restaurées dans la réponse",
         "allow": "aucune action",
         "warn": "le collaborateur justifie l'usage avant l'envoi",
+        "validation_manager": "l'usage demande un accès accordé par le manager",
     },
     "en": {
         "block": "the request is refused",
@@ -526,6 +529,7 @@ _ACTION_EFFECT = {
         "pseudonymize": "values are replaced before sending, then restored in the answer",
         "allow": "nothing is done",
         "warn": "the employee justifies the use before sending",
+        "validation_manager": "the use needs an access granted by the manager",
     },
 }
 _HOSTING = {

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 STATUSES = ("approved", "warn", "validation_manager", "pilot", "forbidden")
 REFERENT_ROLES = ("informatique", "juridique", "metier")
 HOSTING_CLASSES = ("company", "eu", "outside_eu")
-DATA_ACTIONS = ("block", "redact", "pseudonymize", "allow", "warn")
+#: ``warn``: the user justifies the use first; ``validation_manager``: a use that needs the manager's
+#: validation (a grant for the tool, asked for in the portal), e.g. client data sent to the internal LLM.
+DATA_ACTIONS = ("block", "redact", "pseudonymize", "allow", "warn", "validation_manager")
 USAGE_KINDS = ("libre", "validation_manager", "interdit")
 #: When the names of one request (CONNECT, SNI, Host, URL) designate different tools: refuse it, or
 #: decide on the strictest of them.

@@ -54,3 +54,10 @@ def data_gate(view: View | None, user: str | None, tool: str, warn_rule_ids: Seq
         if view is None or not view.justified(user, tool, rule_id):
             return rule_id
     return None
+
+
+def use_gate(view: View | None, user: str | None, tool: str, rule_ids: Sequence[str]) -> str | None:
+    """The first data rule with action ``validation_manager`` when the user holds no grant for the tool."""
+    if rule_ids and (view is None or not view.granted(user, tool)):
+        return rule_ids[0]
+    return None
