@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from dlp_proxy.incidents import IncidentFilter, IncidentStore
 from dlp_proxy.logs import get_logger
@@ -182,8 +182,6 @@ class PortalService:
     # ------------------------------------------------------------------ the refusal path
     def link(self, code: str, tool: str, rule_id: str) -> str | None:
         """The portal page a refusal points to (tool and rule ids only: no personal data)."""
-        from urllib.parse import urlencode
-
         base = self.base_url()
         if code == "justification_required":
             return f"{base}/justifier?{urlencode({'outil': tool, 'regle': rule_id})}"
@@ -828,7 +826,3 @@ def valid_return(url: str, policy: Policy) -> str:
     if host == policy.portal.host or not policy.intercepts(host) or "\\" in url or "@" in parts.netloc:
         return ""
     return url
-
-
-def utc_iso_now() -> str:
-    return datetime.now(UTC).isoformat()
