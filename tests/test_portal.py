@@ -757,3 +757,21 @@ def test_data_rule_validation_manager_needs_a_grant_for_the_tool(tmp_path: Path,
     assert verdict.rule_id == "donnees:outil:EMAIL_ADDRESS"
     assert isinstance(run([("lpetit", "mistral-api", later)]), Allow)
     assert isinstance(run([("jbernard", "mistral-api", later)]), Block)
+
+
+def test_refusals_counted_in_the_background_and_never_raise_after_stop(env) -> None:
+    import time
+
+    service, *_ = env
+    for _ in range(3):
+        service.note_block("lpetit", "sensitive_data")
+        service.note_block("lpetit", "tool_forbidden")  # not a code the ladder counts
+    deadline = time.monotonic() + 5
+    while service.view.reminder("lpetit") is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    (reminder,) = service.store.sanctions("lpetit")
+    assert reminder.strikes == 3
+    service.view.stop()
+    service._background.shutdown(wait=True)
+    service.note_block("lpetit", "sensitive_data")  # logged, not raised

@@ -237,7 +237,10 @@ class PortalService:
             except Exception as exc:
                 log.error("sanction_count_failed", error=type(exc).__name__)
 
-        self._background.submit(work)
+        try:
+            self._background.submit(work)
+        except RuntimeError:  # shutting down (the store is being reopened): never raise into a flow
+            log.warning("sanction_count_skipped")
 
     # ------------------------------------------------------------------ pages
     def handle(self, req: PortalRequest) -> tuple[int, dict[str, str], bytes]:
