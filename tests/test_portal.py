@@ -775,3 +775,66 @@ def test_refusals_counted_in_the_background_and_never_raise_after_stop(env) -> N
     service.view.stop()
     service._background.shutdown(wait=True)
     service.note_block("lpetit", "sensitive_data")  # logged, not raised
+
+
+def test_fleet_replicas_write_the_approved_policy_into_their_own_rules(tmp_path: Path) -> None:
+    """policy_sync: a change approved on replica A reaches replica B's own rules directory (PostgreSQL)."""
+    import os
+    import time
+    import uuid
+
+    import psycopg
+
+    dsn = os.environ.get("DLP_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+    schema = f"portal_{uuid.uuid4().hex[:10]}"
+    url = dsn + ("&" if "?" in dsn else "?") + f"schema={schema}"
+    replicas = []
+    try:
+        for name in ("a", "b"):
+            rules = write_rules(tmp_path / name / "rules")
+            text = (rules / "policy.yaml").read_text(encoding="utf-8")
+            (rules / "policy.yaml").write_text(
+                text.replace("  max_grant_days: 90", "  max_grant_days: 90\n  policy_sync: true", 1),
+                encoding="utf-8",
+            )
+            holder = {"policy": load_policy(rules)}
+            assert holder["policy"].portal.policy_sync
+            store = open_store(url, tmp_path / name / "data", replica=name)
+            service = PortalService(
+                PortalStore(store), store, lambda h=holder: h["policy"], lambda r=rules: r
+            )
+            replicas.append((service.start(), store, rules))
+        (a, _, rules_a), (b, _, rules_b) = replicas
+        before_b = (rules_b / "policy.yaml").read_text(encoding="utf-8")
+        token = csrf(a, "/adoption/demander", "lpetit")
+        fields = {"outil": "perplexity-web", "usage": "Veille", "donnees": "publiques", "equipe": "com"}
+        assert post(a, "/adoption/demander", "lpetit", {"csrf": token, **fields})[0] == 303
+        (req,) = a.store.requests(kind="adoption")
+        for referent, name in (("slefevre", "legal"), ("cmartin", "it")):
+            assert step(a, referent, req.id, name)[0] == 303
+        assert step(a, "cmartin", req.id, "pilot", groupe="pilote-ia", fin="2027-03-01")[0] == 303
+        assert approve(b, "slefevre", req.id)[0] == 303  # approved on B: written in B's directory
+        assert (rules_b / "policy.yaml").read_text(encoding="utf-8") != before_b
+        t0 = time.monotonic()
+        while load_policy(rules_a).tool_policy("perplexity-web").status != "pilot":
+            assert time.monotonic() - t0 < 3.0, "replica A did not write the approved policy"
+            time.sleep(0.1)
+        assert (rules_a / "policy.yaml").read_text(encoding="utf-8") == (rules_b / "policy.yaml").read_text(
+            encoding="utf-8"
+        )
+    finally:
+        for service, store, _ in replicas:
+            service.stop()
+            store.close()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_without_policy_sync_hand_edits_are_never_overwritten(env) -> None:
+    service, _, rules, _ = env
+    text = (rules / "policy.yaml").read_text(encoding="utf-8")
+    service.store.publish_policy(
+        "0" * 64, text.replace('version: "2026.4"', 'version: "2099.1"', 1), "cmartin"
+    )
+    assert service.policy_sync.tick() is False
+    assert (rules / "policy.yaml").read_text(encoding="utf-8") == text

@@ -17,7 +17,7 @@ from dlp_proxy.yamlload import LineDict
 from .fields import FileChecker, join, show
 
 DEFAULT_PORTAL_HOST = "ia.portail"
-PORTAL_KEYS = ("host", "justification_hours", "max_grant_days")
+PORTAL_KEYS = ("host", "justification_hours", "max_grant_days", "policy_sync")
 SANCTION_KEYS = ("window_days", "reminder_after", "suspension_after", "suspension_days", "codes")
 ROLE_KEYS = ("managers", "ai_referents", "security")
 #: Incident codes a sanction may count: refusals for data, never technical refusals.
@@ -33,6 +33,9 @@ class PortalSettings:
     host: str = DEFAULT_PORTAL_HOST
     justification_hours: float = 8.0  # a justification is remembered this long (per user, tool, rule)
     max_grant_days: int = 90  # the longest access a manager may grant
+    #: A fleet: each replica writes the policy referents approved (kept in the store) into its own rules
+    #: directory, seeded from a read-only ConfigMap. Off: the rules directory is the only source.
+    policy_sync: bool = False
 
     @property
     def base_url(self) -> str:
@@ -99,10 +102,15 @@ def parse_portal(doc: LineDict, f: FileChecker) -> PortalSettings:
         f.say(node.line_of("host"), "portal.host", f"{show(host)} is not a host name (e.g. ia.portail)")
         host = DEFAULT_PORTAL_HOST
     hours = f.number(node, "justification_hours", "portal", 8.0, low=0, high=24 * 90, low_open=True)
+    sync = node.get("policy_sync", False)
+    if not isinstance(sync, bool):
+        f.say(node.line_of("policy_sync"), "portal.policy_sync", f"expected true or false, got {show(sync)}")
+        sync = False
     return PortalSettings(
         host=host,
         justification_hours=hours if hours is not None else 8.0,
         max_grant_days=_whole(f, node, "max_grant_days", "portal", 90, 3650),
+        policy_sync=sync,
     )
 
 

@@ -166,6 +166,11 @@ def apply(rules_dir: Path | None, base_sha: str, text: str) -> None:
     problems = check_text(rules_dir, text)
     if problems:
         raise ChangeError("; ".join(problems[:3]))
+    write_policy(path, text)
+
+
+def write_policy(path: Path, text: str) -> None:
+    """Replace ``policy.yaml`` atomically (the rules watcher never sees half a file)."""
     fd, tmp = tempfile.mkstemp(prefix=".policy-", suffix=".yaml", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

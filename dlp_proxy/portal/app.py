@@ -30,6 +30,7 @@ from dlp_proxy.policy import Policy
 from . import adoption
 from .gate import PORTAL_CODES
 from .pages import render
+from .policysync import PolicySync
 from .store import PortalStore
 from .view import WorkflowView
 
@@ -140,14 +141,19 @@ class PortalService:
         self._policy = policy
         self._rules_dir = rules_dir
         self.view = WorkflowView(store.active_state, view_interval)
+        self.policy_sync = PolicySync(
+            store, rules_dir, lambda: bool((p := policy()) and p.portal.policy_sync), view_interval
+        )
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlp-portal")
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> PortalService:
         self.view.start()
+        self.policy_sync.start()
         return self
 
     def stop(self) -> None:
+        self.policy_sync.stop()
         self.view.stop()
         self._background.shutdown(wait=True)
         self.store.close()
@@ -683,6 +689,7 @@ class PortalService:
             self.store.close_change(change.id, req.user, "stale")
             raise Refused(409, f"Modification non appliquée : {exc}", f"Change not applied: {exc}") from None
         self.store.close_change(change.id, req.user, "applied")
+        self.store.publish_policy(adoption.sha(change.new_text), change.new_text, req.user)
         step = change.step
         data = json.loads(change.step_data)
         nxt = STEPS[STEPS.index(step) + 1] if step != STEPS[-1] else None

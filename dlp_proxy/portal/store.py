@@ -49,6 +49,8 @@ _TABLES = {
     "strikes integer NOT NULL, created text NOT NULL, until text, decided_by text, decided text, "
     "comment text NOT NULL",
     "strikes": "user_key text NOT NULL, code text NOT NULL, at text NOT NULL",
+    # the policy.yaml the referents approved, for every replica to write into its rules directory
+    "policies": "sha text NOT NULL, text text NOT NULL, approved_by text NOT NULL, created text NOT NULL",
 }
 
 
@@ -466,6 +468,20 @@ class PortalStore:
         if changed:
             self.record(actor, f"policy_change_{status}", "changes", row_id)
         return bool(changed)
+
+    # ------------------------------------------------------------------ approved policies
+    def publish_policy(self, sha: str, text: str, actor: str) -> int:
+        """The approved ``policy.yaml``, for the replicas that do not share this rules directory."""
+        with self._cursor() as cur:
+            row_id = self._insert(
+                cur, "policies", {"sha": sha, "text": text, "approved_by": actor, "created": iso(now())}
+            )
+        self.record(actor, "policy_published", "policies", row_id)
+        return row_id
+
+    def latest_policy(self) -> Row | None:
+        rows = self._rows("policies", "SELECT * FROM portal_policies ORDER BY id DESC LIMIT 1")
+        return rows[0] if rows else None
 
     # ------------------------------------------------------------------ sanctions
     def add_strike(self, user: str, code: str, ladder: Any) -> Row | None:
