@@ -794,7 +794,7 @@ def test_fleet_replicas_write_the_approved_policy_into_their_own_rules(tmp_path:
             rules = write_rules(tmp_path / name / "rules")
             text = (rules / "policy.yaml").read_text(encoding="utf-8")
             (rules / "policy.yaml").write_text(
-                text.replace("  max_grant_days: 90", "  max_grant_days: 90\n  policy_sync: true", 1),
+                text.replace("  policy_sync: false", "  policy_sync: true", 1),
                 encoding="utf-8",
             )
             holder = {"policy": load_policy(rules)}
