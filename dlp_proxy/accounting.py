@@ -19,9 +19,15 @@ log = get_logger("dlp_proxy.addon")
 class Accountant:
     """Counts and records verdicts; ``store`` is read at each call (it can be reopened)."""
 
-    def __init__(self, metrics: Metrics, store: Callable[[], IncidentStore | None]) -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        store: Callable[[], IncidentStore | None],
+        on_block: Callable[[str | None, str], object] | None = None,
+    ) -> None:
         self.metrics = metrics
         self.store = store
+        self.on_block = on_block  # the sanctions ladder counts refusals (user, code)
 
     def account(self, rc: RequestContext, verdict: Verdict, *, what: str, policy_version: str) -> None:
         """``what``: ``request`` or ``websocket_message`` (only requests count in ``dlp_proxy_requests``)."""
@@ -41,6 +47,8 @@ class Accountant:
             decision, code = "blocked", verdict.code
             counts, rule_ids = dict(verdict.entity_counts), verdict.all_rule_ids
             m.blocked.labels(rule=verdict.rule_id).inc()
+            if self.on_block is not None:
+                self.on_block(rc.user, verdict.code)
         else:
             decision = code = verdict.verdict
             counts, rule_ids = dict(verdict.entity_counts), verdict.rule_ids

@@ -64,7 +64,9 @@ class DlpProxy:
         self.runtime = Runtime(self.metrics)
         # Reversible pseudonyms, per user: bounded, expiring; in memory, or in Redis (dlp_state).
         self.vaults = open_vaults(None)
-        self.accountant = Accountant(self.metrics, lambda: self.runtime.store)
+        self.accountant = Accountant(
+            self.metrics, lambda: self.runtime.store, self.runtime.portals.note_block
+        )
         self.upstream = upstream.UpstreamGuard(self.metrics, METADATA_KEY)
         self.in_flight = InFlight(self.metrics, METADATA_KEY)
         self.addons = [self.in_flight]  # child addon: its hooks run after this one's (dlp_proxy.serving)
@@ -128,6 +130,12 @@ class DlpProxy:
         if "dlp_access_log" in updated:
             with _refused(f"cannot write the access log {opts.dlp_access_log}"):
                 self.access_log.open(opts.dlp_access_log)
+        if {"dlp_portal_port", "dlp_portal_host"} & updated:
+            with _refused(f"cannot listen for the portal on {opts.dlp_portal_host}:{opts.dlp_portal_port}"):
+                auth = ctx.master.addons.get("proxyauth")
+                validator = (lambda: getattr(auth, "validator", None)) if auth is not None else (lambda: None)
+                confdir = Path(opts.confdir).expanduser()
+                self.runtime.portals.listen(opts.dlp_portal_host, opts.dlp_portal_port, validator, confdir)
         if {"dlp_metrics_port", "dlp_metrics_host"} & updated:
             with _refused(f"cannot listen for metrics on {opts.dlp_metrics_host}:{opts.dlp_metrics_port}"):
                 self.runtime.start_metrics(opts.dlp_metrics_host, opts.dlp_metrics_port)
@@ -182,6 +190,9 @@ class DlpProxy:
         if policy is None or flow.response is not None:
             return
         t0 = time.perf_counter()
+        if self.runtime.portals.is_portal(flow.request.host):
+            flow.metadata["dlp_portal"] = True  # answered in `request`, never forwarded
+            return
         # Where mitmproxy will connect: the CONNECT target inside a tunnel, the URL's authority for
         # plain HTTP; the client's own claims (TLS name, Host header) must agree with it.
         names = {
@@ -194,6 +205,7 @@ class DlpProxy:
             return
         rc = pipeline.new_context(route.host, route.service)
         flow.metadata[METADATA_KEY] = rc
+        flow.metadata["dlp_url"] = flow.request.pretty_url  # as the user asked (before map_remote)
         flow.request.stream = False  # fail closed: never forward a body before it has been looked at
 
         def refuse_too_large() -> None:  # called by bodylimit the moment the body crosses the limit
@@ -212,16 +224,23 @@ class DlpProxy:
 
     async def request(self, flow: http.HTTPFlow) -> None:
         """Hand the whole request to the pipeline; awaiting the scan pauses only this flow."""
+        req = flow.request
+        if flow.metadata.get("dlp_portal") and flow.response is None:
+            status, headers, body = await self.runtime.portals.answer(
+                req.method, req.path, req.headers, req.raw_content or b"", flow.metadata.get("proxyauth")
+            )
+            flow.response = http.Response.make(status, body, headers)
+            return
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
         if rc is None or flow.response is not None or self.policy is None:
             return
         t0 = time.perf_counter()
-        req = flow.request
 
         async def evaluate() -> Verdict:
             self._identify(flow, rc)
             body = pipeline.HttpRequest(req.method, req.path, req.headers, req.raw_content or b"")
-            return await pipeline.evaluate_request(rc, body, self.policy, self.pool, self.vaults)
+            workflows = self.runtime.portals.view
+            return await pipeline.evaluate_request(rc, body, self.policy, self.pool, self.vaults, workflows)
 
         self._apply_http(flow, rc, await self._guard("request", rc, evaluate))
         self.upstream.arm(flow, lambda f: upstream.close_upstream(f, ctx.master.addons.get("proxyserver")))
@@ -251,8 +270,9 @@ class DlpProxy:
         if isinstance(verdict, Block):
             req = flow.request
             status, headers, body = pipeline.block_response(
-                self.policy, rc, verdict, path=req.path, accept=req.headers.get("accept")
-            )
+                self.policy, rc, verdict, path=req.path, accept=req.headers.get("accept"),
+                portal=self.runtime.portals.service, url=flow.metadata.get("dlp_url", ""),
+            )  # fmt: skip
             flow.response = http.Response.make(status, body, headers)
         elif isinstance(verdict, Rewrite):
             if verdict.body is not None:
@@ -320,7 +340,10 @@ class DlpProxy:
             text = message.text
 
             async def evaluate() -> Verdict:
-                return await pipeline.evaluate_message(rc, text, self.policy, self.pool, self.vaults)
+                workflows = self.runtime.portals.view
+                return await pipeline.evaluate_message(
+                    rc, text, self.policy, self.pool, self.vaults, workflows
+                )
 
             verdict = await self._guard("websocket_message", rc, evaluate)
         else:

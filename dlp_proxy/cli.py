@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--metrics-host", default="127.0.0.1", help="address of the metrics port")
     run.add_argument(
+        "--portal-port",
+        type=int,
+        default=0,
+        help="port of the AI portal's direct HTTPS listener (HTTP Basic, the proxy's users; 0: off)",
+    )
+    run.add_argument("--portal-host", default="127.0.0.1", help="address of the AI portal's direct listener")
+    run.add_argument(
         "--data-dir",
         type=Path,
         default=None,
@@ -134,9 +141,10 @@ def _registered_commands() -> list:
     """Modules that add their own sub-commands: each has ``register(subparsers)`` setting ``func``."""
     from dlp_proxy.incidents.cli import register as incidents_commands
     from dlp_proxy.policy.cli import register as policy_commands
+    from dlp_proxy.portal.cli import register as portal_commands
     from dlp_proxy.report.cli import register as report_commands
 
-    return [policy_commands, incidents_commands, report_commands]
+    return [policy_commands, incidents_commands, report_commands, portal_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -265,6 +273,8 @@ async def _run(args: argparse.Namespace) -> int:
             dlp_store=args.store or "",
             dlp_state=args.state or "",
             dlp_access_log=str(args.access_log) if args.access_log else "",
+            dlp_portal_port=args.portal_port,
+            dlp_portal_host=args.portal_host,
         )
         if args.setoptions:
             # One call for all of them: list options such as map_remote accumulate, as in mitmdump.

@@ -43,6 +43,12 @@ class DataDecision:
     rule_ids: tuple[str, ...] = ()
     blocked_types: tuple[str, ...] = ()
     actions: Mapping[str, str] = field(default_factory=dict)  # acted-on type → "redact" | "pseudonymize"
+    #: Rules whose action is ``warn`` that matched: the user justifies the use once, then it proceeds
+    #: with the rest of the decision (the warned values are sent as they are).
+    warn_rule_ids: tuple[str, ...] = ()
+    warn_counts: Mapping[str, int] = field(default_factory=dict)
+    #: Rules whose action is ``validation_manager`` that matched: the use needs a grant for the tool.
+    validation_rule_ids: tuple[str, ...] = ()
 
     @property
     def redact_types(self) -> frozenset[str]:
@@ -72,6 +78,9 @@ def decide_data(
     rule_ids: list[str] = []
     actions: dict[str, str] = {}
     to_redact: list[tuple[FindingLike, ...]] = []
+    warn_ids: list[str] = []
+    validation_ids: list[str] = []
+    warned: Counter[str] = Counter()
     for findings in findings_per_segment:
         redact_here: list[FindingLike] = []
         for f in findings:
@@ -90,6 +99,16 @@ def decide_data(
                 rule_id = f"donnees:{rule.id}"
             if action == "allow":
                 continue
+            if action == "warn":
+                warned[f.entity_type] += 1
+                if rule_id not in warn_ids:
+                    warn_ids.append(rule_id)
+                continue
+            if action == "validation_manager":
+                warned[f.entity_type] += 1
+                if rule_id not in validation_ids:
+                    validation_ids.append(rule_id)
+                continue
             counts[f.entity_type] += 1
             if rule_id not in rule_ids:
                 rule_ids.append(rule_id)
@@ -101,8 +120,17 @@ def decide_data(
                 if actions.get(f.entity_type) != "redact":
                     actions[f.entity_type] = action
         to_redact.append(tuple(redact_here))
+    warn_rule_ids, warn_counts, validation_rule_ids = tuple(warn_ids), dict(warned), tuple(validation_ids)
     if blocked:
-        return DataDecision("block", (), dict(counts), tuple(rule_ids), tuple(sorted(blocked)))
+        return DataDecision(
+            "block", (), dict(counts), tuple(rule_ids), tuple(sorted(blocked)), {},
+            warn_rule_ids, warn_counts, validation_rule_ids,
+        )  # fmt: skip
     if counts:
-        return DataDecision("redact", tuple(to_redact), dict(counts), tuple(rule_ids), (), actions)
-    return DataDecision("allow")
+        return DataDecision(
+            "redact", tuple(to_redact), dict(counts), tuple(rule_ids), (), actions,
+            warn_rule_ids, warn_counts, validation_rule_ids,
+        )  # fmt: skip
+    return DataDecision(
+        "allow", warn_rule_ids=warn_rule_ids, warn_counts=warn_counts, validation_rule_ids=validation_rule_ids
+    )

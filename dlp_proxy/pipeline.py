@@ -35,10 +35,11 @@ from dlp_proxy.extract.surface import keep_findings, surface
 from dlp_proxy.logs import get_logger
 from dlp_proxy.policy import Policy
 from dlp_proxy.policy.model import DataRule
+from dlp_proxy.portal.gate import Portal, View, data_gate, tool_gate, use_gate
 from dlp_proxy.pseudonyms import Vaults
 from dlp_proxy.redact import Redactor
 from dlp_proxy.requestinfo import model_from_request, user_from_proxyauth
-from dlp_proxy.responses import BlockInfo, build_block_response
+from dlp_proxy.responses import BlockInfo, api_shape, build_block_response, wants_html
 from dlp_proxy.routing import Route
 from dlp_proxy.state.errors import StateUnavailable
 
@@ -288,8 +289,13 @@ async def evaluate_request(
     policy: Policy,
     scanner: Scanner | None,
     vaults: Vaults,
+    workflows: View | None = None,
 ) -> Verdict:
-    """The verdict for one HTTP request to an AI tool (see the module docstring for the steps)."""
+    """The verdict for one HTTP request to an AI tool (see the module docstring for the steps).
+
+    ``workflows`` is the portal state (justifications, grants, sanctions) the policy's ``warn`` and
+    ``validation_manager`` decisions and the sanctions ladder read.
+    """
     raw = request.raw_body
     if len(raw) > policy.body_size_limit:
         return too_large(policy)
@@ -309,6 +315,9 @@ async def evaluate_request(
             reason=decision.reason,
             groups=policy.tool_policy(rc.service_id).groups,
         )
+    gate = tool_gate(workflows, rc.user, rc.service_id, rc.hosting, decision.action, decision.rule_id)
+    if gate is not None:
+        return Block(gate[0], gate[1], reason=decision.reason if gate[1] == decision.rule_id else None)
     plan = plan_scan(policy, rc.service_id, rc.hosting)
     if not plan.entities:  # e.g. a company-hosted tool: nothing to look for
         return Allow()
@@ -316,17 +325,25 @@ async def evaluate_request(
         extraction = await _extract(rc, request, body)
     except UndecodableBody as exc:
         return _undecodable(policy, exc)
-    return await _scan_and_decide(rc, policy, plan, extraction, scanner, vaults, http=request)
+    return await _scan_and_decide(
+        rc, policy, plan, extraction, scanner, vaults, http=request, workflows=workflows
+    )
 
 
 async def evaluate_message(
-    rc: RequestContext, text: str, policy: Policy, scanner: Scanner | None, vaults: Vaults
+    rc: RequestContext,
+    text: str,
+    policy: Policy,
+    scanner: Scanner | None,
+    vaults: Vaults,
+    workflows: View | None = None,
 ) -> Verdict:
     """The verdict for one WebSocket text message a client sends to an AI host (same rules as HTTP)."""
     plan = plan_scan(policy, rc.service_id, rc.hosting)
     if not plan.entities:
         return Allow()
-    return await _scan_and_decide(rc, policy, plan, extract_websocket_message(text), scanner, vaults)
+    extraction = extract_websocket_message(text)
+    return await _scan_and_decide(rc, policy, plan, extraction, scanner, vaults, workflows=workflows)
 
 
 def evaluate_binary_message(rc: RequestContext, policy: Policy) -> Verdict:
@@ -371,6 +388,7 @@ async def _scan_and_decide(
     vaults: Vaults,
     *,
     http: HttpRequest | None = None,
+    workflows: View | None = None,
 ) -> Verdict:
     refused = []
     for item in extraction.unscannable:
@@ -408,6 +426,18 @@ async def _scan_and_decide(
         return Block("scan_unavailable", "detection:indisponible")
     rc.scan_seconds = time.perf_counter() - t0
     decision = plan.decide(keep_findings(extra, segments, findings))
+    if decision.action != "block" and (decision.warn_rule_ids or decision.validation_rule_ids):
+        ungranted = use_gate(workflows, rc.user, rc.service_id, decision.validation_rule_ids)
+        unjustified = data_gate(workflows, rc.user, rc.service_id, decision.warn_rule_ids)
+        if ungranted is not None or unjustified is not None:
+            detail = _types(decision.warn_counts)
+            code = "validation_required" if ungranted is not None else "justification_required"
+            return Block(
+                code,
+                ungranted or unjustified or "",
+                detail=_fr(policy, f"types détectés : {detail}", f"types found: {detail}"),
+                entity_counts=dict(decision.warn_counts),
+            )
     if decision.action == "block":
         return _data_block(decision, types_detail(policy, decision))
     if decision.action != "redact":
@@ -475,9 +505,24 @@ def _rewrite(
 
 
 def block_response(
-    policy: Policy, rc: RequestContext, block: Block, *, path: str, accept: str | None
+    policy: Policy,
+    rc: RequestContext,
+    block: Block,
+    *,
+    path: str,
+    accept: str | None,
+    portal: Portal | None = None,
+    url: str = "",
 ) -> tuple[int, dict[str, str], bytes]:
-    """``(status, headers, body)`` of a refusal, in the client's API shape or as an HTML page."""
+    """``(status, headers, body)`` of a refusal, in the client's API shape or as an HTML page.
+
+    With a ``portal``, refusals the user can act on name its page, and a browser gets the portal's
+    interstitial (justification form, access request, reminder) instead of the plain block page.
+    """
+    if portal is not None and wants_html(accept, api_shape(path, rc.family)):
+        page = portal.interstitial(rc.user, rc.service_id, rc.tool_name, block.code, block.rule_id, url)
+        if page is not None:
+            return page
     info = BlockInfo(
         code=block.code,
         request_id=rc.request_id,
@@ -491,5 +536,6 @@ def block_response(
         alternatives=policy.approved_tools(),
         detail=block.detail,
         groups=block.groups,
+        portal_url=portal.link(block.code, rc.service_id, block.rule_id) if portal is not None else None,
     )
     return build_block_response(info, path=path, family=rc.family, accept=accept)

@@ -81,6 +81,9 @@ class BlockInfo:
     alternatives: Sequence[str] = ()
     detail: str | None = None
     groups: Sequence[str] = ()
+    #: The AI portal page where the user can act on this refusal (justify, ask for access, ask for
+    #: the tool's evaluation); ``None`` when the proxy has no portal.
+    portal_url: str | None = None
 
 
 # 403 for policy decisions (the SDKs raise PermissionDeniedError and do not retry), 413/400 for
@@ -92,6 +95,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "sensitive_data": 403,
     "unscannable_content": 403,
     "destination_mismatch": 403,
+    # the policy's workflows (the AI portal): the user can act, then retry
+    "justification_required": 403,
+    "validation_required": 403,
+    "access_suspended": 403,
+    "reminder_required": 403,
     "body_too_large": 413,
     "undecodable_body": 400,
     "scan_unavailable": 503,
@@ -412,6 +420,53 @@ def _policy_unavailable(t: _Texts) -> str:
     )
 
 
+def _justification_required(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"l'usage de {_subject(t)} demande une justification : indiquez sur le portail IA "
+            f"pourquoi vous en avez besoin, puis réessayez."
+        )
+    return f"using {_subject(t)} needs a justification: say in the AI portal why you need it, then retry."
+
+
+def _validation_required(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"l'usage de {_the_tool(t)} est soumis à la validation du manager : demandez l'accès sur le "
+            f"portail IA ; une fois l'accès accordé, réessayez."
+        )
+    return (
+        f"using {_the_tool(t)} needs your manager's validation: ask for access in the AI portal; once it "
+        f"is granted, retry."
+    )
+
+
+def _access_suspended(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"votre requête vers {t.tool} n'a pas été transmise : votre accès aux outils d'IA externes est "
+            "suspendu après des blocages répétés pour données sensibles ; les outils hébergés par "
+            "l'entreprise restent disponibles."
+        )
+    return (
+        f"your request to {t.tool} was not sent: your access to external AI tools is suspended after "
+        "repeated refusals for sensitive data; the tools hosted by the company still work."
+    )
+
+
+def _reminder_required(t: _Texts) -> str:
+    if t.lang == "fr":
+        return (
+            f"votre requête vers {t.tool} n'a pas été transmise : plusieurs de vos requêtes ont été "
+            "bloquées pour données sensibles ; prenez connaissance du rappel de la politique IA sur le "
+            "portail IA, puis réessayez."
+        )
+    return (
+        f"your request to {t.tool} was not sent: several of your requests were blocked for sensitive "
+        "data; read the AI policy reminder in the AI portal, then retry."
+    )
+
+
 def _upstream_unreachable(t: _Texts) -> str:
     if t.lang == "fr":
         return (
@@ -471,6 +526,10 @@ _CORE: dict[str, Callable[[_Texts], str]] = {
     "scan_unavailable": _scan_unavailable,
     "scan_overloaded": _scan_overloaded,
     "policy_unavailable": _policy_unavailable,
+    "justification_required": _justification_required,
+    "validation_required": _validation_required,
+    "access_suspended": _access_suspended,
+    "reminder_required": _reminder_required,
     "upstream_unreachable": _upstream_unreachable,
     "upstream_timeout": _upstream_timeout,
     "state_unavailable": _state_unavailable,
@@ -485,6 +544,10 @@ _POLICY_CODES = frozenset(
         "sensitive_data",
         "unscannable_content",
         "destination_mismatch",
+        "justification_required",
+        "validation_required",
+        "access_suspended",
+        "reminder_required",
     }
 )
 
@@ -527,6 +590,9 @@ def block_message(info: BlockInfo) -> str:
     t = _texts(info)
     lang = t.lang
     parts = [block_message_core(info)]
+    if info.portal_url:
+        url = _clean(info.portal_url, 300)
+        parts.append(_sentence(("Portail IA : " if lang == "fr" else "AI portal: ") + url))
     if info.reason:
         parts.append(_sentence(("Motif : " if lang == "fr" else "Reason: ") + _clean(info.reason, 1000)))
     if info.detail:
@@ -570,6 +636,7 @@ _HTML_LABELS = {
         "la procédure d'adoption compte 4 étapes :",
         "data": "Retirez ou anonymisez ces données (noms, coordonnées, numéros de compte, etc.) avant de "
         "réessayer, ou utilisez un outil hébergé par l'entreprise.",
+        "portal": "Demander l'évaluation de cet outil (portail IA)",
         "ref": "Référence de la demande",
         "ref_help": "communiquez-la au support ou à vos référents pour retrouver l'incident.",
         "version": "Version de la politique IA",
@@ -592,6 +659,7 @@ _HTML_LABELS = {
         "4 steps:",
         "data": "Remove or anonymise this data (names, contact details, account numbers, etc.) before "
         "trying again, or use a tool hosted by the company.",
+        "portal": "Ask for this tool to be evaluated (AI portal)",
         "ref": "Request reference",
         "ref_help": "give it to support or to your referents so they can find the incident.",
         "version": "AI policy version",
@@ -661,6 +729,8 @@ def render_html(info: BlockInfo) -> str:
         sections.append(f"<h2>{_e(lab['pilot'])}</h2><p>{_e(lab['pilot_join'])}</p>{_steps_html(lang)}")
     elif info.code in ("tool_forbidden", "model_forbidden"):
         sections.append(f"<p>{_e(lab['adopt'])}</p>{_steps_html(lang)}")
+    if info.portal_url and _URL.match(info.portal_url):
+        sections.append(f'<p class="portal"><a href="{_e(info.portal_url)}">{_e(lab["portal"])}</a></p>')
 
     alternatives = [a for a in info.alternatives if a]
     if alternatives:

@@ -34,6 +34,7 @@ from dlp_proxy.metrics import Metrics, MetricsServer, resident_bytes
 from dlp_proxy.paths import default_data_dir, default_rules_dir
 from dlp_proxy.policy import Policy, load_policy
 from dlp_proxy.policy.review import review_status
+from dlp_proxy.portal import runtime as portal_runtime
 from dlp_proxy.requestinfo import host_without_port, user_from_proxyauth
 from dlp_proxy.serving import EventLoopLag
 from dlp_proxy.shadow import ShadowRules, load_shadow_rules, sighting_for
@@ -62,6 +63,8 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
      "mitmproxy's tcp_timeout (600 s), which would otherwise drop the connection without an answer."),
     ("dlp_state", str, "", "Pseudonym vaults shared by every replica: redis://… (default: $DLP_PROXY_STATE, "
      "else in memory); key in $DLP_PROXY_STATE_KEY."),
+    ("dlp_portal_port", int, 0, "Port of the AI portal's direct HTTPS listener, HTTP Basic (0: off)."),
+    ("dlp_portal_host", str, "127.0.0.1", "Address the AI portal's direct listener listens on."),
 )  # fmt: skip
 
 
@@ -409,6 +412,7 @@ class Runtime:
         self.pools: PoolSupervisor | None = None
         self.watcher: PolicyWatcher | None = None
         self.metrics_server: MetricsServer | None = None
+        self.portals = portal_runtime.PortalSupervisor(lambda: self.policy, lambda: self.rules)
         self._review_warned_on: date | None = None
         self.draining = False  # SIGTERM under `dlp-proxy run`: /readyz says 503 (dlp_proxy.serving.drain)
         self.loop_lag: EventLoopLag | None = None
@@ -493,6 +497,7 @@ class Runtime:
             url, data_dir, hmac_key=hmac_key, retention=retention_days(self.policy), on_latest_hash=self._head
         )
         self.stores = stores.start()
+        self.portals.open(self.stores.store)
         if self.stores.store is not None:
             self.stores.store.on_event = store_event_counter(self.metrics)
 
@@ -567,6 +572,7 @@ class Runtime:
             log.debug("sighup_not_installed")
 
     def stop(self) -> None:
+        self.portals.stop()
         if self.loop_lag is not None:
             self.loop_lag.stop()
         if self.watcher is not None:

@@ -333,8 +333,8 @@ BROKEN = {
         "  anthropic-api:\n    status: approved\n",
         "  anthropic-api:\n    status: aproved\n",
         "aproved",
-        "tools.anthropic-api.status: 'aproved' is not one of approved, pilot, forbidden "
-        "(did you mean 'approved'?)",
+        "tools.anthropic-api.status: 'aproved' is not one of approved, warn, validation_manager, pilot, "
+        "forbidden (did you mean 'approved'?)",
     ),
     "pilot without groups": (
         "policy.yaml",
@@ -404,8 +404,8 @@ BROKEN = {
         "    action: redact\n",
         "    action: redacte\n",
         "redacte",
-        "data_rules[2].action: 'redacte' is not one of block, redact, pseudonymize, allow "
-        "(did you mean 'redact'?)",
+        "data_rules[2].action: 'redacte' is not one of block, redact, pseudonymize, allow, warn, "
+        "validation_manager (did you mean 'redact'?)",
     ),
     "min_score out of range": (
         "policy.yaml",
@@ -432,7 +432,7 @@ BROKEN = {
         "directory.yaml",
         "  adurand: [rh]\n",
         "  adurand: [rhh]\n",
-        "adurand",
+        "adurand: [rhh]",
         "users.adurand: unknown group 'rhh' (declare it under groups:) (did you mean 'rh'?)",
     ),
     "unknown group for a pilot": (
@@ -550,7 +550,8 @@ def test_user_names_ignore_case_and_must_be_unique(tmp_path: Path) -> None:
         ConfigProblem(
             str(rules / "directory.yaml"),
             _line_of(text, "LPetit"),
-            f"users.LPetit: same user as line {_line_of(text, 'lpetit')} (user names ignore case)",
+            f"users.LPetit: same user as line {_line_of(text, 'lpetit: [commercial]')} "
+            "(user names ignore case)",
         )
     ]
 

@@ -36,6 +36,7 @@ from .model import (
     ToolPolicy,
     normalize_host,
 )
+from .workflows import ROLE_KEYS, parse_portal, parse_roles, parse_sanctions
 
 CATALOG_FILE = "catalog.yaml"
 POLICY_FILE = "policy.yaml"
@@ -55,7 +56,17 @@ DEFAULT_UNLISTED_REASON_EN = (
     "request to an AI referent: legal and IT validation, pilot, then progressive rollout."
 )
 
-_TOP_KEYS = ("policy", "referents", "defaults", "tools", "usages", "data_rules", "extra_hosts")
+_TOP_KEYS = (
+    "policy",
+    "referents",
+    "defaults",
+    "tools",
+    "usages",
+    "data_rules",
+    "extra_hosts",
+    "portal",
+    "sanctions",
+)
 _META_KEYS = ("version", "title", "language", "last_review", "next_review", "changelog", "consequences")
 _CHANGELOG_KEYS = ("version", "date", "changes")
 _REFERENT_KEYS = ("role", "name", "contact")
@@ -71,9 +82,9 @@ _DEFAULTS_KEYS = (
     "unscannable",
 )
 _TOOL_KEYS = ("status", "reason", "reason_en", "usage", "groups", "models", "data", "unscannable")
-_MODEL_KEYS = ("allow", "deny", "reason", "reason_en")
+_MODEL_KEYS = ("allow", "deny", "warn", "reason", "reason_en")
 _DATA_RULE_KEYS = ("id", "description", "entities", "hosting", "action", "min_score")
-_DIRECTORY_KEYS = ("groups", "users", "networks")
+_DIRECTORY_KEYS = ("groups", "users", "networks", *ROLE_KEYS)
 _GROUP_KEYS = ("description",)
 _NETWORK_KEYS = ("cidr", "groups")
 
@@ -208,6 +219,8 @@ def _parse_policy(
         "usages": usages,
         "data_rules": data_rules,
         "extra_hosts": extra_hosts,
+        "portal": parse_portal(doc, f),
+        "sanctions": parse_sanctions(doc, f),
     }
 
 
@@ -411,12 +424,13 @@ def _parse_tool(
     models = _parse_models(entry, f, where)
     data = _parse_data_overrides(entry, f, where, entity_types)
     unscannable = _parse_unscannable(entry, f, where)
-    if status in ("pilot", "forbidden") and reason is None and entry.get("reason") is None:
+    needs_reason = status in ("pilot", "forbidden", "warn", "validation_manager")
+    if needs_reason and reason is None and entry.get("reason") is None:
         f.say(entry.line_of("status"), where, f"status {status} needs a 'reason' (shown to the employee)")
     if status == "pilot" and not tool_groups:
         line = entry.line_of("groups") if "groups" in entry else entry.line_of("status")
         f.say(line, where, "status pilot needs 'groups' (who may use the tool during the pilot)")
-    if status in ("approved", "forbidden") and tool_groups is not None:
+    if status != "pilot" and status is not None and tool_groups is not None:
         f.say(entry.line_of("groups"), join(where, "groups"), f"only applies to status pilot, not {status}")
     if status == "forbidden" and "models" in entry:
         f.say(entry.line_of("models"), join(where, "models"), "has no effect on a forbidden tool")
@@ -483,16 +497,22 @@ def _parse_models(entry: LineDict, f: FileChecker, tool_where: str) -> ModelRule
     if "allow" in models and "deny" in models:
         f.say(models.line_of("deny"), where, "use either 'allow' or 'deny', not both")
         return None
-    if "allow" not in models and "deny" not in models:
-        f.say(models.line, where, "needs 'deny' (models refused) or 'allow' (the only models permitted)")
+    warn = f.texts(models, "warn", where) or ()
+    if "allow" not in models and "deny" not in models and not warn:
+        f.say(
+            models.line,
+            where,
+            "needs 'deny' (models refused), 'allow' (the only models permitted) or 'warn' (models used "
+            "with a justification)",
+        )
         return None
     mode = "allow" if "allow" in models else "deny"
-    patterns = f.texts(models, mode, where, required=True)
+    patterns = f.texts(models, mode, where, required=not warn) or ()
     reason = f.text(models, "reason", where, required=True)
     reason_en = f.text(models, "reason_en", where)
-    if not patterns or reason is None:
+    if not (patterns or warn) or reason is None:
         return None
-    return ModelRule(mode=mode, patterns=patterns, reason=reason, reason_en=reason_en)
+    return ModelRule(mode=mode, patterns=patterns, reason=reason, reason_en=reason_en, warn=warn)
 
 
 def _check_groups(f: FileChecker, items: list[tuple[str, int]], where: str, groups: set[str] | None) -> None:
@@ -647,7 +667,7 @@ def _parse_directory(doc: LineDict, f: FileChecker) -> Directory:
         network_groups = _group_list(item, "groups", where, f, declared)
         if network is not None:
             networks.append(NetworkRule(network=network, groups=network_groups))
-    return Directory(groups=declared, users=users, networks=tuple(networks))
+    return Directory(groups=declared, users=users, networks=tuple(networks), roles=parse_roles(doc, f))
 
 
 def _parse_groups(doc: LineDict, f: FileChecker) -> dict[str, str]:

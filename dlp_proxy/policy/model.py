@@ -15,13 +15,19 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from .workflows import PortalSettings, Roles, SanctionLadder
+
 if TYPE_CHECKING:
     from dlp_proxy.catalog import Catalog, Service
 
-STATUSES = ("approved", "pilot", "forbidden")
+#: ``warn``: allowed once the user has justified the use (coaching); ``validation_manager``: allowed
+#: with an access their manager granted in the portal.
+STATUSES = ("approved", "warn", "validation_manager", "pilot", "forbidden")
 REFERENT_ROLES = ("informatique", "juridique", "metier")
 HOSTING_CLASSES = ("company", "eu", "outside_eu")
-DATA_ACTIONS = ("block", "redact", "pseudonymize", "allow")
+#: ``warn``: the user justifies the use first; ``validation_manager``: a use that needs the manager's
+#: validation (a grant for the tool, asked for in the portal), e.g. client data sent to the internal LLM.
+DATA_ACTIONS = ("block", "redact", "pseudonymize", "allow", "warn", "validation_manager")
 USAGE_KINDS = ("libre", "validation_manager", "interdit")
 #: When the names of one request (CONNECT, SNI, Host, URL) designate different tools: refuse it, or
 #: decide on the strictest of them.
@@ -29,7 +35,13 @@ MISMATCH_ACTIONS = ("block", "strictest")
 LANGUAGES = ("fr", "en")
 
 # Rule ids are read by people (incidents, metrics labels, reports), so they use the policy's French words.
-_STATUS_WORDS = {"approved": "autorise", "pilot": "pilote", "forbidden": "interdit"}
+_STATUS_WORDS = {
+    "approved": "autorise",
+    "warn": "avertissement",
+    "validation_manager": "validation-manager",
+    "pilot": "pilote",
+    "forbidden": "interdit",
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,7 @@ class ModelRule:
     patterns: tuple[str, ...]
     reason: str
     reason_en: str | None
+    warn: tuple[str, ...] = ()  # models allowed once the user has justified the use (coaching)
 
     def matching_pattern(self, model: str) -> str | None:
         """The first pattern (as written in the policy) that matches ``model``, else ``None``.
@@ -72,6 +85,12 @@ class ModelRule:
             if any(fnmatchcase(candidate, lowered) for candidate in candidates):
                 return pattern
         return None
+
+    def warning_pattern(self, model: str) -> str | None:
+        """The first ``warn`` pattern matching ``model``: allowed once the user has justified the use."""
+        name = model.strip().lower()
+        candidates = {name, name.rsplit("/", 1)[-1]}
+        return next((p for p in self.warn if any(fnmatchcase(c, p.lower()) for c in candidates)), None)
 
     def forbids(self, model: str) -> bool:
         """True when the policy does not let this model be used (listed in deny, or missing from allow)."""
@@ -121,7 +140,7 @@ class Decision:
     ``reason`` is the policy author's explanation, already in the policy language.
     """
 
-    action: Literal["allow", "block"]
+    action: Literal["allow", "block", "warn", "validate"]  # warn: justify first; validate: a grant
     code: str | None
     rule_id: str
     reason: str
@@ -146,6 +165,7 @@ class Directory:
     groups: dict[str, str]
     users: dict[str, tuple[str, ...]]
     networks: tuple[NetworkRule, ...]
+    roles: Roles = field(default_factory=Roles)  # managers, AI referents, security (the portal's roles)
 
     def groups_for(self, user: str | None, client_ip: str | None) -> tuple[str, ...]:
         """Union of the user's groups and of every network containing ``client_ip``, sorted and unique.
@@ -210,6 +230,8 @@ class Policy:
     unlisted_reason_en: str | None = None
     unlisted_groups: tuple[str, ...] = ()
     destination_mismatch: str = "block"
+    portal: PortalSettings = field(default_factory=PortalSettings)
+    sanctions: SanctionLadder | None = None
 
     def text(self, fr: str, en: str | None) -> str:
         """Pick the text in the policy language; English falls back to French when not translated."""
@@ -245,7 +267,7 @@ class Policy:
         model = model or None
 
         def decision(
-            action: Literal["allow", "block"], code: str | None, rule_id: str, reason: str
+            action: Literal["allow", "block", "warn", "validate"], code: str | None, rule_id: str, reason: str
         ) -> Decision:
             return Decision(
                 action=action,
@@ -269,11 +291,20 @@ class Policy:
             return decision(
                 "block", "model_forbidden", rule_id, self.text(tool.models.reason, tool.models.reason_en)
             )
-        return decision("allow", None, f"outil:{rule_tool}:{_STATUS_WORDS[tool.status]}", tool_reason)
+        if tool.models is not None and model is not None and (hit := tool.models.warning_pattern(model)):
+            reason = self.text(tool.models.reason, tool.models.reason_en)
+            rule_id = f"modele:{service.id}:avertissement:{hit}"
+            return decision("warn", "justification_required", rule_id, reason)
+        rule_id = f"outil:{rule_tool}:{_STATUS_WORDS[tool.status]}"
+        if tool.status == "warn":
+            return decision("warn", "justification_required", rule_id, tool_reason)
+        if tool.status == "validation_manager":
+            return decision("validate", "validation_required", rule_id, tool_reason)
+        return decision("allow", None, rule_id, tool_reason)
 
     def intercepts(self, host: str) -> bool:
         """True when traffic to ``host`` must be decrypted and checked (catalog tool or extra host)."""
-        if self.catalog.intercepts(host):
+        if self.catalog.intercepts(host) or normalize_host(host) == self.portal.host:
             return True
         return normalize_host(host) in self.extra_hosts
 

@@ -41,7 +41,13 @@ SIGHTING_LABELS = {
     "unlisted": "outil non référencé dans la politique",
     "unknown_ai": "IA hors catalogue",
 }
-TOOL_STATUS_LABELS = {"approved": "autorisé", "pilot": "test pilote", "forbidden": "interdit"}
+TOOL_STATUS_LABELS = {
+    "approved": "autorisé",
+    "warn": "autorisé avec justification",
+    "validation_manager": "soumis à validation du manager",
+    "pilot": "test pilote",
+    "forbidden": "interdit",
+}
 #: Codes of incidents where someone tried a tool they may not use.
 ATTEMPT_CODES = ("tool_forbidden", "tool_pilot_only")
 
@@ -389,6 +395,7 @@ def build_report(
         raise ValueError(f"the period ends ({end}) before it starts ({start})")
     today = today or datetime.now(UTC).date()
     incidents = store.query(IncidentFilter(since=day_start(start), until=day_end(end), order="asc"))
+    incidents = [i for i in incidents if i.decision != "portal"]  # portal actions: their own section
     week_labels = weeks_between(start, end)
     sightings = store.sightings(week_labels[0], week_labels[-1])
 
@@ -677,9 +684,12 @@ def build_report(
         versions=tuple(versions),
         integrity=integrity,
     )
+    from dlp_proxy.portal.report import portal_figures
+
     from .suggestions import suggest
 
-    return _replace(report, suggestions=tuple(suggest(report, policy)))
+    extra = {**report.extra, "portal": portal_figures(store, start, end)}
+    return _replace(report, suggestions=tuple(suggest(report, policy)), extra=extra)
 
 
 def _replace(report: Report, **changes: Any) -> Report:

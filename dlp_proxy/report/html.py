@@ -14,6 +14,7 @@ from datetime import date, datetime
 from html import escape
 
 from dlp_proxy.dates import format_date
+from dlp_proxy.portal.report import render_section as render_portal_section
 
 from .build import (
     DECISION_LABELS,
@@ -947,6 +948,14 @@ def render_html(report: Report) -> str:
             "Personnes ayant au moins 3 incidents sur la période"
             + (f" ({fmt_int(report.repeat_users_total)})." if report.people_counted else "."),
             _repeat_users(report),
+        ),
+        (
+            "portail",
+            "Portail IA : demandes, justifications, sanctions",
+            "Demandes de validation du manager et d'adoption d'outils (procédure en 4 étapes) ouvertes et "
+            "décidées sur la période, durée médiane de chaque étape ; justifications d'usage (les mots des "
+            "collaborateurs, sans leur nom) ; sanctions graduées.",
+            render_portal_section(report.extra.get("portal")),
         ),
         ("politique", "Politique en vigueur et révision trimestrielle", "", _policy(report)),
     ]
