@@ -29,8 +29,8 @@ import pytest
 from dlp_proxy.incidents import Incident, Sighting, open_store
 from dlp_proxy.policy import Policy, load_policy
 from dlp_proxy.report import build_report, pseudonym, render_html, write_csv, write_json
-from dlp_proxy.report.build import NO_GROUP, REPEAT_MIN, Report
 from dlp_proxy.report.cli import register as register_report
+from dlp_proxy.report.model import NO_GROUP, REPEAT_MIN, Report
 from dlp_proxy.report.periods import parse_quarter, weeks_between
 from dlp_proxy.shadow import iso_week
 

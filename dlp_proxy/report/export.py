@@ -4,7 +4,7 @@ CSV: one "long" table, ``section;cle;sous_cle;libelle;valeur``, one figure per l
 pivot table rebuilds any chart of the HTML report. Separator ``;`` and a UTF-8 byte-order mark, which
 is what a French spreadsheet expects when the file is opened with a double click.
 
-JSON: every field of :class:`~dlp_proxy.report.build.Report` (dates as ISO 8601 text), with a
+JSON: every field of :class:`~dlp_proxy.report.model.Report` (dates as ISO 8601 text), with a
 ``schema`` key so readers can tell versions apart.
 """
 
@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .build import DECISION_LABELS, SIGHTING_LABELS, Report
+from .model import DECISION_LABELS, SIGHTING_LABELS, Report
 
 SCHEMA = "dlp-proxy-report/1"
 CSV_HEADER = ("section", "cle", "sous_cle", "libelle", "valeur")

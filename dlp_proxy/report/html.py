@@ -16,7 +16,7 @@ from html import escape
 from dlp_proxy.dates import format_date
 from dlp_proxy.portal.report import render_section as render_portal_section
 
-from .build import (
+from .model import (
     DECISION_LABELS,
     DECISIONS,
     SIGHTING_LABELS,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from dlp_proxy.dates import format_date
 
-from .build import NO_GROUP, Report, Suggestion, entity_label
+from .model import NO_GROUP, Report, Suggestion, entity_label
 from .words import counted, number
 
 if TYPE_CHECKING:
