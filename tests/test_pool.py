@@ -242,15 +242,20 @@ def test_killed_worker_is_replaced_alone_and_its_scans_are_retried(pool) -> None
     victim, survivor = _wait_all_ready(pool, 2)
     restarts, retried = pool.counters.restarts, pool.counters.retried
     pool.cache.clear()
-    texts = [f"Dossier {i} : écrire à jean.dupont@exemple.fr. " + SENTENCE * 40 for i in range(16)]
+    texts = [f"Dossier {i} : écrire à jean.dupont@exemple.fr. " + SENTENCE * 200 for i in range(16)]
 
     async def main() -> tuple[list[object], list[object]]:
         batch = [asyncio.create_task(pool.scan([t], timeout=120)) for t in texts]
         await asyncio.sleep(0.3)  # both workers busy
         os.kill(victim, signal.SIGKILL)
         first = await asyncio.gather(*batch, return_exceptions=True)
-        # While the replacement loads the model, the survivor serves alone.
-        assert pool.ready and pool.worker_pids() == (survivor,)
+        # The survivor keeps serving while the replacement loads the model (on a quiet machine the
+        # replacement may already be ready here: only the dead worker must be gone).
+        deadline = time.monotonic() + 5
+        while victim in pool.worker_pids():  # the pool notices the death (EOF on its pipe)
+            assert time.monotonic() < deadline, "dead worker still listed as ready"
+            await asyncio.sleep(0.05)
+        assert pool.ready and survivor in pool.worker_pids()
         during = [
             await pool.scan([f"Pendant le remplacement {i}, écrire à jean.dupont@exemple.fr."], timeout=60)
             for i in range(5)

@@ -212,6 +212,17 @@ _PARTICLES = frozenset(
 
 
 @lru_cache(maxsize=32768)
+def _glued_to_an_address(text: str, start: int, end: int) -> bool:
+    """True when the span continues an e-mail address, a URL or an identifier without a space
+    ("jeanne.moreau@exemple.fr", "user_jeanne"): the address is its own entity type, and a name found
+    inside it would be replaced under the address's own rule."""
+    after = text[end : end + 2]
+    before = text[max(0, start - 2) : start]
+    return (len(after) == 2 and after[0] in "@._/" and after[1].isalnum()) or (
+        len(before) == 2 and before[1] in "@_/" and before[0].isalnum()
+    )
+
+
 def fold(word: str) -> str:
     """Case- and accent-insensitive key, so "Résume", "RESUME" and "resume" compare equal."""
     decomposed = unicodedata.normalize("NFKD", word.replace("’", "'"))
@@ -578,6 +589,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         def add(start: int, end: int, score: float | None, why: str) -> None:
             if score is None or fold(text[start:end]) in self.allowlist:
                 return
+            if _glued_to_an_address(text, start, end):
+                return  # "jeanne.moreau@…": part of an e-mail address or an identifier, not a name
             if found.get((start, end), (-1.0, ""))[0] < score:
                 found[(start, end)] = (score, why)
 
