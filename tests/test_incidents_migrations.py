@@ -22,6 +22,7 @@ from dlp_proxy.cli import main
 from dlp_proxy.incidents import GENESIS, Incident, IncidentFilter, open_store
 from dlp_proxy.incidents.migrations import LATEST, MIGRATIONS
 from dlp_proxy.incidents.store import build_record
+from tests.test_incidents import make
 
 FIXTURES = Path(__file__).parent / "fixtures" / "incidents"
 PG_DSN = os.environ.get("DLP_PG_DSN") or "postgresql://postgres@127.0.0.1:5432/test"
@@ -29,18 +30,9 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def old_incident(i: int) -> Incident:
-    return Incident(
+    return make(
+        i,
         request_id=f"old{i}",
-        user="alice",
-        groups=("rh",),
-        client_ip="10.0.0.1",
-        tool="deepseek-api",
-        tool_name="DeepSeek API",
-        host="api.deepseek.com",
-        model="deepseek-chat",
-        decision="blocked",
-        code="tool_forbidden",
-        rule_ids=("outil:deepseek-api:interdit",),
         policy_version="2026.1",
         entity_counts={"FR_NIR": 1},
         time=T0 + timedelta(minutes=i),
