@@ -106,6 +106,8 @@ class PipelineConfig:
     blob_depth: int
     matmul: str = "numpy"
     source: str = ""
+    #: A trained NER component (``nlp.get_pipe("ner").to_disk``) loaded over the package's own, or None.
+    ner_weights: Path | None = None
 
 
 #: Keys of ``person_scores`` (the fields of ``recognizers.person.PersonScores``, kept here so that reading
@@ -174,8 +176,23 @@ def load_pipeline_config(path: Path) -> PipelineConfig:
 
     spacy_cfg = section("spacy")
     for key in spacy_cfg:
-        if key not in {"package", "language", "exclude", "require", "matmul"}:
+        if key not in {"package", "language", "exclude", "require", "matmul", "ner_weights"}:
             problem(spacy_cfg, key, f"unknown key {key!r} in 'spacy'")
+    ner_weights: Path | None = None
+    weights = spacy_cfg.get("ner_weights")
+    if weights is not None:
+        # Relative to the pipeline file, or to the shipped models/ directory (a copy of pipeline.yaml
+        # edited elsewhere still finds models/fr_dlp_ner/ner).
+        candidates = [(base / str(weights)).resolve() for base in (path.parent, default_pipeline_file().parent)]
+        ner_weights = next((c for c in candidates if (c / "model").is_file()), candidates[0])
+        if not isinstance(weights, str) or not (ner_weights / "model").is_file():
+            problem(
+                spacy_cfg,
+                "ner_weights",
+                f"'spacy.ner_weights' must be a directory holding a trained NER (ner/model), not {weights!r}"
+                " (train it with python models/train_person_ner.py)",
+            )
+            ner_weights = None
     package = spacy_cfg.get("package")
     if not isinstance(package, str) or not package.strip():
         problem(spacy_cfg, "package", "'spacy.package' must name an installed spaCy model package")
@@ -243,6 +260,7 @@ def load_pipeline_config(path: Path) -> PipelineConfig:
         batch_size=number(data, "batch_size", 32, 1, 10_000, integer=True),
         blob_depth=number(data, "blob_depth", 2, 0, 5, integer=True),
         matmul=matmul,
+        ner_weights=ner_weights,
         source=name,
     )
     if problems:
@@ -390,6 +408,13 @@ def _make_nlp_engine(config: PipelineConfig) -> Any:
                 raise ConfigError(
                     [ConfigProblem(config.source, 0, f"cannot load spaCy model {package!r}: {exc}")]
                 ) from None
+            if config.ner_weights is not None and "ner" in nlp.pipe_names:
+                try:
+                    nlp.get_pipe("ner").from_disk(config.ner_weights, exclude=["vocab"])
+                except (OSError, ValueError) as exc:
+                    raise ConfigError(
+                        [ConfigProblem(config.source, 0, f"cannot load {config.ner_weights}: {exc}")]
+                    ) from None
             missing = [c for c in config.require if c not in nlp.pipe_names]
             if missing:
                 raise ConfigError(

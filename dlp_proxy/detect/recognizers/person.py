@@ -154,8 +154,14 @@ _SIGNATURE_RX = re.compile(
 )
 #: The last line of a text, a name alone (after "A+" or a closing at most): a signature.
 _LAST_LINE_RX = re.compile(
-    rf"\n[ \t]*(?:(?i:a\+|@\+|bises|amiti[ée]s|merci|cordialement)[ \t]*,?[ \t]*)?(?P<name>{_NAME})"
+    r"\n[ \t]*(?:(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|merci|cordialement))[ \t]*,?[ \t]*)?"
+    rf"(?P<name>{_NAME})"
     rf"[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
+)
+#: A closing and a name ending a message written on one line: "… pour le dossier. A+ Tancrède »".
+_INLINE_CLOSING_RX = re.compile(
+    r"[.!?][ \t]+(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|cordialement))[ \t]*,?[ \t]*"
+    rf"(?P<name>{_NAME})[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
 )
 #: "Bonjour Capucine,", "Chère Solange,", "Salut Lila !", "Merci Julie."
 _GREETING_RX = re.compile(
@@ -430,7 +436,24 @@ _PERSON_SLOT_WORDS = _words(
     """avec par selon pour contre entre sur sous et ou ni mais comme que qu' dont
     dit dite nommé nommée appelé appelée épouse épousé fils fille père mère frère sœur
     soeur roi reine empereur impératrice pape saint sainte prince princesse duc duchesse comte
-    comtesse baron général président présidente ministre docteur maître lui elle"""
+    comtesse baron général président présidente ministre docteur maître lui elle chez
+    poète poétesse écrivain écrivaine auteur autrice romancier romancière essayiste philosophe
+    historien historienne journaliste chanteur chanteuse rappeur rappeuse acteur actrice
+    comédien comédienne musicien musicienne guitariste bassiste batteur pianiste violoniste
+    compositeur compositrice peintre sculpteur photographe réalisateur réalisatrice producteur
+    productrice joueur joueuse entraîneur partenaire coéquipier coéquipière adversaire rival
+    voisin voisine ami amie amis ennemi collègue associé associée mari femme veuve cousin cousine
+    oncle tante neveu nièce prophète sultan émir calife pharaon amiral capitaine lieutenant colonel
+    commandant sergent seigneur chevalier évêque abbé cardinal chef"""
+)
+
+
+#: Words after which a lone unknown capitalised word is a place or a thing until a cue says otherwise
+#: ("à Margate", "dans Dus", "le Spodek", "de Leroy Merlin"); after any other word the model's PER
+#: is kept ("le poète Xénophon", "l'affirme Plutarque").
+_THING_SLOT_WORDS = _words(
+    """à a au aux en dans le la les l un une des du de d sur vers depuis jusqu chez-soi ce cet cette ces
+    son sa ses notre nos votre vos leur leurs mon ma mes"""
 )
 
 
@@ -627,6 +650,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         caps = [(m.start(), m.end(), m.group()) for m in _CAP_TOKEN_RX.finditer(text)]
         for start, end, score in self._lone_first_names(text, caps):
             add(start, end, score, "first_name")
+        for start, end in self._company_cells(text):
+            for span in [sp for sp, (_, why) in found.items() if why == "ner" and start <= sp[0] < end]:
+                del found[span]  # "Sokhna Diop;Atlantique Froid;…" under "Client;Société;…": a company
         strong = sorted(span for span, (score, _) in found.items() if score >= 0.5)
         for start, end in self._same_names(text, strong, caps):
             add(start, end, self.scores.ner, "same_name")
@@ -874,12 +900,31 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 return self.scores.ner_weak
             return self.scores.ner
         token, key = tokens[0], keys[0]
+        before_words = text[max(0, run.start - 40) : run.start].split()
+        if before_words and (
+            _INITIAL_FULL.fullmatch(before_words[-1].upper())
+            or (_is_first_name(before_words[-1], rare=True) and not self._is_stopword(before_words[-1]))
+        ):
+            # "j. k. rowling", "agnieszka radwańska": the model cut the name after an initial or a
+            # known first name; the family name it kept is a name.
+            return self.scores.ner
         if key in _AMBIGUOUS_FIRST_NAMES or key in PLACES:
             return self.scores.ner_weak  # "ChatGPT et Claude", "Metz": a thing until a cue says otherwise
         if _UPPER_FULL.fullmatch(token) and len(token) <= 3:
             return None
         if key in _FREQUENT_NAMES:
             return self.scores.ner
+        if (
+            token.islower()
+            and self._previous_word(text, run.start) in ("de", "d", "d'")
+            and not (_is_first_name(token, rare=True) or _is_last_name(token))
+        ):
+            return self.scores.ner_weak  # "mail de bienvenue": a word, until a cue says otherwise
+        if re.search(rf"[{_UP}][\w'’-]*[ \u00a0]*\([ \u00a0]*$", text[max(0, run.start - 40) : run.start]):
+            return self.scores.ner_weak  # "Tanguy Le Meur (Datanova)": what follows a name in brackets
+        following = re.match(r"[ \u00a0]+([\w'’-]+)", text[run.end : run.end + 40])
+        if following is not None and fold(following.group(1)) in PLACES:
+            return self.scores.ner_weak  # "ab Lager Metz", "agence Horizon Lyon": a thing of a place
         before = text[max(0, run.start - 40) : run.start].rstrip(" \t\u00a0\"'«“(*-•>#")
         at_start = not before or before[-1] in ".!?:;\n\r"
         if at_start:
@@ -890,8 +935,30 @@ class FrenchPersonRecognizer(LocalRecognizer):
             word = next_word.group(1)
             if fold(word) in _AFTER_IMPERATIVE or fold(word.split("'")[0] + "'") in _AFTER_IMPERATIVE:
                 return None
-        if not self._person_slot(text, run.start, run.end, before):
-            return self.scores.ner_weak  # one unknown word after a noun: "fauteuil Milano", "équipe Nova"
+            sentence_start = not before or before[-1] in ".!?"
+            if (
+                sentence_start
+                and token[0].isupper()
+                and (
+                    word[0] == ","
+                    or (word[0].islower() and word.isalpha() and not word.endswith(("er", "ir")))
+                )
+            ):
+                # "Hergé, à l'aide de…", "Mylyn joue le rôle…": the subject of a sentence of running
+                # text (not the first word of a line, where labels sit: "Raison sociale : …");
+                # imperatives ("Rédige un mail") were dropped just above, and a word before an
+                # infinitive is a verb ("Veuillez trouver", "Pensez envoyer").
+                return self.scores.ner_single
+            return self.scores.ner_weak
+        if not self._person_slot(text, run.start, run.end, before) and (
+            token.islower()
+            or not re.fullmatch(r"[\w'’-]+", before.split()[-1] if before.split() else "")
+            or self._previous_word(text, run.start) in _THING_SLOT_WORDS
+        ):
+            # One unknown word after an article or a place preposition ("à Margate", "le Spodek"), after
+            # a separator ("compléter : Sofradis", "Mahon;Sofradis"), or typed in lower case ("compte
+            # deploy", "status=queued"): a thing until a cue says otherwise.
+            return self.scores.ner_weak
         # One unknown word where a person is named: "chez Descartes", "avec Rihanna", "Hergé, à
         # l'aide de ...", "(Tacite)", "de Gilgamesh": the model's PER is kept, just above the cut.
         return self.scores.ner_single
@@ -995,13 +1062,48 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 else:
                     yield run.start, run.end, self.scores.first_name, "greeting"
         tail = max(0, len(text) - 200)
-        m = _LAST_LINE_RX.search(text, tail)
+        m = _LAST_LINE_RX.search(text, tail) or _INLINE_CLOSING_RX.search(text, tail)
         if m is not None:
             for run in self._clean(text, m.start("name"), m.end("name")):
                 run = self._extend(text, run)
-                if _is_first_name(run.name_tokens[0]) and not self._has_company_word(text, run):
+                if self._has_company_word(text, run):
+                    break
+                tokens = self._meaningful(run)
+                # "A+ Tancrède »": after a closing, the last word of a message is its author, known
+                # first name or not (a place or a stop word is not).
+                closed = m.group("closing") is not None and bool(tokens)
+                if closed and any(fold(t) in PLACES or self._is_stopword(t) for t in tokens):
+                    closed = False
+                if _is_first_name(run.name_tokens[0]) or closed:
                     yield run.start, run.end, self.scores.signature, "signature"
                 break
+        yield from self._names_in_addresses(text)
+
+    def _names_in_addresses(self, text: str) -> Iterable[tuple[int, int, float, str]]:
+        """Two name words that an e-mail address of the same text spells ("Madyson Delbaere (…) –
+        madyson.delbaere80@…", "Mahana Peillon (mahanapeillon@…)"): the address is the person's, so
+        the words are a name whether the lists know them or not. Needs both words (a lone "Lyon" in
+        agence.lyon@… proves nothing) and no place or company word among them."""
+        locals_ = [fold(m.group(1)) for m in _EMAIL_LOCAL_RX.finditer(text)]
+        if not locals_:
+            return
+        words = list(_NAME_WORD_RX.finditer(text))
+        for a, b in zip(words, words[1:], strict=False):
+            if text[a.end() : b.start()].strip(" \u00a0\u202f"):
+                continue  # not side by side
+            first, last = a.group(), b.group()
+            keys = [fold(first), fold(last)]
+            if any(k in PLACES or k in _COMPANY_WORDS for k in keys) or any(
+                map(self._is_stopword, (first, last))
+            ):
+                continue
+            parts = [re.sub(r"[^a-z]", "", k) for k in keys]
+            if min(map(len, parts)) < 2:
+                continue
+            if any(
+                (parts[0] in local and parts[1] in local) or parts[1] + parts[0] in local for local in locals_
+            ):
+                yield a.start(), b.end(), self.scores.label, "email"
 
     def _upper_case_names(self, text: str) -> Iterable[tuple[int, int, float]]:
         """ "DUPONT Jean" / "Jean DUPONT": an upper-case family name next to a first name.
@@ -1132,6 +1234,24 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 continue
             yield m.start(), m.end("last"), self.scores.ner if known_last else self.scores.first_name
 
+    def _company_cells(self, text: str) -> Iterable[tuple[int, int]]:
+        """(start, end) of the cells under a company column (``Société``, ``Entreprise``...) of a table
+        of people: what the model calls a person there is a company name."""
+        lines = _lines_with_offsets(text)
+        for i, (_, line) in enumerate(lines):
+            header = _csv_header(line)
+            if header is None:
+                continue
+            sep, width = header[0], header[3]
+            heads = [" ".join(fold(c).split()) for _, c in _split_cells(line, sep)]
+            companies = {j for j, c in enumerate(heads) if c in _COMPANY_HEADERS}
+            for row_start, row in lines[i + 1 :]:
+                if not row.strip() or row.count(sep) < width - 1:
+                    break
+                for j, (cell_start, cell) in enumerate(_split_cells(row, sep)):
+                    if j in companies:
+                        yield row_start + cell_start, row_start + cell_start + len(cell)
+
     def _csv_names(self, text: str) -> Iterable[tuple[int, int, float]]:
         """Cells under a name or person column of a CSV-like table (``;``, ``,``, tab or ``|``).
 
@@ -1166,6 +1286,10 @@ class FrenchPersonRecognizer(LocalRecognizer):
 
 _INITIAL_FULL = re.compile(_INITIAL)
 _CAP_TOKEN_RX = re.compile(rf"(?<![\w'’-]){_CAP_WORD}(?![\w'’-])")
+#: The local part of an e-mail address (before "@"), letters only matter.
+_EMAIL_LOCAL_RX = re.compile(r"(?<![\w.+-])([\w.+-]{4,64})@[\w-]+(?:\.[\w-]+)+")
+#: A capitalised or upper-case word (two in a row may be a first name and a family name).
+_NAME_WORD_RX = re.compile(rf"(?<![\w'’-])(?:{_CAP_WORD}|{_UPPER_WORD})(?![\w'’-])")
 
 
 def _key_before(text: str, end: int) -> re.Match[str] | None:
