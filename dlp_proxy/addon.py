@@ -24,6 +24,7 @@ from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.certs import CertStore
 
 from dlp_proxy import bodylimit, pipeline, upstream
+from dlp_proxy.accounting import Accountant
 from dlp_proxy.logs import get_logger
 from dlp_proxy.metrics import Metrics
 from dlp_proxy.pipeline import Block, RequestContext, Rewrite, Verdict
@@ -52,8 +53,8 @@ class DlpProxy:
 
     def __init__(self) -> None:
         self.metrics = Metrics()
-        self.runtime = Runtime(self.metrics)
-        self.accountant = self.runtime.accountant  # metrics, incident, log line: one place
+        self.runtime = runtime = Runtime(self.metrics)
+        self.accountant = Accountant(self.metrics, lambda: runtime.store, runtime.portals.note_block)
         self.upstream = upstream.UpstreamGuard(self.metrics, METADATA_KEY)
         self.in_flight = InFlight(self.metrics, METADATA_KEY)
         self.addons = [self.in_flight]  # child addon: its hooks run after this one's (dlp_proxy.serving)

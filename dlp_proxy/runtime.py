@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from dlp_proxy.accesslog import AccessLog
-from dlp_proxy.accounting import Accountant
 from dlp_proxy.detect import detector_files
 from dlp_proxy.detect.cache import FindingsCache
 from dlp_proxy.detect.pool import DetectorPool, PoolCounters, default_workers
@@ -447,8 +446,6 @@ class Runtime:
         # Reversible pseudonyms, per user: bounded, expiring; in memory, or in Redis (dlp_state).
         self.vaults = open_vaults(None)
         self.access_log = AccessLog()  # allowed AI requests, no content (dlp_access_log)
-        # What every verdict leaves (metrics, incident, log line); refusals feed the portal's sanctions.
-        self.accountant = Accountant(metrics, lambda: self.store, self.portals.note_block)
         self.pool_settings = PoolSettings()  # from the options, as last checked (check_options)
         self.watch_interval = 2.0
         metrics.watch_detector(lambda: self.pools.snapshot() if self.pools else None)
