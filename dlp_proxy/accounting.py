@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dlp_proxy.incidents import Incident, IncidentStore
-from dlp_proxy.logs import get_logger
+from dlp_proxy.logs import get_logger, where
 from dlp_proxy.metrics import Metrics
 from dlp_proxy.pipeline import Allow, Block, RequestContext, Verdict
 
@@ -84,4 +84,17 @@ class Accountant:
             code=code,
             entities=counts,
             rules=list(rule_ids),
+        )
+
+    def fail_closed(self, hook: str, rc: RequestContext, exc: BaseException) -> None:
+        """An exception in a hook's decision (the addon then refuses): counted, and logged with the
+        exception's type and place only — its message may quote content."""
+        self.metrics.fail_closed.labels(hook=hook).inc()
+        log.error(
+            "decision_failed",
+            hook=hook,
+            request_id=rc.request_id,
+            tool=rc.service_id,
+            error=type(exc).__name__,
+            at=where(exc),
         )

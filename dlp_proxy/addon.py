@@ -24,20 +24,14 @@ from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.certs import CertStore
 
 from dlp_proxy import bodylimit, pipeline, upstream
-from dlp_proxy.accesslog import AccessLog
 from dlp_proxy.accounting import Accountant
-from dlp_proxy.errors import ConfigError
-from dlp_proxy.incidents import StoreError
-from dlp_proxy.logs import get_logger, where
+from dlp_proxy.logs import get_logger
 from dlp_proxy.metrics import Metrics
-from dlp_proxy.paths import default_rules_dir
 from dlp_proxy.pipeline import Block, RequestContext, Rewrite, Verdict
-from dlp_proxy.requestinfo import host_without_port
 from dlp_proxy.restore import restore_json_body, stream_for, stream_kind
-from dlp_proxy.routing import classify
-from dlp_proxy.runtime import OPTIONS, Runtime, load_rules, pool_settings, store_settings, watch_seconds
+from dlp_proxy.routing import classify, intercepted
+from dlp_proxy.runtime import OPTIONS, OptionRefused, Runtime
 from dlp_proxy.serving import InFlight
-from dlp_proxy.state import open_vaults, state_url
 
 log = get_logger("dlp_proxy.addon")
 
@@ -46,14 +40,12 @@ CA_FILE = "mitmproxy-ca-cert.pem"
 
 
 @contextmanager
-def _refused(what: str) -> Iterator[None]:
+def _refused() -> Iterator[None]:
     """mitmproxy's way: a setting that cannot be applied is an ``OptionsError`` naming it."""
     try:
         yield
-    except (ValueError, ConfigError, StoreError, OSError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        sep = "\n" if isinstance(exc, ConfigError) else " "  # a policy's problems: one per line
-        raise exceptions.OptionsError(f"{what}:{sep}{why}") from None
+    except OptionRefused as exc:
+        raise exceptions.OptionsError(str(exc)) from None
 
 
 class DlpProxy:
@@ -61,16 +53,11 @@ class DlpProxy:
 
     def __init__(self) -> None:
         self.metrics = Metrics()
-        self.runtime = Runtime(self.metrics)
-        # Reversible pseudonyms, per user: bounded, expiring; in memory, or in Redis (dlp_state).
-        self.vaults = open_vaults(None)
-        self.accountant = Accountant(
-            self.metrics, lambda: self.runtime.store, self.runtime.portals.note_block
-        )
+        self.runtime = runtime = Runtime(self.metrics)
+        self.accountant = Accountant(self.metrics, lambda: runtime.store, runtime.portals.note_block)
         self.upstream = upstream.UpstreamGuard(self.metrics, METADATA_KEY)
         self.in_flight = InFlight(self.metrics, METADATA_KEY)
         self.addons = [self.in_flight]  # child addon: its hooks run after this one's (dlp_proxy.serving)
-        self.access_log = AccessLog()  # allowed AI requests, no content (dlp_access_log)
 
     @property
     def policy(self):  # -> Policy | None (no annotations here: see the note on imports above)
@@ -84,6 +71,10 @@ class DlpProxy:
     def pool(self):  # -> DetectorPool | None
         return self.runtime.pool
 
+    @property
+    def vaults(self):  # -> Vaults: in memory, or shared in Redis (dlp_state)
+        return self.runtime.vaults
+
     # ------------------------------------------------------------------ set-up
     def load(self, loader: Any) -> None:
         bodylimit.install()  # an over-limit body is refused when the limit is crossed, with our 413
@@ -92,13 +83,10 @@ class DlpProxy:
         upstream.install()  # our 502/504 for AI flows whose provider fails
 
     def configure(self, updated: set[str]) -> None:
+        """Our options go to the runtime, in this order; mitmproxy's own are checked and set here."""
         opts = ctx.options
-        with _refused("dlp_watch_seconds"):
-            watch_seconds(opts.dlp_watch_seconds)
-        with _refused("dlp_upstream_timeout"):
-            self.upstream.timeout = watch_seconds(opts.dlp_upstream_timeout)
-        with _refused("detection pool"):
-            pool_settings(opts)
+        with _refused():
+            self.upstream.timeout = self.runtime.check_options(opts)
         if "stream_large_bodies" in updated and opts.stream_large_bodies:
             raise exceptions.OptionsError(
                 "stream_large_bodies cannot be used with dlp-proxy: bodies would reach AI providers "
@@ -114,37 +102,16 @@ class DlpProxy:
             # mitmproxy creates its CA only in `running`; create it now so that it exists before the
             # proxy port listens and before /readyz says ready (IT distributes it first).
             CertStore.from_store(Path(opts.confdir).expanduser(), "mitmproxy", opts.key_size)
-        if "dlp_rules" in updated or self.policy is None:
-            rules_dir = Path(opts.dlp_rules) if opts.dlp_rules else default_rules_dir()
-            with _refused(f"invalid policy in {rules_dir}"):
-                self.runtime.install(load_rules(rules_dir))
+        with _refused():
+            self.runtime.configure_rules(opts, updated)
         if "body_size_limit" in opts and opts.body_size_limit is None:
             # Memory backstop for bodies without Content-Length (the policy's own limit answers our 413).
             opts.update(body_size_limit=str(self.policy.body_size_limit * 2 + 1024 * 1024))
-        if {"dlp_data_dir", "dlp_store"} & updated or self.runtime.stores is None:
-            with _refused("incident store"):
-                self.runtime.open_store(*store_settings(opts.dlp_store, opts.dlp_data_dir))
-        if "dlp_state" in updated:
-            with _refused("dlp_state (--state)"):
-                self.vaults = open_vaults(state_url(opts.dlp_state))
-        if "dlp_access_log" in updated:
-            with _refused(f"cannot write the access log {opts.dlp_access_log}"):
-                self.access_log.open(opts.dlp_access_log)
-        if {"dlp_portal_port", "dlp_portal_host"} & updated:
-            with _refused(f"cannot listen for the portal on {opts.dlp_portal_host}:{opts.dlp_portal_port}"):
-                auth = ctx.master.addons.get("proxyauth")
-                validator = (lambda: getattr(auth, "validator", None)) if auth is not None else (lambda: None)
-                confdir = Path(opts.confdir).expanduser()
-                self.runtime.portals.listen(opts.dlp_portal_host, opts.dlp_portal_port, validator, confdir)
-        if {"dlp_metrics_port", "dlp_metrics_host"} & updated:
-            with _refused(f"cannot listen for metrics on {opts.dlp_metrics_host}:{opts.dlp_metrics_port}"):
-                self.runtime.start_metrics(opts.dlp_metrics_host, opts.dlp_metrics_port)
+        with _refused():
+            self.runtime.configure_services(opts, updated, ctx.master.addons.get("proxyauth"))
 
     def running(self) -> None:
-        opts = ctx.options
-        self.runtime.start(
-            asyncio.get_running_loop(), pool_settings(opts), watch_seconds(opts.dlp_watch_seconds)
-        )
+        self.runtime.start(asyncio.get_running_loop())  # with the options checked in `configure`
         log.info(
             "ca_certificate",
             path=str(Path(ctx.options.confdir).expanduser() / CA_FILE),
@@ -154,25 +121,12 @@ class DlpProxy:
 
     def done(self) -> None:
         self.runtime.stop()
-        self.access_log.close()
-
-    def reload_policy(self) -> bool:
-        """Reload the rules directory (SIGHUP, file change). An invalid new policy is refused."""
-        return self.runtime.reload_policy()
-
-    def readiness(self) -> tuple[bool, str]:
-        return self.runtime.readiness()
 
     # ---------------------------------------------------------- interception
     def tls_clienthello(self, data: tls.ClientHelloData) -> None:
         """Decrypt only AI hosts: anything else is tunnelled with the real server's certificate."""
-        if self.policy is None:
-            return
-        candidates = {host_without_port(data.client_hello.sni)}
-        if data.context.server.address:
-            candidates.add(host_without_port(data.context.server.address[0]))
-        candidates.discard("")
-        if not any(self.policy.intercepts(h) for h in candidates):
+        sni, address = data.client_hello.sni, data.context.server.address
+        if self.policy is not None and not intercepted(self.policy, sni, address[0] if address else None):
             data.ignore_connection = True
             self.metrics.passthrough.inc()
 
@@ -255,15 +209,7 @@ class DlpProxy:
         try:
             return await evaluate()
         except Exception as exc:
-            self.metrics.fail_closed.labels(hook=hook).inc()
-            log.error(
-                "decision_failed",
-                hook=hook,
-                request_id=rc.request_id,
-                tool=rc.service_id,
-                error=type(exc).__name__,
-                at=where(exc),
-            )
+            self.accountant.fail_closed(hook, rc, exc)
             return pipeline.internal_error()
 
     def _apply_http(self, flow: http.HTTPFlow, rc: RequestContext, verdict: Verdict) -> None:
@@ -282,11 +228,6 @@ class DlpProxy:
         self.accountant.account(rc, verdict, what="request", policy_version=self.policy.version)
 
     # ------------------------------------------------------------ responses
-    async def _replacements(self, rc: RequestContext):  # -> Replacements | None
-        if self.vaults.remote:  # Redis: network I/O off the event loop
-            return await asyncio.to_thread(self.vaults.replacements_for, rc.user_key)
-        return self.vaults.replacements_for(rc.user_key)
-
     async def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Stream event streams and NDJSON as they come, restoring pseudonyms on the fly."""
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
@@ -296,7 +237,7 @@ class DlpProxy:
         headers = flow.response.headers
         if stream_kind(flow.request.path, headers.get("content-type", ""), rc.family) is None:
             return  # a whole body: restored in `response`
-        repl = await self._replacements(rc)
+        repl = await self.runtime.replacements(rc.user_key)
         stream = stream_for(
             flow.request.path, rc.family, headers.get("content-type", ""), headers.get("content-encoding"),
             lambda: repl,
@@ -311,13 +252,13 @@ class DlpProxy:
     async def response(self, flow: http.HTTPFlow) -> None:
         """Restore pseudonyms in a whole (non-streamed) answer: JSON strings, tool-call arguments, text."""
         rc: RequestContext | None = flow.metadata.get(METADATA_KEY)
-        self.access_log.record(flow, rc)
+        self.runtime.access_log.record(flow, rc)
         if rc is None or flow.response is None or flow.response.stream or rc.decision == "blocked":
             return
         ctype = flow.response.headers.get("content-type", "").lower()
         if not ("json" in ctype or ctype.startswith("text/")):
             return
-        repl = await self._replacements(rc)
+        repl = await self.runtime.replacements(rc.user_key)
         if repl:
             body = flow.response.get_content(strict=False) or b""
             restored = restore_json_body(body, repl)
@@ -331,7 +272,7 @@ class DlpProxy:
             return
         message = flow.websocket.messages[-1]
         if not message.from_client:
-            repl = await self._replacements(rc) if message.is_text else None
+            repl = await self.runtime.replacements(rc.user_key) if message.is_text else None
             restored = restore_json_body(message.content, repl) if repl else message.content
             if restored != message.content:
                 message.content = restored
@@ -340,10 +281,8 @@ class DlpProxy:
             text = message.text
 
             async def evaluate() -> Verdict:
-                workflows = self.runtime.portals.view
-                return await pipeline.evaluate_message(
-                    rc, text, self.policy, self.pool, self.vaults, workflows
-                )
+                view = self.runtime.portals.view
+                return await pipeline.evaluate_message(rc, text, self.policy, self.pool, self.vaults, view)
 
             verdict = await self._guard("websocket_message", rc, evaluate)
         else:

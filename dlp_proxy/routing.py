@@ -45,6 +45,13 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def intercepted(policy: Policy, sni: str | None, address: str | None) -> bool:
+    """Whether a TLS connection is decrypted: its TLS name or the address the proxy connects to is an AI
+    host the policy looks at. Anything else is tunnelled untouched, with the real server's certificate."""
+    names = {host_without_port(sni), host_without_port(address)} - {""}
+    return any(policy.intercepts(name) for name in names)
+
+
 def classify(policy: Policy, names: Mapping[str, str | None], path: str) -> Route:
     """Classify a request from its routing names (``{"destination": …, "sni": …, "host_header": …}``).
 

@@ -9,6 +9,11 @@ The addon owns one of each and only forwards mitmproxy's events to them:
   serving until the new one is ready, and reports readiness;
 * :class:`StoreSupervisor` opens the incident store and its upkeep (retention purge, chain head).
 
+:class:`Runtime` holds them with the other long-lived parts (pseudonym vaults, access log, portal,
+metrics listener) and applies the ``dlp_*`` options to them (:meth:`Runtime.configure_rules`,
+:meth:`Runtime.configure_services`): what cannot be applied raises :class:`OptionRefused`, which the
+addon turns into mitmproxy's ``OptionsError``.
+
 Each can be tested on its own with a real rules directory, real workers and a real store.
 """
 
@@ -19,16 +24,19 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+from dlp_proxy.accesslog import AccessLog
 from dlp_proxy.detect import detector_files
 from dlp_proxy.detect.cache import FindingsCache
 from dlp_proxy.detect.pool import DetectorPool, PoolCounters, default_workers
 from dlp_proxy.errors import ConfigError
-from dlp_proxy.incidents import IncidentStore, StoreMaintenance, chain_head_number, open_store
+from dlp_proxy.incidents import IncidentStore, StoreError, StoreMaintenance, chain_head_number, open_store
 from dlp_proxy.logs import get_logger
 from dlp_proxy.metrics import Metrics, MetricsServer, resident_bytes
 from dlp_proxy.paths import default_data_dir, default_rules_dir
@@ -36,8 +44,10 @@ from dlp_proxy.policy import Policy, load_policy
 from dlp_proxy.policy.review import review_status
 from dlp_proxy.portal import runtime as portal_runtime
 from dlp_proxy.requestinfo import host_without_port, user_from_proxyauth
+from dlp_proxy.restore.text import Replacements
 from dlp_proxy.serving import EventLoopLag
 from dlp_proxy.shadow import ShadowRules, load_shadow_rules, sighting_for
+from dlp_proxy.state import open_vaults, state_url
 
 log = get_logger("dlp_proxy.runtime")
 
@@ -66,6 +76,22 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("dlp_portal_port", int, 0, "Port of the AI portal's direct HTTPS listener, HTTP Basic (0: off)."),
     ("dlp_portal_host", str, "127.0.0.1", "Address the AI portal's direct listener listens on."),
 )  # fmt: skip
+
+
+class OptionRefused(Exception):
+    """An option that cannot be applied; the message names it and says why (the addon raises it again
+    as mitmproxy's ``OptionsError``, so `mitmdump -s` and `dlp-proxy run` refuse it alike)."""
+
+
+@contextmanager
+def refused(what: str) -> Iterator[None]:
+    """mitmproxy's way: a setting that cannot be applied is refused with a message naming it."""
+    try:
+        yield
+    except (ValueError, ConfigError, StoreError, OSError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        sep = "\n" if isinstance(exc, ConfigError) else " "  # a policy's problems: one per line
+        raise OptionRefused(f"{what}:{sep}{why}") from None
 
 
 @dataclass(frozen=True)
@@ -402,8 +428,9 @@ def review_overdue_today(policy: Policy | None) -> bool:
 
 
 class Runtime:
-    """Everything long-lived in one proxy: the rules in force, the store, the workers, the watcher and
-    the metrics listener. The addon turns mitmproxy options and events into these calls."""
+    """Everything long-lived in one proxy: the rules in force, the store, the workers, the watcher, the
+    pseudonym vaults, the access log, the portal and the metrics listener. The addon turns mitmproxy
+    options and events into these calls."""
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
@@ -416,6 +443,11 @@ class Runtime:
         self._review_warned_on: date | None = None
         self.draining = False  # SIGTERM under `dlp-proxy run`: /readyz says 503 (dlp_proxy.serving.drain)
         self.loop_lag: EventLoopLag | None = None
+        # Reversible pseudonyms, per user: bounded, expiring; in memory, or in Redis (dlp_state).
+        self.vaults = open_vaults(None)
+        self.access_log = AccessLog()  # allowed AI requests, no content (dlp_access_log)
+        self.pool_settings = PoolSettings()  # from the options, as last checked (check_options)
+        self.watch_interval = 2.0
         metrics.watch_detector(lambda: self.pools.snapshot() if self.pools else None)
         metrics.review_overdue.set_function(lambda: 1.0 if review_overdue_today(self.policy) else 0.0)
         metrics.workers_rss.set_function(lambda: resident_bytes(self.pool.all_pids() if self.pool else ()))
@@ -432,6 +464,47 @@ class Runtime:
     @property
     def pool(self) -> DetectorPool | None:
         return self.pools.pool if self.pools else None
+
+    # -- options (mitmproxy's ``ctx.options``, duck-typed), applied in the addon's ``configure`` order
+    def check_options(self, options: Any) -> float:
+        """Check the numeric options before anything is applied (kept for :meth:`start`); returns the
+        upstream timeout in seconds."""
+        with refused("dlp_watch_seconds"):
+            watch_interval = watch_seconds(options.dlp_watch_seconds)
+        with refused("dlp_upstream_timeout"):
+            upstream_timeout = watch_seconds(options.dlp_upstream_timeout)
+        with refused("detection pool"):
+            self.pool_settings = pool_settings(options)
+        self.watch_interval = watch_interval
+        return upstream_timeout
+
+    def configure_rules(self, options: Any, updated: set[str]) -> None:
+        """Load and put in force the rules directory (first call, or ``dlp_rules`` changed)."""
+        if "dlp_rules" in updated or self.policy is None:
+            rules_dir = Path(options.dlp_rules) if options.dlp_rules else default_rules_dir()
+            with refused(f"invalid policy in {rules_dir}"):
+                self.install(load_rules(rules_dir))
+
+    def configure_services(self, options: Any, updated: set[str], proxyauth: object = None) -> None:
+        """(Re)open what the changed options name: store, vaults, access log, portal and metrics
+        listeners. ``proxyauth`` is mitmproxy's proxyauth addon (its validator checks portal logins)."""
+        if {"dlp_data_dir", "dlp_store"} & updated or self.stores is None:
+            with refused("incident store"):
+                self.open_store(*store_settings(options.dlp_store, options.dlp_data_dir))
+        if "dlp_state" in updated:
+            with refused("dlp_state (--state)"):
+                self.vaults = open_vaults(state_url(options.dlp_state))
+        if "dlp_access_log" in updated:
+            with refused(f"cannot write the access log {options.dlp_access_log}"):
+                self.access_log.open(options.dlp_access_log)
+        if {"dlp_portal_port", "dlp_portal_host"} & updated:
+            host, port = options.dlp_portal_host, options.dlp_portal_port
+            with refused(f"cannot listen for the portal on {host}:{port}"):
+                self.portals.listen_on(options, proxyauth)
+        if {"dlp_metrics_port", "dlp_metrics_host"} & updated:
+            host, port = options.dlp_metrics_host, options.dlp_metrics_port
+            with refused(f"cannot listen for metrics on {host}:{port}"):
+                self.start_metrics(host, port)
 
     # -- policy
     def install(self, rules: Rules) -> None:
@@ -507,6 +580,13 @@ class Runtime:
         self.metrics.chain_head.set(chain_head_number(latest))
         self.metrics.chain_head_exported.set(time.time())
 
+    # -- pseudonyms
+    async def replacements(self, user_key: str) -> Replacements | None:
+        """The pseudonyms to restore in an answer to ``user_key``; Redis I/O runs off the event loop."""
+        if self.vaults.remote:
+            return await asyncio.to_thread(self.vaults.replacements_for, user_key)
+        return self.vaults.replacements_for(user_key)
+
     # -- shadow AI
     def record_sightings(self, host: str, proxyauth: object, peer: tuple | None) -> None:
         """Shadow AI from a CONNECT: forbidden, unlisted or unknown AI hosts, per group and ISO week
@@ -556,10 +636,16 @@ class Runtime:
 
     # -- life cycle
     def start(
-        self, loop: asyncio.AbstractEventLoop, workers: PoolSettings | int, watch_seconds: float
+        self,
+        loop: asyncio.AbstractEventLoop,
+        workers: PoolSettings | int | None = None,
+        watch_seconds: float | None = None,
     ) -> None:
-        """Start the workers, the rules watcher and SIGHUP (under `dlp-proxy run` and `mitmdump -s`)."""
+        """Start the workers, the rules watcher and SIGHUP (under `dlp-proxy run` and `mitmdump -s`);
+        ``workers`` and ``watch_seconds`` default to the options last checked."""
         assert self.rules is not None
+        workers = self.pool_settings if workers is None else workers
+        watch_seconds = self.watch_interval if watch_seconds is None else watch_seconds
         self.pools = PoolSupervisor(self.rules.directory, workers, self._on_pool_ready).start()
         self.loop_lag = EventLoopLag(self.metrics).start(loop)
         if watch_seconds > 0:
@@ -583,3 +669,4 @@ class Runtime:
             self.stores.stop()
         if self.metrics_server is not None:
             self.metrics_server.stop()
+        self.access_log.close()

@@ -838,3 +838,23 @@ def test_without_policy_sync_hand_edits_are_never_overwritten(env) -> None:
     )
     assert service.policy_sync.tick() is False
     assert (rules / "policy.yaml").read_text(encoding="utf-8") == text
+
+
+def test_direct_listener_from_the_options_reads_the_proxyauth_validator_at_each_request(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from dlp_proxy.portal.runtime import PortalSupervisor
+
+    supervisor = PortalSupervisor(lambda: None, lambda: None)
+    calls: list[tuple] = []
+    supervisor.listen = lambda *args: calls.append(args)  # type: ignore[method-assign]
+    opts = SimpleNamespace(dlp_portal_host="0.0.0.0", dlp_portal_port=8443, confdir="~/.mitmproxy")
+    auth = SimpleNamespace(validator=None)
+    supervisor.listen_on(opts, auth)
+    ((host, port, validator, confdir),) = calls
+    assert (host, port, confdir) == ("0.0.0.0", 8443, Path("~/.mitmproxy").expanduser())
+    assert validator() is None
+    auth.validator = check = lambda user, password: True
+    assert validator() is check  # proxyauth changed after start-up: applies at once
+    supervisor.listen_on(opts, None)  # no proxyauth addon: no validator, every login refused
+    assert calls[-1][2]() is None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dlp_proxy.routing import classify
+from dlp_proxy.routing import classify, intercepted
 from dlp_proxy.runtime import load_rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,3 +64,12 @@ def test_strictest_decides_on_the_strictest_tool(tmp_path) -> None:
         strict, names("llm.interne.example.fr", None, "api.deepseek.com"), "/v1/chat/completions"
     )
     assert route.mismatch and route.service.id == "deepseek-api"
+
+
+def test_intercepted_when_the_tls_name_or_the_connect_address_is_an_ai_host(policy) -> None:
+    assert intercepted(policy, "api.openai.com", "api.openai.com")
+    assert intercepted(policy, "cdn.example.net", "api.openai.com")  # curl --connect-to
+    assert intercepted(policy, "API.OpenAI.com.", None)  # no address yet: the TLS name alone
+    assert intercepted(policy, None, "api.anthropic.com")  # no SNI
+    assert not intercepted(policy, "www.example.org", "93.184.216.34")
+    assert not intercepted(policy, None, None) and not intercepted(policy, "", "")

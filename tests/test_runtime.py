@@ -1,4 +1,5 @@
-"""PoolSupervisor: options → pool settings, the detector metrics, and a hot swap that empties the cache.
+"""Runtime: options → settings and services (no mitmproxy), the detector metrics, and a PoolSupervisor
+hot swap that empties the cache.
 
 The swap test starts real one-worker pools (two model loads) on a private copy of the rules.
 """
@@ -13,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from dlp_proxy.metrics import DETECTOR_METRICS, Metrics
-from dlp_proxy.runtime import PoolSettings, PoolSupervisor, Runtime, pool_settings
+from dlp_proxy.runtime import OPTIONS, OptionRefused, PoolSettings, PoolSupervisor, Runtime, pool_settings
 
 REPO = Path(__file__).resolve().parents[1]
 CLIENT = "Transports Fictivalle"
@@ -25,6 +26,55 @@ def test_pool_settings_from_options() -> None:
     assert PoolSettings(workers=0).resolved_workers() >= 1  # auto: the usable CPUs
     with pytest.raises(ValueError, match="workers"):
         pool_settings(SimpleNamespace(dlp_workers=-1))
+
+
+def options(tmp_path: Path, **over: object) -> SimpleNamespace:
+    """mitmproxy's options as the addon passes them (duck-typed): every dlp_* default, plus confdir."""
+    values = {name: default for name, _, default, _ in OPTIONS}
+    values.update(dlp_rules=str(REPO / "rules"), dlp_data_dir=str(tmp_path), confdir=str(tmp_path / "conf"))
+    return SimpleNamespace(**{**values, **over})
+
+
+def test_options_are_checked_then_kept_for_start(tmp_path: Path) -> None:
+    runtime = Runtime(Metrics())
+    assert runtime.check_options(options(tmp_path, dlp_upstream_timeout="30", dlp_watch_seconds="0.5")) == 30
+    assert (runtime.watch_interval, runtime.pool_settings) == (0.5, PoolSettings())
+    with pytest.raises(OptionRefused, match=r"^dlp_watch_seconds: must be a number of seconds, not 'x'$"):
+        runtime.check_options(options(tmp_path, dlp_watch_seconds="x"))
+    with pytest.raises(OptionRefused, match=r"^dlp_upstream_timeout: must be 0 \(off\) or positive$"):
+        runtime.check_options(options(tmp_path, dlp_upstream_timeout="-1"))
+    with pytest.raises(OptionRefused, match=r"^detection pool: workers must be 0 or more, not -2$"):
+        runtime.check_options(options(tmp_path, dlp_workers=-2))
+    assert runtime.watch_interval == 0.5  # what was refused is not kept
+
+
+def test_rules_and_services_from_the_options(tmp_path: Path) -> None:
+    runtime = Runtime(Metrics())
+    everything = {name for name, *_ in OPTIONS}
+    runtime.configure_rules(options(tmp_path), everything)
+    assert runtime.policy is not None
+    broken = tmp_path / "broken"
+    shutil.copytree(REPO / "rules", broken)
+    (broken / "policy.yaml").write_text("version: [\n", encoding="utf-8")
+    with pytest.raises(OptionRefused, match=rf"^invalid policy in {broken}:\n"):
+        runtime.configure_rules(options(tmp_path, dlp_rules=str(broken)), {"dlp_rules"})
+    assert runtime.policy is not None  # the policy in force stays
+
+    log = tmp_path / "logs" / "access.jsonl"
+    runtime.configure_services(options(tmp_path, dlp_access_log=str(log)), everything)
+    try:
+        assert runtime.store is not None and runtime.access_log.path == log
+        assert runtime.metrics_server is None and runtime.portals.server is None  # port 0: off
+        assert not runtime.vaults.remote  # no dlp_state: in memory
+        (tmp_path / "a-file").write_text("", encoding="utf-8")
+        unwritable = str(tmp_path / "a-file" / "access.jsonl")
+        with pytest.raises(
+            OptionRefused, match=r"^cannot write the access log .*a-file/access\.jsonl: File exists$"
+        ):
+            runtime.configure_services(options(tmp_path, dlp_access_log=unwritable), {"dlp_access_log"})
+    finally:
+        runtime.stop()
+    assert runtime.access_log.path is None  # closed with the rest
 
 
 def test_detector_metrics_are_exported_before_and_after_the_pool_starts() -> None:

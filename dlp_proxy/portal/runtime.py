@@ -83,6 +83,14 @@ class PortalSupervisor:
         if self.service is not None:
             self.service.note_block(user, code)
 
+    def listen_on(self, options: Any, proxyauth: object = None) -> None:
+        """The direct listener from mitmproxy's options (``dlp_portal_host``/``_port``, ``confdir``).
+        Logins are checked by ``proxyauth``'s validator (mitmproxy's proxyauth addon), read at each
+        request so that a change of ``proxyauth`` applies at once; without it, the portal refuses them."""
+        confdir = Path(options.confdir).expanduser()
+        validator = lambda: getattr(proxyauth, "validator", None)  # noqa: E731 - read at each request
+        self.listen(options.dlp_portal_host, options.dlp_portal_port, validator, confdir)
+
     def listen(self, host: str, port: int, validator: Callable[[], Validator | None], confdir: Path) -> None:
         """(Re)start the direct listener (port 0: off), over TLS with a certificate from the proxy's CA."""
         if self.server is not None:
