@@ -183,7 +183,9 @@ def load_pipeline_config(path: Path) -> PipelineConfig:
     if weights is not None:
         # Relative to the pipeline file, or to the shipped models/ directory (a copy of pipeline.yaml
         # edited elsewhere still finds models/fr_dlp_ner/ner).
-        candidates = [(base / str(weights)).resolve() for base in (path.parent, default_pipeline_file().parent)]
+        candidates = [
+            (base / str(weights)).resolve() for base in (path.parent, default_pipeline_file().parent)
+        ]
         ner_weights = next((c for c in candidates if (c / "model").is_file()), candidates[0])
         if not isinstance(weights, str) or not (ner_weights / "model").is_file():
             problem(
