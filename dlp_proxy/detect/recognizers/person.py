@@ -1235,22 +1235,26 @@ class FrenchPersonRecognizer(LocalRecognizer):
             yield m.start(), m.end("last"), self.scores.ner if known_last else self.scores.first_name
 
     def _company_cells(self, text: str) -> Iterable[tuple[int, int]]:
-        """(start, end) of the cells under a company column (``Société``, ``Entreprise``...) of a table
-        of people: what the model calls a person there is a company name."""
+        """(start, end) of the cells under a company column (``Société``, ``Entreprise``...) of a
+        CSV-like table: what the model calls a person there is a company name."""
         lines = _lines_with_offsets(text)
         for i, (_, line) in enumerate(lines):
-            header = _csv_header(line)
-            if header is None:
+            if len(line) > 500:
                 continue
-            sep, width = header[0], header[3]
-            heads = [" ".join(fold(c).split()) for _, c in _split_cells(line, sep)]
-            companies = {j for j, c in enumerate(heads) if c in _COMPANY_HEADERS}
-            for row_start, row in lines[i + 1 :]:
-                if not row.strip() or row.count(sep) < width - 1:
-                    break
-                for j, (cell_start, cell) in enumerate(_split_cells(row, sep)):
-                    if j in companies:
-                        yield row_start + cell_start, row_start + cell_start + len(cell)
+            for sep in (";", "\t", "|", ","):
+                if sep not in line:
+                    continue
+                heads = [" ".join(fold(c).split()) for _, c in _split_cells(line, sep)]
+                companies = {j for j, c in enumerate(heads) if c in _COMPANY_HEADERS}
+                if not companies:
+                    continue
+                for row_start, row in lines[i + 1 :]:
+                    if not row.strip() or row.count(sep) < len(heads) - 1:
+                        break
+                    for j, (cell_start, cell) in enumerate(_split_cells(row, sep)):
+                        if j in companies:
+                            yield row_start + cell_start, row_start + cell_start + len(cell)
+                break
 
     def _csv_names(self, text: str) -> Iterable[tuple[int, int, float]]:
         """Cells under a name or person column of a CSV-like table (``;``, ``,``, tab or ``|``).
