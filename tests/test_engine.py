@@ -723,7 +723,7 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("L'essayiste E. B. White défend sa cause.", ["E. B. White"]),
         ("Le règne de Napoléon III commence en 1852.", ["Napoléon III"]),
         ("Excusée : Marie-Marcelle Sorel\n\n1. Budget validé.", ["Marie-Marcelle Sorel"]),
-        # (was "collaborateur de Mazzini": the fine-tuned NER calls that Mazzini a place; see bench/README)
+        # (was "collaborateur de Mazzini": the fine-tuned NER labels that one a place, LOC)
         ("Il devient le collaborateur de Garibaldi.", ["Garibaldi"]),
         ("Il devient l'élève de Rembrandt.", ["Rembrandt"]),
         # lone capitalised words where things are named, lower-case words that are also first names
