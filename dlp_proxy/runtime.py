@@ -60,7 +60,7 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("dlp_metrics_port", int, 0, "Port for /metrics, /healthz and /readyz (0: off)."),
     ("dlp_metrics_host", str, "127.0.0.1", "Address the metrics port listens on."),
     ("dlp_watch_seconds", str, "2", "Rules directory poll interval in seconds (0: SIGHUP only)."),
-    ("dlp_workers", int, 0, "Detection worker processes, each loading the spaCy model (~0.4 GB); 0: one "
+    ("dlp_workers", int, 0, "Detection worker processes, each loading the spaCy model (~0.25 GB); 0: one "
      "per CPU this process may use (affinity and cgroup quota), no more than its memory limit holds."),
     ("dlp_scan_queue", int, 0, "Scans admitted at once, running or waiting (0: 8 per worker); past it, "
      "requests get 503 scan_overloaded with Retry-After."),

