@@ -229,8 +229,11 @@ def _glued_to_an_address(text: str, start: int, end: int) -> bool:
     )
 
 
+@lru_cache(maxsize=8192)
 def fold(word: str) -> str:
-    """Case- and accent-insensitive key, so "Résume", "RESUME" and "resume" compare equal."""
+    """Case- and accent-insensitive key, so "Résume", "RESUME" and "resume" compare equal.
+
+    Cached (bounded): a 5 KB scan folds ~3 000 words, most of them the same few hundred."""
     decomposed = unicodedata.normalize("NFKD", word.replace("’", "'"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
