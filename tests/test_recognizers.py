@@ -733,3 +733,12 @@ def test_value_followed_by_another_number_is_found(recognizers, text, entity, va
 
 def test_longer_digit_run_is_not_a_phone(recognizers) -> None:
     assert found(recognizers, "PHONE_NUMBER", "Référence 06 12 34 56 78 90") == []
+
+
+def test_client_fast_fold_equals_the_offsets_fold() -> None:
+    """The prefilter folds exactly as the offsets fold does, so it can never hide a client name."""
+    from dlp_proxy.detect.recognizers.clients import fold_fast, fold_with_offsets
+
+    texts = ("Saint–Gobain  et   Œuvre d’Art\n\nÉTÉ", "a\u00a0b\tc", "e\u0301te  \u0301 x", "ＡＣＭＥ")
+    for text in texts:
+        assert fold_fast(text) == fold_with_offsets(text)[0]

@@ -12,6 +12,7 @@ all in lower case ("orange", "total") is more often a common word than the clien
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -72,6 +73,22 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
             else:
                 offsets.extend([index] * len(folded))
     return "".join(out), offsets
+
+
+_FOLD_TABLE: dict[int, str] = {}
+_SPACE_RUN = re.compile(" {2,}")
+
+
+def fold_fast(text: str) -> str:
+    """The folded text of :func:`fold_with_offsets` without the offsets, at C speed (``str.translate``).
+
+    Used to decide whether a text holds a client name at all: most do not, and building the offsets
+    character by character cost ~5 ms per 5 KB text."""
+    table = _FOLD_TABLE
+    for char in set(text):
+        if ord(char) not in table:
+            table[ord(char)] = _FOLD_CACHE.setdefault(char, _fold_char(char))
+    return _SPACE_RUN.sub(" ", text.translate(table))
 
 
 def fold_name(name: str) -> str:
@@ -175,6 +192,8 @@ class ClientNameRecognizer(EntityRecognizer):
         """Every client name in ``text``, leftmost-longest, never overlapping."""
         if (entities and self.ENTITY not in entities) or len(self.automaton) == 0:
             return []
+        if next(self.automaton.iter(fold_fast(text)), None) is None:
+            return []  # no client name anywhere: skip the offsets
         folded, offsets = fold_with_offsets(text)
         candidates: list[tuple[int, int, str]] = []
         for end_index, (length, name) in self.automaton.iter(folded):
