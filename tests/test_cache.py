@@ -139,3 +139,21 @@ def test_the_byte_count_bounds_the_real_memory(per_text: int) -> None:
         tracemalloc.stop()
     assert cache.stats().entries == n
     assert real <= cache.stats().bytes, (real / n, cache.stats().bytes / n)
+
+
+def test_key_is_the_keyed_digest_of_plan_and_text_whatever_the_plans_seen_before() -> None:
+    secret = b"s" * 32
+    cache = FindingsCache(secret=secret)
+
+    def expected(version: str, entities: list[str] | None, min_score: float, text: str) -> bytes:
+        h = hashlib.blake2b(key=secret, digest_size=20, person=b"dlp-findings")
+        selection = "*" if entities is None else ",".join(sorted(entities))
+        h.update(f"{version}\x00{selection}\x00{min_score!r}\x00".encode() + text.encode())
+        return h.digest()
+
+    for n in range(100):  # more plans than it keeps
+        entities = None if n % 7 == 0 else ["PERSON", f"T{n % 9}", "EMAIL_ADDRESS"]
+        for text in ("", TEXT, f"texte {n}"):
+            assert cache.key(f"v{n % 3}", entities, 0.5 + n % 2 / 10, text) == expected(
+                f"v{n % 3}", entities, 0.5 + n % 2 / 10, text
+            )

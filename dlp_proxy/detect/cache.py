@@ -69,6 +69,7 @@ class FindingsCache:
         self._names: list[tuple[str, str]] = []  # (entity type, recognizer) by index
         self._name_index: dict[tuple[str, str], int] = {}
         self._bytes = 0
+        self._prefixes: dict[tuple[str, tuple[str, ...] | None, float], hashlib.blake2b] = {}
         self._lock = threading.Lock()
         self.hits = self.misses = self.evictions = self.invalidations = 0
 
@@ -78,9 +79,16 @@ class FindingsCache:
 
     def key(self, version: str, entities: Sequence[str] | None, min_score: float, text: str) -> bytes:
         """The keyed digest for one text scanned with one selection by one detector version."""
-        h = hashlib.blake2b(key=self._secret, digest_size=20, person=b"dlp-findings")
-        selection = "*" if entities is None else ",".join(sorted(entities))
-        h.update(f"{version}\x00{selection}\x00{min_score!r}\x00".encode())
+        plan = (version, None if entities is None else tuple(entities), min_score)
+        prefix = self._prefixes.get(plan)
+        if prefix is None:  # once per scan plan: the keyed hash state after the plan's bytes
+            prefix = hashlib.blake2b(key=self._secret, digest_size=20, person=b"dlp-findings")
+            selection = "*" if entities is None else ",".join(sorted(entities))
+            prefix.update(f"{version}\x00{selection}\x00{min_score!r}\x00".encode())
+            if len(self._prefixes) >= 64:  # a few plans per policy; reloads make new ones
+                self._prefixes.clear()
+            self._prefixes[plan] = prefix
+        h = prefix.copy()
         h.update(text.encode("utf-8", "surrogatepass"))
         return h.digest()
 
