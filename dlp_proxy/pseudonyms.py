@@ -569,7 +569,8 @@ class VaultRegistry:
         if self._budget.total <= self._max_total:
             return
         with self._lock:
-            for user_key, vault in list(self._vaults.items()):  # least recently used first
+            emptied = []
+            for user_key, vault in self._vaults.items():  # least recently used first; usually one
                 excess = self._budget.total - self._max_total
                 if excess <= 0:
                     break
@@ -577,7 +578,9 @@ class VaultRegistry:
                     continue  # the user being served: last
                 self.evictions += vault.evict_oldest(excess)
                 if vault is not grown and not vault._entries:
-                    self._evict_user(user_key)
+                    emptied.append(user_key)
+            for user_key in emptied:
+                self._evict_user(user_key)
             excess = self._budget.total - self._max_total
             if excess > 0 and grown._budget is self._budget:
                 self.evictions += grown.evict_oldest(excess)
