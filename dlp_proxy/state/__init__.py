@@ -72,7 +72,9 @@ def open_vaults(url: str | None, max_total_entries: int = 0) -> Vaults:
     get a 503 until it is back), so a replica restarted during a Redis failover still starts.
 
     ``max_total_entries`` (option ``dlp_vault_entries``; 0: :data:`MAX_TOTAL_ENTRIES`): the in-memory
-    vaults' bound on the entries of all users together (Redis keeps its own, per user, with expiry)."""
+    vaults' bound on the entries of all users together; with Redis (which keeps its own bound, per user,
+    with expiry), the bound of what this replica keeps of the maps it read, its fallback while Redis
+    cannot be reached."""
     if max_total_entries < 0:
         raise ValueError(f"dlp_vault_entries must be 0 or more, not {max_total_entries}")
     if url is None:
@@ -99,6 +101,7 @@ def open_vaults(url: str | None, max_total_entries: int = 0) -> Vaults:
         ttl_seconds=TTL_SECONDS,
         max_entries_per_user=MAX_ENTRIES_PER_USER,
         max_known_users=MAX_USERS,
+        max_known_entries=max_total_entries or MAX_TOTAL_ENTRIES,
     )
     if registry.ping():
         log.info("state_connected", url=redacted_url(url), key_id=keys.key_id)
