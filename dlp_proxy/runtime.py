@@ -67,7 +67,8 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("dlp_scan_cache_entries", int, 100_000, "Texts whose findings are cached (0: no cache)."),
     ("dlp_scan_cache_mb", int, 64, "Memory bound of the findings cache in MB."),
     ("dlp_vault_entries", int, 0, "In-memory pseudonym vaults: entries of all users together, least recently "
-     "used evicted beyond it (0: 20 000, ~20 MB); an evicted pseudonym is no longer restored in answers."),
+     "used evicted beyond it (0: 20 000, ~20 MB); an evicted pseudonym is no longer restored in answers. "
+     "With dlp_state: what this replica keeps of the shared maps."),
     ("dlp_access_log", str, "", "JSON-lines access log of allowed AI requests, rotated (no content; "
      "default: off)."),
     ("dlp_upstream_timeout", str, "590", "Seconds an allowed AI request waits for the provider's response "
