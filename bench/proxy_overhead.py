@@ -456,10 +456,13 @@ def render(summary: dict, meta: dict) -> str:
     lines += [
         "",
         f"{POLICY_ONLY}: company-hosted tool ({INTERNAL_HOST}), data rules all allow: policy, no scan;",
-        f"{SCAN_CLEAN}: same prompt to {OPENAI_HOST}: full scan, nothing found, allowed;",
+        f"{SCAN_CLEAN}: same prompt to {OPENAI_HOST}: full scan, nothing found, allowed "
+        "(texts already scanned come from the findings cache unless dlp_scan_cache_entries=0);",
         f"{SCAN_REPLACE}: ~1 KB prompt with a name, an e-mail and a phone to {OPENAI_HOST}: "
         f"full scan, values replaced ({meta.get('replace_decision') or '?'} by the shipped policy).",
     ]
+    if meta.get("dlp_proxy_sets"):
+        lines += [f"measured dlp-proxy (not the baseline) run with: {' '.join(meta['dlp_proxy_sets'])}"]
     if meta.get("dlp_proxy_decisions_checked"):
         lines += ["dlp-proxy's /metrics confirm its policy decided every request as expected."]
     else:
@@ -528,6 +531,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--baseline", metavar="REV", default=None, help="also measure scan-clean through this git revision"
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra option of the measured dlp-proxy only, not the baseline (repeatable), e.g. "
+        "dlp_scan_cache_entries=0 to compare full scans with a baseline that has no findings cache",
+    )
     p.add_argument("--serve-upstream", metavar="TOKEN", help=argparse.SUPPRESS)
     return p
 
@@ -549,7 +560,7 @@ def run(args: argparse.Namespace) -> int:
             upstream, up_port = start_upstream(stack, token, 30)
             mitm, mitm_port = start_mitmdump(stack, tmp, confdir, up_port, 60)
             dlp_sets = [map_remote(up_port), map_remote(up_port, INTERNAL_HOST)]
-            dlp, dlp_port, dlp_metrics = start_dlp_proxy(stack, tmp, confdir, dlp_sets, 60)
+            dlp, dlp_port, dlp_metrics = start_dlp_proxy(stack, tmp, confdir, [*dlp_sets, *args.set], 60)
             api = f"https://{OPENAI_HOST}{API_PATH}"
             dlp_url = f"http://{HOST}:{dlp_port}"
             targets = [
@@ -605,6 +616,7 @@ def run(args: argparse.Namespace) -> int:
         "target_scan_added_p99_ms": TARGET_SCAN_P99_MS,
         "dlp_proxy_decisions_checked": checked,
         "baseline": args.baseline,
+        "dlp_proxy_sets": args.set,
     }
     summary = summarise(results)
     print(render(summary, meta))

@@ -41,16 +41,35 @@ DETECTOR_METRICS: dict[str, tuple[str, str]] = {
     "dlp_proxy_scan_queue_limit": ("gauge", "Scans admitted at once before refusing (503)"),
 }
 
+#: What the in-memory pseudonym vaults report at each scrape (see :meth:`Metrics.watch_vaults`).
+VAULT_METRICS: dict[str, tuple[str, str]] = {
+    "dlp_proxy_vault_users": ("gauge", "Users with an in-memory pseudonym vault"),
+    "dlp_proxy_vault_entries": ("gauge", "Pseudonyms held in memory, all users together"),
+    "dlp_proxy_vault_entries_limit": ("gauge", "Bound on the in-memory pseudonyms (dlp_vault_entries)"),
+    "dlp_proxy_vault_evictions": (
+        "counter",
+        "Pseudonyms evicted to stay within dlp_vault_entries (no longer restored in answers)",
+    ),
+}
+
 
 class _DetectorCollector(Collector):
     """Reads the detector's counters at scrape time: they live in the pool, which is swapped on reload."""
 
-    def __init__(self, snapshot: Callable[[], Mapping[str, float] | None]) -> None:
+    def __init__(
+        self,
+        snapshot: Callable[[], Mapping[str, float] | None],
+        table: Mapping[str, tuple[str, str]] = DETECTOR_METRICS,
+    ) -> None:
         self.snapshot = snapshot
+        self.table = table
 
     def collect(self) -> Iterator[Metric]:
-        values = self.snapshot() or {}
-        for name, (kind, help_text) in DETECTOR_METRICS.items():
+        values = self.snapshot()
+        if values is None and self.table is not DETECTOR_METRICS:
+            return  # e.g. vaults in Redis: nothing to report here
+        values = values or {}
+        for name, (kind, help_text) in self.table.items():
             family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
             yield family(name, help_text, value=float(values.get(name, 0)))
 
@@ -196,6 +215,10 @@ class Metrics:
     def watch_detector(self, snapshot: Callable[[], Mapping[str, float] | None]) -> None:
         """Export the detector's cache, fault and queue figures (:data:`DETECTOR_METRICS`) at each scrape."""
         self.registry.register(_DetectorCollector(snapshot))
+
+    def watch_vaults(self, snapshot: Callable[[], Mapping[str, float] | None]) -> None:
+        """Export the in-memory vaults' figures (:data:`VAULT_METRICS`) at each scrape (``None``: none)."""
+        self.registry.register(_DetectorCollector(snapshot, VAULT_METRICS))
 
     def set_policy(self, version: str, next_review_ts: float) -> None:
         self.policy_info.clear()

@@ -47,7 +47,7 @@ from dlp_proxy.requestinfo import host_without_port, user_from_proxyauth
 from dlp_proxy.restore.text import Replacements
 from dlp_proxy.serving import EventLoopLag
 from dlp_proxy.shadow import ShadowRules, load_shadow_rules, sighting_for
-from dlp_proxy.state import open_vaults, state_url
+from dlp_proxy.state import open_vaults, state_url, vault_snapshot
 
 log = get_logger("dlp_proxy.runtime")
 
@@ -66,6 +66,9 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
      "requests get 503 scan_overloaded with Retry-After."),
     ("dlp_scan_cache_entries", int, 100_000, "Texts whose findings are cached (0: no cache)."),
     ("dlp_scan_cache_mb", int, 64, "Memory bound of the findings cache in MB."),
+    ("dlp_vault_entries", int, 0, "In-memory pseudonym vaults: entries of all users together, least recently "
+     "used evicted beyond it (0: 20 000, ~20 MB); an evicted pseudonym is no longer restored in answers. "
+     "With dlp_state: what this replica keeps of the shared maps."),
     ("dlp_access_log", str, "", "JSON-lines access log of allowed AI requests, rotated (no content; "
      "default: off)."),
     ("dlp_upstream_timeout", str, "590", "Seconds an allowed AI request waits for the provider's response "
@@ -449,6 +452,7 @@ class Runtime:
         self.pool_settings = PoolSettings()  # from the options, as last checked (check_options)
         self.watch_interval = 2.0
         metrics.watch_detector(lambda: self.pools.snapshot() if self.pools else None)
+        metrics.watch_vaults(lambda: vault_snapshot(self.vaults))
         metrics.review_overdue.set_function(lambda: 1.0 if review_overdue_today(self.policy) else 0.0)
         metrics.workers_rss.set_function(lambda: resident_bytes(self.pool.all_pids() if self.pool else ()))
         watch_store(metrics, lambda: self.store)
@@ -491,9 +495,10 @@ class Runtime:
         if {"dlp_data_dir", "dlp_store"} & updated or self.stores is None:
             with refused("incident store"):
                 self.open_store(*store_settings(options.dlp_store, options.dlp_data_dir))
-        if "dlp_state" in updated:
-            with refused("dlp_state (--state)"):
-                self.vaults = open_vaults(state_url(options.dlp_state))
+        if {"dlp_state", "dlp_vault_entries"} & updated:
+            with refused("dlp_state (--state) / dlp_vault_entries"):
+                total = getattr(options, "dlp_vault_entries", 0)
+                self.vaults = open_vaults(state_url(options.dlp_state), total)
         if "dlp_access_log" in updated:
             with refused(f"cannot write the access log {options.dlp_access_log}"):
                 self.access_log.open(options.dlp_access_log)

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from dlp_proxy.detect.cache import ENTRY_BYTES, FINDING_BYTES, FindingsCache
+from dlp_proxy.detect.cache import ENTRY_BYTES, FINDING_BYTES, VALUE_BYTES, FindingsCache
 from dlp_proxy.detect.findings import Finding
 
 NIR = "2 84 05 75 115 428 31"
@@ -76,7 +76,7 @@ def test_bounded_by_entries_least_recently_used_first_out() -> None:
 
 def test_bounded_by_bytes() -> None:
     many = [Finding("EMAIL_ADDRESS", i, i + 5, 1.0, "EmailRecognizer") for i in range(10)]
-    size = ENTRY_BYTES + 10 * FINDING_BYTES
+    size = ENTRY_BYTES + VALUE_BYTES + 10 * FINDING_BYTES
     cache = FindingsCache(max_entries=1000, max_bytes=size * 2)
     for i in range(5):
         cache.put(cache.key("v", None, 0.5, f"texte {i}"), many)
@@ -101,3 +101,59 @@ def test_zero_disables_and_negative_is_refused() -> None:
     assert cache.get(key) is None and len(cache) == 0
     with pytest.raises(ValueError):
         FindingsCache(max_entries=-1)
+
+
+def test_findings_come_back_exactly() -> None:
+    cache = FindingsCache()
+    found = [
+        Finding("PERSON", 0, 12, 0.8512345678901234, "SpacyRecognizer"),
+        Finding("EMAIL_ADDRESS", 70_000, 70_030, 1.0, "EmailRecognizer"),
+        Finding("PERSON", 3, 4, 0.5, "OtherRecognizer"),
+    ]
+    key = cache.key("v", None, 0.5, TEXT)
+    cache.put(key, found)
+    assert cache.get(key) == found and cache.get(key) is not cache.get(key)
+
+
+@pytest.mark.parametrize("per_text", [0, 1, 3])
+def test_the_byte_count_bounds_the_real_memory(per_text: int) -> None:
+    """The estimate the byte bound uses is never below what the entries really hold (tracemalloc)."""
+    import gc
+    import tracemalloc
+
+    n = 20_000
+    founds = [
+        [Finding("PERSON", i, i + 300 + j, 0.85 + j / 100, "SpacyRecognizer") for j in range(per_text)]
+        for i in range(n)
+    ]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        cache = FindingsCache(max_entries=n)
+        for i, found in enumerate(founds):  # the key is part of the entry: made inside the trace
+            cache.put(cache.key("v", None, 0.5, f"t{i}"), found)
+        gc.collect()
+        real = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert cache.stats().entries == n
+    assert real <= cache.stats().bytes, (real / n, cache.stats().bytes / n)
+
+
+def test_key_is_the_keyed_digest_of_plan_and_text_whatever_the_plans_seen_before() -> None:
+    secret = b"s" * 32
+    cache = FindingsCache(secret=secret)
+
+    def expected(version: str, entities: list[str] | None, min_score: float, text: str) -> bytes:
+        h = hashlib.blake2b(key=secret, digest_size=20, person=b"dlp-findings")
+        selection = "*" if entities is None else ",".join(sorted(entities))
+        h.update(f"{version}\x00{selection}\x00{min_score!r}\x00".encode() + text.encode())
+        return h.digest()
+
+    for n in range(100):  # more plans than it keeps
+        entities = None if n % 7 == 0 else ["PERSON", f"T{n % 9}", "EMAIL_ADDRESS"]
+        for text in ("", TEXT, f"texte {n}"):
+            assert cache.key(f"v{n % 3}", entities, 0.5 + n % 2 / 10, text) == expected(
+                f"v{n % 3}", entities, 0.5 + n % 2 / 10, text
+            )

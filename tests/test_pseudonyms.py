@@ -191,6 +191,129 @@ def test_vault_use_keeps_it_in_the_registry():
     assert registry.vault_for("alice") is vault
 
 
+def test_registry_bounds_the_entries_of_all_users_together():
+    registry = VaultRegistry(max_users=100, max_entries_per_user=1000, max_total_entries=5)
+    for user in ("alice", "bob", "carol"):
+        vault = registry.vault_for(user)
+        for i in range(3):
+            vault.placeholder("EMAIL_ADDRESS", f"{user}{i}@societe.fr")
+        assert registry.total_entries <= 5
+    # alice was the least recently used: her vault went first, bob's oldest entry next
+    assert registry.get("alice") is None
+    assert set(registry.get("bob").mapping().values()) == {"bob1@societe.fr", "bob2@societe.fr"}
+    assert len(registry.get("carol")) == 3
+    stats = registry.stats()
+    assert (stats.users, stats.entries, stats.max_entries, stats.evictions) == (2, 5, 5, 4)
+    assert sum(len(v) for v in (registry.get("bob"), registry.get("carol"))) == registry.total_entries
+
+
+def test_the_total_bound_holds_under_many_users():
+    registry = VaultRegistry(max_users=5_000, max_entries_per_user=10_000, max_total_entries=500)
+    for n in range(300):
+        vault = registry.vault_for(f"user{n}")
+        for i in range(7):
+            vault.placeholder("PHONE_NUMBER", f"06 {n:04d} {i:04d}")
+    assert registry.total_entries == 500 == sum(len(registry.get(f"user{n}") or ()) for n in range(300))
+    assert registry.stats().evictions == 300 * 7 - 500
+
+
+def test_one_user_over_the_total_bound_loses_its_oldest_entries():
+    registry = VaultRegistry(max_entries_per_user=100, max_total_entries=3)
+    vault = registry.vault_for("alice")
+    for name in ("A", "B", "C", "D"):
+        vault.placeholder("PERSON", name)
+    assert set(vault.mapping().values()) == {"B", "C", "D"} and registry.total_entries == 3
+
+
+def test_an_evicted_pseudonym_stays_a_pseudonym_and_its_number_is_not_given_again():
+    registry = VaultRegistry(max_total_entries=2)
+    alice = registry.vault_for("alice")
+    text = "Écrire à Jean Dupont"
+    old = alice.pseudonymize(text, findings_for(text, PERSON="Jean Dupont"))
+    assert old == "Écrire à [[PERSON_1]]"
+    bob = registry.vault_for("bob")
+    bob.placeholder("PERSON", "Zoé Martin")
+    bob.placeholder("PERSON", "Paul Durand")  # over the bound: alice's vault goes
+    assert registry.get("alice") is None
+    # the answer to alice's old request: nothing to restore it with, the pseudonym is left as it is
+    assert registry.replacements_for("alice") is None
+    alice = registry.vault_for("alice")
+    assert alice.placeholder("PERSON", "Marie Curie") == "[[PERSON_2]]"  # never [[PERSON_1]] again
+    assert alice.restore_text("[[PERSON_1]] et [[PERSON_2]]") == "[[PERSON_1]] et Marie Curie"
+    # the value comes back in a later request: found by the detector again, a new pseudonym
+    assert alice.placeholder("PERSON", "Jean Dupont") == "[[PERSON_3]]"
+
+
+def test_expiry_and_drop_leave_the_total_count():
+    clock = Clock()
+    registry = VaultRegistry(ttl_seconds=100, max_total_entries=10, clock=clock)
+    registry.vault_for("alice").placeholder("PERSON", "A")
+    registry.vault_for("bob").placeholder("PERSON", "B")
+    registry.drop("bob")
+    assert registry.total_entries == 1
+    clock.now += 101
+    assert len(registry) == 0 and registry.total_entries == 0
+    vault = registry.vault_for("carol")
+    for i in range(10):
+        vault.placeholder("PERSON", f"P{i}")
+    assert registry.stats().evictions == 0 and registry.total_entries == 10
+
+
+def test_total_bound_is_validated_and_the_default_is_used():
+    from dlp_proxy.state import MAX_TOTAL_ENTRIES, open_vaults, vault_snapshot
+
+    with pytest.raises(ValueError):
+        VaultRegistry(max_total_entries=0)
+    with pytest.raises(ValueError):
+        open_vaults(None, -1)
+    assert open_vaults(None).stats().max_entries == MAX_TOTAL_ENTRIES == 20_000
+    vaults = open_vaults(None, 50)
+    vaults.vault_for("alice").placeholder("PERSON", "A")
+    assert vault_snapshot(vaults) == {
+        "dlp_proxy_vault_users": 1,
+        "dlp_proxy_vault_entries": 1,
+        "dlp_proxy_vault_entries_limit": 50,
+        "dlp_proxy_vault_evictions": 0,
+    }
+
+
+def test_total_bound_is_thread_safe():
+    registry = VaultRegistry(max_total_entries=100)
+
+    def work(user: str) -> None:
+        vault = registry.vault_for(user)
+        for i in range(200):
+            vault.placeholder("PERSON", f"{user} {i}")
+
+    threads = [threading.Thread(target=work, args=(f"u{n}",)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert registry.total_entries == 100
+    assert sum(len(registry.get(f"u{n}") or ()) for n in range(6)) == 100
+
+
+def test_memory_of_an_entry():
+    """What MAX_TOTAL_ENTRIES is sized from: ~0.43 KB an entry, value included (tracemalloc)."""
+    import gc
+    import tracemalloc
+
+    vault = PseudonymVault(max_entries=4_000)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(2_000):
+            vault.placeholder("EMAIL_ADDRESS", f"camille.martin{i}@exemple-client.fr")
+            vault.placeholder("PHONE_NUMBER", f"06 {i % 90 + 10} {i % 77 + 10} {i % 50 + 10} {i % 13 + 10}")
+        gc.collect()
+        per_entry = (tracemalloc.get_traced_memory()[0] - before) / len(vault)
+    finally:
+        tracemalloc.stop()
+    assert per_entry < 480, per_entry  # a tuple key and a second copy of each value: ~0.53 KB
+
+
 def test_thread_safe():
     vault = PseudonymVault()
     names = [f"Personne {i}" for i in range(50)]

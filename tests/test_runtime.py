@@ -77,6 +77,24 @@ def test_rules_and_services_from_the_options(tmp_path: Path) -> None:
     assert runtime.access_log.path is None  # closed with the rest
 
 
+def test_vault_bound_from_the_option_and_its_metrics(tmp_path: Path) -> None:
+    metrics = Metrics()
+    runtime = Runtime(metrics)
+    assert runtime.vaults.stats().max_entries == 20_000  # the default before any option is applied
+    runtime.configure_services(options(tmp_path, dlp_vault_entries=2), {"dlp_vault_entries"})
+    try:
+        vault = runtime.vaults.vault_for("alice")
+        for name in ("A", "B", "C"):
+            vault.placeholder("PERSON", name)
+        text = metrics.render().decode()
+        assert "dlp_proxy_vault_entries 2.0" in text and "dlp_proxy_vault_entries_limit 2.0" in text
+        assert "dlp_proxy_vault_evictions_total 1.0" in text and "dlp_proxy_vault_users 1.0" in text
+        with pytest.raises(OptionRefused, match=r"^dlp_state \(--state\) / dlp_vault_entries: "):
+            runtime.configure_services(options(tmp_path, dlp_vault_entries=-1), {"dlp_vault_entries"})
+    finally:
+        runtime.stop()
+
+
 def test_detector_metrics_are_exported_before_and_after_the_pool_starts() -> None:
     metrics = Metrics()
     runtime = Runtime(metrics)

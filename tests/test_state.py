@@ -327,6 +327,20 @@ def test_redis_down_new_pseudonym_fails_closed_known_ones_go_on(live: RedisServe
     assert vault.placeholder("PERSON", "Paul Durand") == "[[PERSON_2]]"  # persisted: numbering goes on
 
 
+def test_what_a_replica_keeps_of_the_maps_is_bounded_for_all_users(live: RedisServer) -> None:
+    vaults = registry(live, new_keys(), max_known_entries=10)
+    for user in ("alice", "bob", "carol"):
+        vault = vaults.vault_for(user)
+        for i in range(3):
+            vault.placeholder("PERSON", f"{user} {i}")
+        assert vaults.replacements_for(user) is not None  # read back: mapping and opened, 6 entries
+    assert list(vaults._known) == [vaults.keys.user_id("carol")] and vaults._known_total == 6
+    # forgotten here, not in Redis: every map is still read and restored
+    for user in ("alice", "bob"):
+        assert vaults.replacements_for(user).restore("[[PERSON_2]]") == f"{user} 1"
+    assert vaults._known_total <= 10
+
+
 def test_a_map_lost_in_redis_is_never_mixed_with_the_old_one(live: RedisServer) -> None:
     """Redis restarted empty: the new [[PERSON_1]] is someone else; the fallback must not mix maps."""
     vaults = registry(live, new_keys())

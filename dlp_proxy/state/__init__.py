@@ -13,10 +13,18 @@ import os
 from urllib.parse import urlsplit
 
 from dlp_proxy.logs import get_logger
-from dlp_proxy.pseudonyms import VaultRegistry, Vaults
+from dlp_proxy.pseudonyms import MAX_TOTAL_ENTRIES, VaultRegistry, Vaults
 from dlp_proxy.state.errors import StateUnavailable
 
-__all__ = ["ENV", "StateUnavailable", "open_vaults", "redacted_url", "state_url"]
+__all__ = [
+    "ENV",
+    "MAX_TOTAL_ENTRIES",
+    "StateUnavailable",
+    "open_vaults",
+    "redacted_url",
+    "state_url",
+    "vault_snapshot",
+]
 
 log = get_logger("dlp_proxy.state")
 
@@ -44,13 +52,37 @@ def redacted_url(url: str) -> str:
     return parts._replace(netloc=user + netloc).geturl()
 
 
-def open_vaults(url: str | None) -> Vaults:
+def vault_snapshot(vaults: Vaults) -> dict[str, float] | None:
+    """The in-memory vaults' figures for ``/metrics`` (:data:`dlp_proxy.metrics.VAULT_METRICS`); ``None``
+    for vaults in Redis (their bounds are Redis's)."""
+    if not isinstance(vaults, VaultRegistry):
+        return None
+    s = vaults.stats()
+    return {
+        "dlp_proxy_vault_users": s.users,
+        "dlp_proxy_vault_entries": s.entries,
+        "dlp_proxy_vault_entries_limit": s.max_entries,
+        "dlp_proxy_vault_evictions": s.evictions,
+    }
+
+
+def open_vaults(url: str | None, max_total_entries: int = 0) -> Vaults:
     """The vaults for ``url`` (``None``: in memory). ``ValueError`` with a bilingual message when the
     URL or the key is unusable; an unreachable Redis is only logged (requests needing a new pseudonym
-    get a 503 until it is back), so a replica restarted during a Redis failover still starts."""
+    get a 503 until it is back), so a replica restarted during a Redis failover still starts.
+
+    ``max_total_entries`` (option ``dlp_vault_entries``; 0: :data:`MAX_TOTAL_ENTRIES`): the in-memory
+    vaults' bound on the entries of all users together; with Redis (which keeps its own bound, per user,
+    with expiry), the bound of what this replica keeps of the maps it read, its fallback while Redis
+    cannot be reached."""
+    if max_total_entries < 0:
+        raise ValueError(f"dlp_vault_entries must be 0 or more, not {max_total_entries}")
     if url is None:
         return VaultRegistry(
-            max_users=MAX_USERS, max_entries_per_user=MAX_ENTRIES_PER_USER, ttl_seconds=TTL_SECONDS
+            max_users=MAX_USERS,
+            max_entries_per_user=MAX_ENTRIES_PER_USER,
+            ttl_seconds=TTL_SECONDS,
+            max_total_entries=max_total_entries or MAX_TOTAL_ENTRIES,
         )
     scheme = urlsplit(url).scheme
     if scheme not in SCHEMES:
@@ -69,6 +101,7 @@ def open_vaults(url: str | None) -> Vaults:
         ttl_seconds=TTL_SECONDS,
         max_entries_per_user=MAX_ENTRIES_PER_USER,
         max_known_users=MAX_USERS,
+        max_known_entries=max_total_entries or MAX_TOTAL_ENTRIES,
     )
     if registry.ping():
         log.info("state_connected", url=redacted_url(url), key_id=keys.key_id)

@@ -121,6 +121,7 @@ class RedisVaultRegistry:
         ttl_seconds: float = 24 * 3600,
         max_entries_per_user: int = 10_000,
         max_known_users: int = 5_000,
+        max_known_entries: int = 20_000,
         timeout: float = 0.5,
         read_attempts: int = 4,
         read_seconds: float = 1.0,
@@ -132,6 +133,11 @@ class RedisVaultRegistry:
         self._ttl_ms = int(ttl_seconds * 1000)
         self._max_entries = max_entries_per_user
         self._max_known = max_known_users
+        # What this replica keeps of the maps it read (the fallback while Redis cannot be reached), all
+        # users together: least recently used users forgotten beyond it (like the in-memory vaults).
+        self._max_known_entries = max(1, max_known_entries)
+        self._known_sizes: dict[str, int] = {}
+        self._known_total = 0
         self._read_attempts = max(1, read_attempts)
         self._read_seconds = read_seconds
         # One quick retry inside the client (a connection reset by a failover); longer waits are ours.
@@ -185,10 +191,27 @@ class RedisVaultRegistry:
             if known is None:
                 known = self._known[user_id] = _Known()
                 while len(self._known) > self._max_known:
-                    self._known.popitem(last=False)
+                    self._forget(next(iter(self._known)))
             else:
                 self._known.move_to_end(user_id)
             return known
+
+    def _forget(self, user_id: str) -> None:
+        """Drop what this replica knows of a user's map (called with the lock held)."""
+        self._known.pop(user_id, None)
+        self._known_total -= self._known_sizes.pop(user_id, 0)
+
+    def _resized(self, user_id: str, known: _Known) -> None:
+        """Count ``known``'s entries again and forget the least recently used users beyond the bound
+        (called with the lock held; the user just served is kept)."""
+        if self._known.get(user_id) is not known:
+            return  # forgotten meanwhile
+        size = len(known.mapping) + len(known.opened)
+        self._known_total += size - self._known_sizes.get(user_id, 0)
+        self._known_sizes[user_id] = size
+        while self._known_total > self._max_known_entries and len(self._known) > 1:
+            oldest = next(iter(self._known))
+            self._forget(oldest if oldest != user_id else list(self._known)[1])
 
     def assign(self, user_id: str, wanted: dict[str, tuple[str, str]], avoid: str) -> dict[str, str]:
         """slot → pseudonym for every ``slot: (label, original)``, atomically (one script call)."""
@@ -223,6 +246,7 @@ class RedisVaultRegistry:
             for slot, pseudonym in out.items():
                 known.slots[slot] = pseudonym
                 known.mapping.setdefault(pseudonym, wanted[slot][1])
+            self._resized(user_id, known)
         return out
 
     def _read(self, user_id: str, known: _Known) -> Replacements:
@@ -257,6 +281,7 @@ class RedisVaultRegistry:
             known.version, known.compiled = tuple(version_raw), compiled
             known.epoch = version_raw[0]
             known.mapping, known.slots, known.opened = dict(mapping), slots, opened
+            self._resized(user_id, known)
         return compiled
 
     def mapping(self, user_id: str) -> dict[str, str]:
