@@ -805,6 +805,7 @@ def test_shipped_pipeline_loads_the_fine_tuned_ner() -> None:
     assert config.ner_weights == (REPO / "models" / "fr_dlp_ner" / "ner").resolve()
     assert (config.ner_weights / "model").is_file()
     assert not (config.ner_weights / "vocab").exists()  # the package's vocabulary and vectors are used
+    assert config.vocab_words == (REPO / "models" / "frequent_words.txt").resolve()
 
 
 def test_ner_weights_must_name_a_trained_component(tmp_path: Path) -> None:
@@ -861,3 +862,32 @@ def test_fine_tuned_ner_finds_lower_case_names_the_stock_one_misses(engine) -> N
         assert any(
             f.entity_type == "PERSON" and text[f.start : f.end] == name and f.score >= 0.5 for f in findings
         ), text
+
+
+@pytest.mark.model
+def test_vocabulary_stays_bounded_under_new_words_and_findings_do_not_change(engine, monkeypatch) -> None:
+    """Every new word form a scan reads would stay in spaCy's vocabulary for the life of the worker
+    (an unbounded leak under real traffic: every e-mail, number and name is new); past
+    ``ZONE_STRINGS`` new strings, scans run in memory zones that drop them."""
+    import random
+    import string
+
+    from dlp_proxy.detect import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "ZONE_STRINGS", 3000)
+    rng = random.Random(7)
+    probe = "Écris à Sophie Martin (sophie.martin@exemple.fr, 06 12 34 56 78) au sujet du dossier."
+    before = engine.analyze(probe)
+    strings = engine._nlp.vocab.strings  # noqa: SLF001 - the model's own vocabulary
+    start = len(strings)
+    peak = start
+    for _ in range(100):
+        new = ("".join(rng.choices(string.ascii_lowercase, k=rng.randint(5, 10))) for _ in range(150))
+        words = " ".join(new)
+        engine.analyze(f"Bonjour, {words}.")
+        peak = max(peak, len(strings))
+    assert engine.zone_resets >= 1
+    assert peak - start < 3 * 3000  # without zones: 15 000 new words, ~26 000 new strings
+    assert [(f.entity_type, f.start, f.end) for f in engine.analyze(probe)] == [
+        (f.entity_type, f.start, f.end) for f in before
+    ]
