@@ -455,7 +455,7 @@ _PERSON_SLOT_WORDS = _words(
 #: ("à Margate", "dans Dus", "le Spodek", "de Leroy Merlin"); after any other word the model's PER
 #: is kept ("le poète Xénophon", "l'affirme Plutarque").
 _THING_SLOT_WORDS = _words(
-    """à a au aux en dans le la les l un une des du de d sur vers depuis jusqu chez-soi ce cet cette ces
+    """à a au aux en dans le la les l un une des du de d sur vers depuis jusqu ce cet cette ces
     son sa ses notre nos votre vos leur leurs mon ma mes"""
 )
 
@@ -1240,9 +1240,11 @@ class FrenchPersonRecognizer(LocalRecognizer):
     def _company_cells(self, text: str) -> Iterable[tuple[int, int]]:
         """(start, end) of the cells under a company column (``Société``, ``Entreprise``...) of a
         CSV-like table: what the model calls a person there is a company name."""
+        if not _COMPANY_HINT_RX.search(text):
+            return
         lines = _lines_with_offsets(text)
         for i, (_, line) in enumerate(lines):
-            if len(line) > 500:
+            if len(line) > 500 or not _COMPANY_HINT_RX.search(line):
                 continue
             for sep in (";", "\t", "|", ","):
                 if sep not in line:
@@ -1455,6 +1457,10 @@ def _split_cells(row: str, sep: str) -> list[tuple[int, str]]:
     return cells
 
 
+#: A line that may head a table with a company column (checked exactly against _COMPANY_HEADERS).
+_COMPANY_HINT_RX = re.compile(
+    r"(?i:soci[ée]t[ée]|entreprise|raison sociale|company|organi[sz]ation|employeur|compte|account)"
+)
 #: Words one of which a header of a table of people holds (a cheap test before splitting the line).
 _HEADER_HINT_RX = re.compile(
     r"(?:^|[;,\t|])[ \t\"'`]*(?i:nom|name|pr[ée]nom|patronyme|client|contact|salari|employ|collabor"
