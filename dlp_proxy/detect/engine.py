@@ -836,7 +836,6 @@ class DetectionEngine:
         self._zone: Any = None  # the open spaCy memory zone (see analyze_batch)
         self._zone_base = len(self._nlp.vocab.strings)
         self.zone_resets = 0
-        self._scanned_chars = 0  # since the last malloc_trim
         settle_after_load()
         self.load_seconds = time.perf_counter() - started
         logger.info(
@@ -922,11 +921,7 @@ class DetectionEngine:
                 finding = self._to_finding(unit, r, blob_spans[unit.owner])
                 if finding is not None and finding.entity_type in wanted and finding.score >= min_score:
                     raw[unit.owner].append(finding)
-        self._scanned_chars += sum(len(u.text) for u in units)
-        if self._scanned_chars >= TRIM_AFTER_CHARS:
-            # After a long text, or every ~40 KB of short ones: the C heap's free pages would otherwise
-            # stay with the worker (a soak of 1 KB prompts grew the busy worker's heap ~1 MB/min).
-            self._scanned_chars = 0
+        if sum(len(u.text) for u in units) >= TRIM_AFTER_CHARS:
             release_free_memory()
         return [resolve_findings(found, self._ner_types) for found in raw]
 
