@@ -585,9 +585,10 @@ PIPE_BATCH_CHARS = 20_000
 #: the system (:func:`release_free_memory`, ~1 ms): a long text leaves ~50 MB of free heap behind otherwise.
 TRIM_AFTER_CHARS = 40_000
 #: New strings (word forms, their norms, prefixes, suffixes, shapes) kept for good after load, then
-#: gathered in a memory zone before it is reset (see ``DetectionEngine.analyze_batch``): ~2 × 20 MB
-#: per worker at most.
-ZONE_STRINGS = 60_000
+#: gathered in a memory zone before it is reset (see ``DetectionEngine.analyze_batch``). A new string
+#: costs ~1 KB with its lexeme and tokenizer entries (measured on bench/soak.py's prompts): ~10 MB
+#: kept for good, ~10 MB more at most in the zone.
+ZONE_STRINGS = 10_000
 
 
 @functools.cache
@@ -862,7 +863,7 @@ class DetectionEngine:
     ) -> list[list[Finding]]:
         """Like :meth:`analyze` for many texts at once: one ``nlp.pipe`` pass over all their chunks.
 
-        Bounded memory: spaCy keeps every new word form a scan adds to the vocabulary (~0.4 KB each:
+        Bounded memory: spaCy keeps every new word form a scan adds to the vocabulary (~1 KB each:
         every e-mail address, number and name ever read, unbounded in a long-running worker). The
         first ``ZONE_STRINGS`` new strings are kept (the commonest words of this worker's traffic, so
         later scans find them cached); after that, scans run inside a spaCy memory zone, closed and

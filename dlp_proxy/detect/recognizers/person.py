@@ -217,7 +217,6 @@ _PARTICLES = frozenset(
 )
 
 
-@lru_cache(maxsize=32768)
 def _glued_to_an_address(text: str, start: int, end: int) -> bool:
     """True when the span continues an e-mail address, a URL or an identifier without a space
     ("jeanne.moreau@exemple.fr", "user_jeanne"): the address is its own entity type, and a name found
