@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -418,6 +419,24 @@ def test_address_patterns_one_span_and_not_city_alone() -> None:
     street = "Il habite au 12 rue Victor Hugo depuis 2019."
     [(start, end, score)] = find_addresses(street)
     assert street[start:end] == "12 rue Victor Hugo" and 0.5 <= score < 0.9
+
+
+def test_runs_of_blanks_do_not_backtrack(engine) -> None:
+    """Guards against catastrophic backtracking (a prompt as a denial of service on the workers).
+
+    Before the possessive separators, "rue" + 200 spaces + a postcode took 11 s in the address pattern
+    and every 100 more spaces multiplied it; a run of blanks after a label made the PERSON label pattern
+    quadratic (8 000 spaces: 0.3 s). Both now take milliseconds; the bound below is ~1 000x that, so it
+    only fails on the old behaviour, not on a slow machine.
+    """
+    for text in ("rue" + " " * 400 + "75001 1", "12" + " " * 3000 + ",", "bat A" + " " * 3000 + "1"):
+        started = time.perf_counter()
+        assert find_addresses(text) == []
+        assert time.perf_counter() - started < 1.0, repr(text[:10])
+    text = "Bonjour Jean Dupont," + " " * 4900 + "merci"
+    started = time.perf_counter()
+    assert any(f.entity_type == "PERSON" for f in engine.analyze(text))
+    assert time.perf_counter() - started < 2.0
 
 
 def test_mask_value_shapes() -> None:

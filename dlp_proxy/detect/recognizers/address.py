@@ -42,12 +42,14 @@ _STRONG_TYPES = (
 )
 _NUMBER = r"\d{1,4}(?:[ ]?[-/][ ]?\d{1,4})?(?:[ ]?(?i:bis|ter|quater|[a-d])\b)?"
 _SP = r"[ \t\u00a0]"
-# Between two parts: a comma, a single line break (letter header), " - ", or spaces.
-_SEP = rf"{_SP}*(?:,{_SP}*(?:\r?\n{_SP}*)?|\r?\n{_SP}*|{_SP}+[-–]{_SP}+|{_SP}+)"
+# Between two parts: a comma, a single line break (letter header), " - ", or spaces. Possessive
+# quantifiers and one way to read a run of spaces: with ``\s*(…|\s+)`` a run of n spaces could be split
+# n ways at every part, and a prompt with a few hundred spaces after "rue" took seconds (ReDoS).
+_SEP = rf"{_SP}*+(?:,{_SP}*+(?:\r?\n{_SP}*+)?|\r?\n{_SP}*+|(?<={_SP})[-–]{_SP}++|(?<={_SP}))"
 _COMPLEMENT = (
     r"(?:(?i:b[âa]t(?:iment)?\.?|r[ée]s(?:idence)?\.?|app(?:artemen)?t\.?|apt\.?|esc(?:alier)?\.?|porte|entr[ée]e"
     r"|imm(?:euble)?\.?|tour|hall|chez|c/o|compl[ée]ment|lot\.?)"
-    rf"{_SP}[^\n\r,;]{{1,40}}|\d{{1,2}}(?:e|er|[èe]me){_SP}+(?i:[ée]tage)(?:{_SP}[^\n\r,;]{{0,20}})?)"
+    rf"{_SP}[^\n\r,;]{{0,39}}[^\s,;]|\d{{1,2}}(?:e|er|[èe]me){_SP}++(?i:[ée]tage)(?:{_SP}[^\n\r,;]{{0,19}}[^\s,;])?)"
 )
 _PO_BOX = r"(?i:bp|b\.p\.|cs|tsa|bo[iî]te\s+postale)[ ]?\d{1,6}"
 _POSTCODE = r"(?<!\d)(?:(?:0[1-9]|[1-8]\d|9[0-5])[ ]?\d{3}|97[1-6][ ]?\d{2}|98[4-8][ ]?\d{2})(?!\d)"
@@ -63,14 +65,15 @@ _CEDEX = rf"(?:{_SP}+(?i:cedex)(?:{_SP}?\d{{1,2}})?)?"
 _PARTICLE = r"(?i:de|du|des|de\s+la|la|le|les|aux|au|à|a|sur|sous|en|et|saint|sainte|st|ste)"
 _STRICT_WORD = rf"(?:(?i:[dl])['’])?(?:[{_UP}][\w'’.\-]*|\d{{1,4}}(?:er|e)?)"
 _STRICT_NAME = rf"(?:{_PARTICLE}{_SP}+)*{_STRICT_WORD}(?:{_SP}(?:{_PARTICLE}{_SP}+)*{_STRICT_WORD}){{0,6}}"
-_LOOSE_NAME = r"[^\n\r,;:()\[\]{}<>|]{1,80}?"
+# Free text never ends in whitespace: the separator after it owns the spaces (see ``_SEP``).
+_LOOSE_NAME = r"[^\n\r,;:()\[\]{}<>|]{0,79}?[^\s,;:()\[\]{}<>|]"
 
 _WITH_POSTCODE_RX = re.compile(
-    rf"(?<![\w])(?:{_COMPLEMENT}{_SEP}){{0,2}}(?:(?P<number>{_NUMBER}){_SP}*,?{_SP}*)?(?<![\w])(?i:{_STREET_TYPES})"
-    rf"{_SP}+{_LOOSE_NAME}(?:{_SEP}(?:{_COMPLEMENT}|{_PO_BOX})){{0,3}}{_SEP}(?P<postcode>{_POSTCODE}){_SP}+{_CITY}{_CEDEX}"
+    rf"(?<![\w])(?:{_COMPLEMENT}{_SEP}){{0,2}}(?:(?P<number>{_NUMBER}){_SP}*+,?{_SP}*+)?(?<![\w])(?i:{_STREET_TYPES})"
+    rf"{_SP}++{_LOOSE_NAME}(?:{_SEP}(?:{_COMPLEMENT}|{_PO_BOX})){{0,3}}{_SEP}(?P<postcode>{_POSTCODE}){_SP}++{_CITY}{_CEDEX}"
 )
 _STREET_ONLY_RX = re.compile(
-    rf"(?<![\w.,])(?P<number>{_NUMBER}){_SP}*,?{_SP}*(?i:{_STRONG_TYPES}){_SP}+{_STRICT_NAME}"
+    rf"(?<![\w.,])(?P<number>{_NUMBER}){_SP}*+,?{_SP}*+(?i:{_STRONG_TYPES}){_SP}+{_STRICT_NAME}"
 )
 
 

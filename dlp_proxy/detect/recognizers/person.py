@@ -43,6 +43,7 @@ from pathlib import Path
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect.recognizers.base import STRIP_MARKS
 from dlp_proxy.errors import ConfigError, ConfigProblem
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,11 @@ _KEY_RX = re.compile(
     rf"|(?P<role>{_PERSON_ROLE_KEYS})|(?P<mixed>{_MIXED_ROLE_KEYS}))"
 )
 #: The separator of a label and the value after it: ``: ``, `` = ``, ``": "``, ``=>``.
-_LABEL_VALUE_RX = re.compile(rf"(?P<q>[\"'`]?){_SP}*(?P<sep>:|=>?){_SP}*[\"'`]?(?P<name>{_FIELD_NAME})")
+#: Never starts inside a run of blanks (the match from the run's first blank is the same): otherwise each
+#: blank of a long run re-scans the rest of it, quadratic (8 000 spaces took 0.3 s).
+_LABEL_VALUE_RX = re.compile(
+    rf"(?:(?<!{_SP})|(?!{_SP}))(?P<q>[\"'`]?){_SP}*+(?P<sep>:|=>?){_SP}*+[\"'`]?(?P<name>{_FIELD_NAME})"
+)
 #: Where a key may start: a letter after a blank, a quote, "{", "," or the line start.
 _KEY_START_RX = re.compile(r"(?<![\w\-])[^\W\d_]")
 #: E-mail headers at the start of a line: "De : Jean Dupont <jean@...>".
@@ -233,8 +238,10 @@ def fold(word: str) -> str:
     """Case- and accent-insensitive key, so "Résume", "RESUME" and "resume" compare equal.
 
     Cached (bounded): a 5 KB scan folds ~3 000 words, most of them the same few hundred."""
-    decomposed = unicodedata.normalize("NFKD", word.replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    word = word.replace("’", "'")
+    if word.isascii():
+        return word.lower()
+    return unicodedata.normalize("NFKD", word).translate(STRIP_MARKS).casefold()
 
 
 def _words(text: str) -> frozenset[str]:

@@ -18,7 +18,9 @@ False positives we avoid: digit groups inside SIRETs/IBANs (boundary guards), or
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 import phonenumbers
 
@@ -35,8 +37,14 @@ _FR_INTL_PAIRS = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=512)
 def is_valid_phone(value: str) -> bool:
-    """True when ``value`` is a dialable number: national French/overseas, or international with + / 00."""
+    """True when ``value`` is a dialable number: national French/overseas, or international with + / 00.
+
+    Memoised within one :meth:`PhoneRecognizer.analyze` call (cleared at its start): the four rules and
+    the span refinement ask about the same candidates, and ``phonenumbers.parse`` is the cost of this
+    recognizer (~0.05 ms a call).
+    """
     stripped = value.strip()
     if stripped.startswith("+") or stripped.startswith("00"):
         digits = "".join(c for c in stripped if c.isdigit())
@@ -181,6 +189,13 @@ class PhoneRecognizer(FrenchPatternRecognizer):
     REJECT_AMOUNTS = True
     VALIDATED_SCORE = None
     CONTEXT_BOOST = 0.25
+
+    def analyze(
+        self, text: str, entities: Any = None, nlp_artifacts: Any = None, regex_flags: Any = None
+    ) -> Any:
+        """The rules over ``text``, with ``is_valid_phone`` memoised for this text only."""
+        is_valid_phone.cache_clear()
+        return super().analyze(text, entities, nlp_artifacts, regex_flags)
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """``phonenumbers`` validity (length and number plan of the region)."""
