@@ -17,6 +17,16 @@ What is stored, and what is not:
 * it is bounded by entries and by bytes, least recently used first out; the byte count is an upper
   bound of what the entries really hold (measured with ``tracemalloc``, ``tests/test_cache.py``);
   everything is dropped when the policy or the detector is reloaded (:meth:`FindingsCache.clear`).
+
+Two plain dicts rather than an ``OrderedDict``: a *young* one, kept in order of last use (a hit is
+popped and re-inserted), and an *old* one, the young one as it was when it last filled the cache, with
+its keys listed in that order. A new text goes into the young dict; when the cache is full, the oldest
+key of the old list still in the old dict goes first, and once the old dict is empty the young one
+becomes the old one. A hit in the old dict moves the entry back to the young one. The eviction order
+is the same as an ``OrderedDict``'s LRU (``tests/test_cache.py`` checks it against one). The saving
+is the ``OrderedDict``'s per-entry list node and second table: an entry without findings holds ~105
+bytes while the cache fills and ~127 once full and evicting, against ~158 and ~232 (tracemalloc,
+100 000 texts), so the 160-byte estimate is an upper bound in both states again.
 """
 
 from __future__ import annotations
@@ -25,15 +35,14 @@ import hashlib
 import os
 import struct
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dlp_proxy.detect.findings import Finding
 
-#: Upper bounds of the memory of one entry without findings (20-byte key, OrderedDict slot and node, the
-#: shared empty value), of the packed value's object, and per finding, measured with tracemalloc on
-#: CPython 3.12 (up to 100 000 entries: the dict's table grows in steps).
+#: Upper bounds of the memory of one entry without findings (20-byte key, its dict slots and its place in
+#: the old list, the shared empty value), of the packed value's object, and per finding, measured with
+#: tracemalloc on CPython 3.12 (up to 100 000 entries: the dicts' tables grow in steps).
 ENTRY_BYTES = 160
 VALUE_BYTES = 40
 FINDING_BYTES = 18
@@ -65,7 +74,10 @@ class FindingsCache:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._secret = secret if secret is not None else os.urandom(32)
-        self._data: OrderedDict[bytes, bytes] = OrderedDict()
+        self._young: dict[bytes, bytes] = {}  # in order of last use
+        self._old: dict[bytes, bytes] = {}
+        self._old_order: list[bytes] = []  # the old dict's keys, least recently used first
+        self._old_next = 0  # index in _old_order of the next key to evict
         self._names: list[tuple[str, str]] = []  # (entity type, recognizer) by index
         self._name_index: dict[tuple[str, str], int] = {}
         self._bytes = 0
@@ -124,11 +136,13 @@ class FindingsCache:
         if not self.enabled:
             return None
         with self._lock:
-            found = self._data.get(key)
+            found = self._young.pop(key, None)
+            if found is None:
+                found = self._old.pop(key, None)
             if found is None:
                 self.misses += 1
                 return None
-            self._data.move_to_end(key)
+            self._young[key] = found  # most recently used: last
             self.hits += 1
             return self._unpack(found) if found else []
 
@@ -143,29 +157,48 @@ class FindingsCache:
             size = self._size(value)
             if size > self.max_bytes:
                 return
-            old = self._data.pop(key, None)
+            old = self._young.pop(key, None)
+            if old is None:
+                old = self._old.pop(key, None)
             if old is not None:
                 self._bytes -= self._size(old)
-            self._data[key] = value
+            while self._young or self._old:
+                if len(self) < self.max_entries and self._bytes + size <= self.max_bytes:
+                    break
+                self._evict_one()
+            self._young[key] = value
             self._bytes += size
-            while len(self._data) > self.max_entries or self._bytes > self.max_bytes:
-                _, evicted = self._data.popitem(last=False)
-                self._bytes -= self._size(evicted)
-                self.evictions += 1
+
+    def _evict_one(self) -> None:
+        """Drop the least recently used entry (the caller holds the lock and the cache is not empty)."""
+        if not self._old:
+            self._old, self._young = self._young, {}
+            self._old_order, self._old_next = list(self._old), 0
+        while True:  # keys moved back to the young dict by a hit are skipped
+            key = self._old_order[self._old_next]
+            self._old_order[self._old_next] = b""  # the list must not keep evicted keys alive
+            self._old_next += 1
+            evicted = self._old.pop(key, None)
+            if evicted is not None:
+                break
+        if not self._old:
+            self._old_order, self._old_next = [], 0
+        self._bytes -= self._size(evicted)
+        self.evictions += 1
 
     def clear(self) -> None:
         """Forget everything (the policy or the detector changed)."""
         with self._lock:
-            if self._data:
+            if self._young or self._old:
                 self.invalidations += 1
-            self._data.clear()
+            self._young, self._old, self._old_order, self._old_next = {}, {}, [], 0
             self._bytes = 0
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._young) + len(self._old)
 
     def stats(self) -> CacheStats:
         with self._lock:
             return CacheStats(
-                self.hits, self.misses, self.evictions, self.invalidations, len(self._data), self._bytes
+                self.hits, self.misses, self.evictions, self.invalidations, len(self), self._bytes
             )
