@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dlp_proxy.dates import MONTHS_FR
 from dlp_proxy.decide import FindingLike
 from dlp_proxy.entities import IDENTIFIER_TYPES
+from dlp_proxy.lru import LruDict
 from dlp_proxy.restore.text import Replacements
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ class PseudonymVault:
         self._clock = clock
         self._secret = seed if seed is not None else secrets.token_bytes(16)
         self._lock = threading.RLock()
-        self._entries: OrderedDict[bytes, _Entry] = OrderedDict()  # LRU first
+        self._entries: LruDict[bytes, _Entry] = LruDict()  # least recently used first
         self._by_pseudonym: dict[str, _Entry] = {}
         # hash of the casefolded original → entries holding it (a surrogate must never be one; a hash
         # collision only makes a surrogate be drawn again): an int, not a second copy of each value
@@ -315,8 +316,8 @@ class PseudonymVault:
         restored (they stay pseudonyms in an answer) and their numbers are never given again."""
         with self._lock:
             dropped = 0
-            while dropped < n and self._entries:
-                self._drop(next(iter(self._entries.values())))
+            while dropped < n and (oldest := self._entries.oldest()) is not None:
+                self._drop(oldest[1])
                 dropped += 1
             return dropped
 
@@ -341,15 +342,14 @@ class PseudonymVault:
         return now
 
     def _get(self, key: bytes, now: float) -> _Entry | None:
-        entry = self._entries.get(key)
+        entry = self._entries.get(key)  # now the most recently used
         if entry is not None:
             entry.last_used = now
-            self._entries.move_to_end(key)
         return entry
 
     def _add(self, key: bytes, pseudonym: str, original: str, now: float) -> _Entry:
         entry = _Entry(key, pseudonym, original, now)
-        self._entries[key] = entry
+        self._entries.put(key, entry)
         self._by_pseudonym[pseudonym] = entry
         folded = hash(original.casefold())
         self._originals[folded] = self._originals.get(folded, 0) + 1
@@ -357,12 +357,12 @@ class PseudonymVault:
         self._compiled = None  # stale: free it now rather than at the next answer
         if self._budget is not None:
             self._budget.add(1)
-        while len(self._entries) > self._max_entries:
-            self._drop(next(iter(self._entries.values())))
+        while len(self._entries) > self._max_entries and (oldest := self._entries.oldest()) is not None:
+            self._drop(oldest[1])
         return entry
 
     def _drop(self, entry: _Entry) -> None:
-        del self._entries[entry.key]
+        self._entries.pop(entry.key)
         self._by_pseudonym.pop(entry.pseudonym, None)
         folded = hash(entry.original.casefold())
         left = self._originals.get(folded, 1) - 1
@@ -377,11 +377,10 @@ class PseudonymVault:
 
     def _purge(self, now: float) -> None:
         deadline = now - self._ttl
-        while self._entries:
-            oldest = next(iter(self._entries.values()))
-            if oldest.last_used > deadline:
+        while (item := self._entries.oldest()) is not None:
+            if item[1].last_used > deadline:
                 break
-            self._drop(oldest)
+            self._drop(item[1])
 
     def _new_placeholder(self, entity_type: str, avoid: str) -> str:
         label = placeholder_type(entity_type)

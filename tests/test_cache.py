@@ -53,7 +53,7 @@ def test_keys_are_keyed_per_process_so_guesses_cannot_be_tested() -> None:
 def test_never_stores_the_text_the_value_or_an_unkeyed_hash_of_them() -> None:
     cache = FindingsCache()
     cache.put(cache.key("v1", None, 0.5, TEXT), FOUND)
-    dumped = pickle.dumps((cache._young, cache._old, cache._old_order))
+    dumped = pickle.dumps(cache._data)
     digits = NIR.replace(" ", "")
     for secret in (TEXT, NIR, digits):
         raw = secret.encode()

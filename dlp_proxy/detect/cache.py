@@ -18,15 +18,9 @@ What is stored, and what is not:
   bound of what the entries really hold (measured with ``tracemalloc``, ``tests/test_cache.py``);
   everything is dropped when the policy or the detector is reloaded (:meth:`FindingsCache.clear`).
 
-Two plain dicts rather than an ``OrderedDict``: a *young* one, kept in order of last use (a hit is
-popped and re-inserted), and an *old* one, the young one as it was when it last filled the cache, with
-its keys listed in that order. A new text goes into the young dict; when the cache is full, the oldest
-key of the old list still in the old dict goes first, and once the old dict is empty the young one
-becomes the old one. A hit in the old dict moves the entry back to the young one. The eviction order
-is the same as an ``OrderedDict``'s LRU (``tests/test_cache.py`` checks it against one). The saving
-is the ``OrderedDict``'s per-entry list node and second table: an entry without findings holds ~105
-bytes while the cache fills and ~127 once full and evicting, against ~158 and ~232 (tracemalloc,
-100 000 texts), so the 160-byte estimate is an upper bound in both states again.
+The map is a :class:`dlp_proxy.lru.LruDict` (two plain dicts) rather than an ``OrderedDict``: an
+entry without findings holds ~105 bytes while the cache fills and ~127 once full and evicting, against
+~158 and ~232 (tracemalloc, 100 000 texts), so the 160-byte estimate is an upper bound in both states.
 """
 
 from __future__ import annotations
@@ -39,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dlp_proxy.detect.findings import Finding
+from dlp_proxy.lru import LruDict
 
 #: Upper bounds of the memory of one entry without findings (20-byte key, its dict slots and its place in
 #: the old list, the shared empty value), of the packed value's object, and per finding, measured with
@@ -74,10 +69,7 @@ class FindingsCache:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._secret = secret if secret is not None else os.urandom(32)
-        self._young: dict[bytes, bytes] = {}  # in order of last use
-        self._old: dict[bytes, bytes] = {}
-        self._old_order: list[bytes] = []  # the old dict's keys, least recently used first
-        self._old_next = 0  # index in _old_order of the next key to evict
+        self._data: LruDict[bytes, bytes] = LruDict()
         self._names: list[tuple[str, str]] = []  # (entity type, recognizer) by index
         self._name_index: dict[tuple[str, str], int] = {}
         self._bytes = 0
@@ -136,13 +128,10 @@ class FindingsCache:
         if not self.enabled:
             return None
         with self._lock:
-            found = self._young.pop(key, None)
-            if found is None:
-                found = self._old.pop(key, None)
+            found = self._data.get(key)
             if found is None:
                 self.misses += 1
                 return None
-            self._young[key] = found  # most recently used: last
             self.hits += 1
             return self._unpack(found) if found else []
 
@@ -157,45 +146,28 @@ class FindingsCache:
             size = self._size(value)
             if size > self.max_bytes:
                 return
-            old = self._young.pop(key, None)
-            if old is None:
-                old = self._old.pop(key, None)
+            old = self._data.pop(key)
             if old is not None:
                 self._bytes -= self._size(old)
-            while self._young or self._old:
-                if len(self) < self.max_entries and self._bytes + size <= self.max_bytes:
+            while len(self._data) >= self.max_entries or self._bytes + size > self.max_bytes:
+                item = self._data.pop_oldest()
+                if item is None:
                     break
-                self._evict_one()
-            self._young[key] = value
+                self._bytes -= self._size(item[1])
+                self.evictions += 1
+            self._data.put(key, value)
             self._bytes += size
-
-    def _evict_one(self) -> None:
-        """Drop the least recently used entry (the caller holds the lock and the cache is not empty)."""
-        if not self._old:
-            self._old, self._young = self._young, {}
-            self._old_order, self._old_next = list(self._old), 0
-        while True:  # keys moved back to the young dict by a hit are skipped
-            key = self._old_order[self._old_next]
-            self._old_order[self._old_next] = b""  # the list must not keep evicted keys alive
-            self._old_next += 1
-            evicted = self._old.pop(key, None)
-            if evicted is not None:
-                break
-        if not self._old:
-            self._old_order, self._old_next = [], 0
-        self._bytes -= self._size(evicted)
-        self.evictions += 1
 
     def clear(self) -> None:
         """Forget everything (the policy or the detector changed)."""
         with self._lock:
-            if self._young or self._old:
+            if self._data:
                 self.invalidations += 1
-            self._young, self._old, self._old_order, self._old_next = {}, {}, [], 0
+            self._data.clear()
             self._bytes = 0
 
     def __len__(self) -> int:
-        return len(self._young) + len(self._old)
+        return len(self._data)
 
     def stats(self) -> CacheStats:
         with self._lock:
