@@ -20,13 +20,13 @@ The registry holds only what we decided: the structured French recognizers
 (:func:`dlp_proxy.detect.recognizers.build_recognizers`), PERSON and ADDRESS, and LOCATION straight from
 spaCy (found, but reported only on request). No Presidio predefined recognizer is loaded implicitly.
 
-Measured on one core (this machine, bench/detection_speed.py, December 2026, load average ~2 on two cores):
-model load ~3.8 s, RSS ~218 MB after load, ~225 MB after the run, peak ~260 MB (the model's strings are
+Measured on one core (this machine, bench/detection_speed.py, December 2026, quiet machine):
+model load ~3.8 s, RSS ~228 MB after load, ~232 MB after the run, peak ~268 MB (the model's strings are
 not read, see :func:`compact_string_store`; ``nlp.pipe`` batches are bounded in characters, see
-:data:`PIPE_BATCH_CHARS`; the heap is trimmed, see :func:`settle_after_load`); median 8.3 ms at 0.7 KB,
-44 ms at 5 KB, 463 ms at 50 KB (vanilla Presidio in the same run: 14 ms / 88 ms / 1.10 s), with numpy's
+:data:`PIPE_BATCH_CHARS`; the heap is trimmed, see :func:`settle_after_load`); median 7.7 ms at 0.7 KB,
+40 ms at 5 KB, 400 ms at 50 KB (vanilla Presidio in the same run: 14 ms / 81 ms / 0.99 s), with numpy's
 BLAS for the model's matrix products (:func:`use_numpy_matmul`, ~1/3 faster than thinc's BLIS here). Of
-a 5 KB scan, spaCy's NER is ~21 ms and the PERSON recognizer ~8 ms (both passes).
+a 5 KB scan, spaCy's NER is ~18 ms and the PERSON recognizer ~5 ms (both passes).
 """
 
 from __future__ import annotations
