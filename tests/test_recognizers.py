@@ -383,6 +383,17 @@ def test_unallocated_french_number_written_as_a_phone(recognizers, written: str)
     assert found(recognizers, "PHONE_NUMBER", f"Tél. : {written}.") == [written]
 
 
+def test_phone_validation_memo_keeps_nothing_after_a_text(recognizers) -> None:
+    """``is_valid_phone`` is memoised within one text only: no candidate of a prompt stays in memory."""
+    from dlp_proxy.detect.recognizers.phone import is_valid_phone
+
+    assert found(recognizers, "PHONE_NUMBER", "Tél. : 06 12 34 56 78, fixe 01 23 45 67 89.") == [
+        "06 12 34 56 78",
+        "01 23 45 67 89",
+    ]
+    assert is_valid_phone.cache_info().currsize == 0
+
+
 @pytest.mark.parametrize("written", ["0701234567", "+33701234567", "07 0 1 23 45 67"])
 def test_unallocated_french_number_otherwise_needs_a_cue(recognizers, written: str) -> None:
     assert found(recognizers, "PHONE_NUMBER", f"Mon portable : {written}.") == [written]

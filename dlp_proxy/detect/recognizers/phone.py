@@ -41,7 +41,7 @@ _FR_INTL_PAIRS = re.compile(
 def is_valid_phone(value: str) -> bool:
     """True when ``value`` is a dialable number: national French/overseas, or international with + / 00.
 
-    Memoised within one :meth:`PhoneRecognizer.analyze` call (cleared at its start): the four rules and
+    Memoised within one :meth:`PhoneRecognizer.analyze` call (cleared around it): the four rules and
     the span refinement ask about the same candidates, and ``phonenumbers.parse`` is the cost of this
     recognizer (~0.05 ms a call).
     """
@@ -193,9 +193,13 @@ class PhoneRecognizer(FrenchPatternRecognizer):
     def analyze(
         self, text: str, entities: Any = None, nlp_artifacts: Any = None, regex_flags: Any = None
     ) -> Any:
-        """The rules over ``text``, with ``is_valid_phone`` memoised for this text only."""
+        """The rules over ``text``, with ``is_valid_phone`` memoised for this text only (cleared before and
+        after: candidates from one prompt never linger in the worker's memory)."""
         is_valid_phone.cache_clear()
-        return super().analyze(text, entities, nlp_artifacts, regex_flags)
+        try:
+            return super().analyze(text, entities, nlp_artifacts, regex_flags)
+        finally:
+            is_valid_phone.cache_clear()
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """``phonenumbers`` validity (length and number plan of the region)."""
