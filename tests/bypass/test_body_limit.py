@@ -66,7 +66,8 @@ def assert_json_413(proxy: ProxyProcess, provider: FakeProvider, status: int, bo
     request_id = json.loads(body)["error"]["message"].rsplit(" ", 1)[-1].rstrip(".")
     assert json.loads(body)["error"]["code"] == "body_too_large"
     assert provider.received == []
-    recorded = [i for i in proxy.incidents() if i["request_id"] == request_id]
+    rows = proxy.incidents_when(lambda rows: any(i["request_id"] == request_id for i in rows))
+    recorded = [i for i in rows if i["request_id"] == request_id]
     assert [(i["code"], i["client_ip"]) for i in recorded] == [("body_too_large", "127.0.0.1")]
 
 

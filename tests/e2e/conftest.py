@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +84,16 @@ class ProxyProcess:
             return [r.to_dict() for r in store.query(IncidentFilter(kind=None))]
         finally:
             store.close()
+
+    def incidents_when(self, ready: Callable[[list[dict]], bool], timeout: float = 10.0) -> list[dict]:
+        """:meth:`incidents` once ``ready`` holds for them (the store's writer thread writes them after the
+        answer), or as they are after ``timeout`` seconds, for the caller's assertion to show."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.incidents()
+            if ready(rows) or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.05)
 
     def data_bytes(self) -> bytes:
         """Raw bytes of every file in the data dir (database, WAL, spool): for "no value anywhere" checks."""

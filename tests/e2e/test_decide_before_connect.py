@@ -82,6 +82,6 @@ def test_readme_example_without_internet_gives_the_page_and_an_incident(eager_pr
     out = readme_curl(eager_proxy, closed)
     assert out.stdout.endswith("\n403"), out.stdout[-300:] + out.stderr
     assert "<html" in out.stdout.lower() and "Accès refusé" in out.stdout
-    incidents = eager_proxy.incidents()
+    incidents = eager_proxy.incidents_when(lambda rows: len(rows) > before)
     assert len(incidents) == before + 1
     assert incidents[-1]["tool"] == "deepseek-chat" and incidents[-1]["code"] == "tool_forbidden"

@@ -38,7 +38,8 @@ def assert_refused(proxy: ProxyProcess, provider: FakeProvider, status: int, bod
     assert status == 403, body
     assert "destination" in body.lower()
     assert provider.received == []  # nothing reached any upstream
-    assert any(i["code"] == "destination_mismatch" for i in proxy.incidents())
+    rows = proxy.incidents_when(lambda rows: any(i["code"] == "destination_mismatch" for i in rows))
+    assert any(i["code"] == "destination_mismatch" for i in rows)
 
 
 def test_connect_to_an_ai_host_behind_a_harmless_name(proxy: ProxyProcess, provider: FakeProvider) -> None:
