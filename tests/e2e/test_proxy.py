@@ -35,12 +35,10 @@ def anthropic_client(proxy: ProxyProcess) -> anthropic.Anthropic:
 
 def wait_incident(proxy: ProxyProcess, predicate) -> dict:
     """The first incident matching ``predicate``, waiting for the store's writer thread."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for row in proxy.incidents():
-            if predicate(row):
-                return row
-        time.sleep(0.05)
+    rows = proxy.incidents_when(lambda rows: any(predicate(row) for row in rows))
+    for row in rows:
+        if predicate(row):
+            return row
     raise AssertionError("incident not written")
 
 
