@@ -370,8 +370,13 @@ def test_split_spans_cover_everything_with_overlap() -> None:
         assert e1 - s1 <= 1000
         assert e1 - 200 <= s2 <= e1 - 100  # overlap between half and all of it
         assert words[s2 - 1] == " " and words[e1 - 1] == " "  # cuts on whitespace
-    limits = owned(spans)
-    assert limits[-1] is None and limits[0] == spans[1][0]
+    ownership = owned(spans, 200)
+    assert ownership[0] == (0, spans[1][0] + 50)  # a quarter of the overlap at most
+    assert ownership[-1] == (ownership[-2][1], None)
+    for (floor, limit), (s, e) in zip(ownership[:-1], spans, strict=False):
+        assert s <= floor < limit <= e and limit - floor > 0
+    long_spans = split_spans(words, 5000, 400)
+    assert owned(long_spans, 400)[0] == (0, long_spans[1][0] + 64)  # the recognisers' cue window
     assert split_spans("court", 1000, 200) == [(0, 5)]
     # No whitespace at all (a long token): hard cuts, still covering the text.
     blob = "x" * 2500
@@ -512,6 +517,36 @@ def test_each_type_found_with_original_offsets(engine, entity: str, text: str, v
 def test_siret_reported_not_the_siren_inside(engine) -> None:
     text = "Fournisseur SIRET 732 829 320 00074 à référencer."
     assert [f.entity_type for f in engine.analyze(text)] == ["FR_SIRET"]
+
+
+@pytest.mark.model
+def test_second_reading_of_the_original_after_number_joins(engine, monkeypatch) -> None:
+    """When normalising only joined numbers, the original is read again for every type but PERSON (a
+    name has no digits for a join to hide); after any other edit, for every type. Phone validity is
+    shared by both readings and forgotten after the scan."""
+    from dlp_proxy.detect.recognizers.phone import _valid_digits
+
+    asked: list[list[str]] = []
+    analyze = engine._analyzer.analyze
+
+    def spy(*args, **kwargs):
+        if not kwargs["nlp_artifacts"].tokens:
+            asked.append(kwargs["entities"])
+        return analyze(*args, **kwargs)
+
+    monkeypatch.setattr(engine._analyzer, "analyze", spy)
+    joined = "Bonjour, rappelez M. Martin au 06 12 34 56 78."
+    found = {(f.entity_type, joined[f.start : f.end]) for f in engine.analyze(joined)}
+    assert found == {("PERSON", "Martin"), ("PHONE_NUMBER", "06 12 34 56 78")}
+    assert len(asked) == 1 and "PHONE_NUMBER" in asked[0] and "PERSON" not in asked[0]
+    assert _valid_digits.cache_info().currsize == 0
+    asked.clear()
+    folded = "Bonjour, rappelez M. Mаrtin au 06 12 34 56 78."  # Cyrillic а
+    assert {f.entity_type for f in engine.analyze(folded)} == {"PERSON", "PHONE_NUMBER"}
+    assert len(asked) == 1 and "PERSON" in asked[0]
+    asked.clear()
+    engine.analyze("Bonjour, rappelez M. Martin demain.")
+    assert asked == []  # nothing normalised: one reading
 
 
 @pytest.mark.model
@@ -658,6 +693,27 @@ def test_long_text_scanned_whole_with_boundary_entities_once(engine) -> None:
     phones = [f for f in findings if f.entity_type == "PHONE_NUMBER"]
     assert [text[f.start : f.end] for f in phones] == ["06 12 34 56 78"]
     assert len(text) > 3 * size
+
+
+@pytest.mark.model
+def test_finding_at_a_chunk_start_keeps_the_cue_before_it(engine, monkeypatch) -> None:
+    """A cut between "M." and "Chevalier" (". " reads as a sentence end): the name belongs to the chunk
+    that also holds "M.", so it is found with its cue; the chunk starting at "Chevalier" missed it."""
+    text = (
+        "Compte rendu de la réunion "
+        + "suivi du projet " * 290
+        + "et vous pouvez joindre M. Chevalier pour la suite "
+        + "suivi du projet " * 40
+    )
+    cut = split_spans(text, engine.config.chunk_size, engine.config.chunk_overlap)[1][0]
+    assert text[cut - 3 : cut + 9] == "M. Chevalier"  # the case this test is about
+    cue = engine.config.person_scores["cue"]
+    assert [(text[f.start : f.end], f.score) for f in engine.analyze(text)] == [("Chevalier", cue)]
+    from dlp_proxy.detect import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "LEFT_CONTEXT", 0)  # findings owned from the cut on, as before
+    # Seen alone at the start of its chunk, "Chevalier" was a bare NER guess, or not found at all.
+    assert ("Chevalier", cue) not in [(text[f.start : f.end], f.score) for f in engine.analyze(text)]
 
 
 @pytest.mark.model

@@ -222,6 +222,22 @@ def test_normalise_and_map_back(original: str, expected: str, value: str, origin
     assert original_of(original, value) == original_value
 
 
+@pytest.mark.parametrize(
+    ("original", "digits_only"),
+    [
+        ("Tél. 06 12 34 56 78, IBAN FR76 3000 6000 0112 3456 7890 189", True),
+        ("NIR 1 85 O5 78 OO6 O84 91", True),  # letter O read as zero: inside a digit run
+        ("Jеan 06 12 34 56 78", False),  # a Cyrillic е folded: a word changed
+        ("jean [at] exemple [dot] fr", False),
+        ("０６ 12 34 56 78", False),  # NFKC: the engine reads the original again for every type
+        ("rien à changer", True),
+    ],
+)
+def test_digits_only_says_whether_words_are_as_typed(original: str, digits_only: bool) -> None:
+    """The engine reads the original again without the name rules only when ``digits_only``."""
+    assert normalize(original).digits_only is digits_only
+
+
 def test_brief_example() -> None:
     original = "Mon mail : jean [at] exemple [dot] fr merci"
     n = normalize(original)

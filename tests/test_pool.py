@@ -65,15 +65,16 @@ def test_long_text_split_across_workers_and_merged_back() -> None:
     assert len(jobs) == 2
     pieces = sorted((p for job in jobs for p in job if p.index == 0), key=lambda p: p.offset)
     assert len(pieces) == 2 and pieces[0].offset == 0
-    assert pieces[0].limit == pieces[1].offset and pieces[1].limit is None
+    # A finding in the first 64 characters of the second piece belongs to the first, which sees its cues.
+    assert pieces[0].limit == pieces[1].offset + 64 == pieces[1].floor and pieces[1].limit is None
     assert pieces[0].offset + len(pieces[0].text) > pieces[1].offset  # they overlap
     assert all(len(p.text) <= len(long_text) // 2 + SPLIT_OVERLAP + 1 for p in pieces)
     # The same e-mail seen by both pieces in the overlap is reported once, at text offsets.
     email_at = long_text.index("jean.dupont@exemple.fr", pieces[1].offset)
     local = email_at - pieces[1].offset
     jobs = [
-        [_Piece(0, 0, pieces[1].offset, pieces[0].text)],
-        [_Piece(0, pieces[1].offset, None, pieces[1].text)],
+        [_Piece(0, 0, 0, pieces[1].offset, pieces[0].text)],
+        [_Piece(0, pieces[1].offset, pieces[1].offset, None, pieces[1].text)],
     ]
     found = Finding("EMAIL_ADDRESS", email_at, email_at + 22, 1.0, "e")
     in_second = Finding("EMAIL_ADDRESS", local, local + 22, 1.0, "e")

@@ -384,14 +384,21 @@ def test_unallocated_french_number_written_as_a_phone(recognizers, written: str)
 
 
 def test_phone_validation_memo_keeps_nothing_after_a_text(recognizers) -> None:
-    """``is_valid_phone`` is memoised within one text only: no candidate of a prompt stays in memory."""
-    from dlp_proxy.detect.recognizers.phone import is_valid_phone
+    """Phone validity is memoised within one scan only: no candidate of a prompt stays in memory."""
+    from dlp_proxy.detect.recognizers.phone import _valid_digits, is_valid_phone, phone_memo
 
     assert found(recognizers, "PHONE_NUMBER", "Tél. : 06 12 34 56 78, fixe 01 23 45 67 89.") == [
         "06 12 34 56 78",
         "01 23 45 67 89",
     ]
-    assert is_valid_phone.cache_info().currsize == 0
+    assert _valid_digits.cache_info().currsize == 0
+    with phone_memo():  # what the engine does around the two readings of a text
+        with phone_memo():
+            assert is_valid_phone("06 12 34 56 78") and is_valid_phone("0612345678")
+        # One entry for both writings, kept until the outer scope ends.
+        assert _valid_digits.cache_info().currsize == 1
+        assert _valid_digits.cache_info().hits == 1
+    assert _valid_digits.cache_info().currsize == 0
 
 
 @pytest.mark.parametrize("written", ["0701234567", "+33701234567", "07 0 1 23 45 67"])

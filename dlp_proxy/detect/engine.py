@@ -45,6 +45,7 @@ from typing import Any
 
 from dlp_proxy.detect.findings import Finding
 from dlp_proxy.detect.normalize import Blob, Normalized, find_blobs, normalize
+from dlp_proxy.detect.recognizers.phone import phone_memo
 from dlp_proxy.entities import TYPE_PRIORITY as ENTITY_PRIORITY
 from dlp_proxy.errors import ConfigError, ConfigProblem
 from dlp_proxy.yamlload import LineDict, LineList, load_yaml
@@ -648,9 +649,10 @@ def split_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
     """Cut ``text`` into ``(start, end)`` spans of at most ``size`` chars covering it all, overlapping.
 
     Cuts fall on whitespace when there is any (paragraph, then sentence, then word), else hard. Each
-    next span starts between ``overlap`` and ``overlap / 2`` characters before the previous end, so an
-    entity shorter than ``overlap / 2`` that straddles a cut lies whole in the next span. Callers keep a
-    finding from a span only if it starts before the next span's start (see :func:`owned`).
+    next span starts between ``overlap`` and ``overlap / 2`` characters before the previous end. Callers
+    keep a finding from a span only if it starts before the limit :func:`owned` gives, a little after
+    the next span's start, so an entity shorter than ``overlap / 2`` minus that margin that straddles a
+    cut lies whole in the span that keeps it.
     """
     n = len(text)
     if n <= size:
@@ -669,9 +671,21 @@ def split_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
     return spans
 
 
-def owned(spans: list[tuple[int, int]]) -> list[int | None]:
-    """For each span, the offset (absolute) from which findings belong to the next span (None for last)."""
-    return [spans[i + 1][0] for i in range(len(spans) - 1)] + [None]
+#: Characters at the start of a span whose findings still belong to the previous span: every finding is
+#: judged with at least this much text before it, the recognisers' cue window (60 characters: "M. ",
+#: "passeport n°", "Nom :"). Without it a cut between "M." and "Chevalier" lost the cue.
+LEFT_CONTEXT = 64
+
+
+def owned(spans: list[tuple[int, int]], overlap: int) -> list[tuple[int, int | None]]:
+    """For each span, ``(floor, limit)``: it keeps the findings starting at or after ``floor`` and before
+    ``limit`` (None: to the end), absolute offsets. A limit is :data:`LEFT_CONTEXT` characters (at most a
+    quarter of ``overlap``) after the next span's start, and is that next span's floor."""
+    margin = min(LEFT_CONTEXT, overlap // 4)
+    limits: list[int | None] = [min(spans[i + 1][0] + margin, spans[i][1]) for i in range(len(spans) - 1)]
+    limits.append(None)
+    floors = [0, *(limit or 0 for limit in limits[:-1])]
+    return list(zip(floors, limits, strict=True))
 
 
 def _overlaps(a: Finding, b: Finding) -> bool:
@@ -769,10 +783,12 @@ class _Unit:
     owner: int
     text: str
     offset: int  # start of the chunk in ``norm.text``
+    floor: int  # absolute offset in ``norm.text`` before which findings belong to the previous chunk
     limit: int | None  # absolute offset in ``norm.text`` from which findings belong to the next chunk
     norm: Normalized
     blob: Blob | None
     with_ner: bool = True  # False: the original text again, pattern recognizers only
+    entities: tuple[str, ...] = ()  # without NER: the types looked for
 
 
 class DetectionEngine:
@@ -831,7 +847,10 @@ class DetectionEngine:
         self._all_entities = list(self.supported_entities)
         # Types that only spaCy's NER produces (LOCATION): not looked for in the tokens-only pass.
         ner_only = set(self.config.ner_labels.values()) - {"PERSON"}
-        self._pattern_entities = [e for e in self.supported_entities if e not in ner_only]
+        self._pattern_entities = tuple(e for e in self.supported_entities if e not in ner_only)
+        # What the original text is re-read for when normalising only joined split numbers: names
+        # have no digits, so a join cannot hide one (and the PERSON rules are ~40 % of that pass).
+        self._digit_entities = tuple(e for e in self._pattern_entities if e != "PERSON")
         self._ner_types = frozenset(self.config.ner_labels.values())
         self._nlp = self._nlp_engine.nlp[LANGUAGE]
         self._zone: Any = None  # the open spaCy memory zone (see analyze_batch)
@@ -898,7 +917,8 @@ class DetectionEngine:
             if norm.changed:
                 # Normalising must never hide what the raw text shows (a join that glued a word to an
                 # IBAN, say): the pattern recognizers also read the original. Regexes cost ~0.2 ms/KB.
-                units.extend(self._units(owner, Normalized(text), None, with_ner=False))
+                again = self._digit_entities if norm.digits_only else self._pattern_entities
+                units.extend(self._units(owner, Normalized(text), None, again))
             if self.config.blob_depth:
                 for blob in find_blobs(text, max_depth=self.config.blob_depth):
                     blob_spans[owner].append((blob.start, blob.end))
@@ -906,22 +926,23 @@ class DetectionEngine:
 
         raw: list[list[Finding]] = [[] for _ in texts]
         artifacts = self._artifacts([u.text for u in units if u.with_ner])
-        for unit in units:
-            if unit.with_ner:
-                _, nlp_artifacts = next(artifacts)
-            else:
-                nlp_artifacts = self._nlp_engine.empty_artifacts()
-            results = self._analyzer.analyze(
-                text=unit.text,
-                language=LANGUAGE,
-                entities=self._all_entities if unit.with_ner else self._pattern_entities,
-                nlp_artifacts=nlp_artifacts,
-                score_threshold=0.0,
-            )
-            for r in results:
-                finding = self._to_finding(unit, r, blob_spans[unit.owner])
-                if finding is not None and finding.entity_type in wanted and finding.score >= min_score:
-                    raw[unit.owner].append(finding)
+        with phone_memo():  # both readings of a text ask about the same numbers
+            for unit in units:
+                if unit.with_ner:
+                    _, nlp_artifacts = next(artifacts)
+                else:
+                    nlp_artifacts = self._nlp_engine.empty_artifacts()
+                results = self._analyzer.analyze(
+                    text=unit.text,
+                    language=LANGUAGE,
+                    entities=self._all_entities if unit.with_ner else list(unit.entities),
+                    nlp_artifacts=nlp_artifacts,
+                    score_threshold=0.0,
+                )
+                for r in results:
+                    finding = self._to_finding(unit, r, blob_spans[unit.owner])
+                    if finding is not None and finding.entity_type in wanted and finding.score >= min_score:
+                        raw[unit.owner].append(finding)
         if sum(len(u.text) for u in units) >= TRIM_AFTER_CHARS:
             release_free_memory()
         return [resolve_findings(found, self._ner_types) for found in raw]
@@ -940,18 +961,25 @@ class DetectionEngine:
         if batch:
             yield from self._nlp_engine.process_batch(batch, LANGUAGE, batch_size=len(batch))
 
-    def _units(self, owner: int, norm: Normalized, blob: Blob | None, with_ner: bool = True) -> list[_Unit]:
+    def _units(
+        self, owner: int, norm: Normalized, blob: Blob | None, without_ner: tuple[str, ...] | None = None
+    ) -> list[_Unit]:
+        """``norm`` cut into chunks; ``without_ner``: the types to look for with the pattern
+        recognizers alone (the original text read again), ``None`` for the full scan."""
         spans = split_spans(norm.text, self.config.chunk_size, self.config.chunk_overlap)
+        with_ner = without_ner is None
         return [
-            _Unit(owner, norm.text[start:end], start, limit, norm, blob, with_ner)
-            for (start, end), limit in zip(spans, owned(spans), strict=True)
+            _Unit(owner, norm.text[start:end], start, floor, limit, norm, blob, with_ner, without_ner or ())
+            for (start, end), (floor, limit) in zip(
+                spans, owned(spans, self.config.chunk_overlap), strict=True
+            )
             if norm.text[start:end].strip()
         ]
 
     def _to_finding(self, unit: _Unit, result: Any, blobs: list[tuple[int, int]]) -> Finding | None:
         start, end = unit.offset + result.start, unit.offset + result.end
-        if unit.limit is not None and start >= unit.limit:
-            return None  # the next chunk sees this one whole
+        if start < unit.floor or (unit.limit is not None and start >= unit.limit):
+            return None  # the chunk that owns it sees it whole, with its cues
         metadata = result.recognition_metadata or {}
         recognizer = str(metadata.get("recognizer_name") or "unknown")
         if unit.blob is not None:

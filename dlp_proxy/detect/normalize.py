@@ -189,6 +189,10 @@ class Normalized:
 
     text: str
     changed: bool = field(default=False)  # False: text is the original and offsets are the identity
+    #: True when every edit is inside a run of digits (a letter O read as zero, the separators of a
+    #: split number removed): the words are exactly as typed, so what reads only words (names) finds
+    #: nothing more in the original than in this copy.
+    digits_only: bool = field(default=True)
     _map: _OffsetMap | None = field(default=None, repr=False, compare=False)  # None: identity
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
@@ -943,9 +947,15 @@ def normalize(text: str) -> Normalized:
             t, offsets = _apply(t, _unicode_edits(t), offsets)
         t, offsets = _apply(t, _confusable_edits(t), offsets)
     t, offsets = _apply(t, _email_edits(t), offsets)
+    words_as_typed = t == text
     t, offsets = _apply(t, _letter_o_edits(t), offsets)
     t, offsets = _apply(t, _number_edits(t), offsets)
-    return Normalized(text=t, changed=t != text, _map=None if offsets is identity else offsets)
+    return Normalized(
+        text=t,
+        changed=t != text,
+        digits_only=words_as_typed,
+        _map=None if offsets is identity else offsets,
+    )
 
 
 # --------------------------------------------------------------------------------------------------

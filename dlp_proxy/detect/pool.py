@@ -275,6 +275,7 @@ class _Piece:
 
     index: int  # which input text
     offset: int  # where the piece starts in it
+    floor: int  # findings starting before this (in the text) belong to the previous piece
     limit: int | None  # findings starting at or after this (in the text) belong to the next piece
     text: str
 
@@ -719,8 +720,8 @@ class DetectorPool:
                 spans = split_spans(text, size, SPLIT_OVERLAP)
                 if any(_inside_blob(text, pos) for span in spans for pos in span):
                     spans = [(0, len(text))]  # a cut inside an encoded blob would keep it from decoding
-            for (start, end), limit in zip(spans, owned(spans), strict=True):
-                pieces.append(_Piece(index, start, limit, text[start:end]))
+            for (start, end), (floor, limit) in zip(spans, owned(spans, SPLIT_OVERLAP), strict=True):
+                pieces.append(_Piece(index, start, floor, limit, text[start:end]))
         jobs: list[list[_Piece]] = [[] for _ in range(min(self.workers, len(pieces)))]
         loads = [0] * len(jobs)
         for piece in sorted(pieces, key=lambda p: -len(p.text)):
@@ -741,8 +742,8 @@ class DetectorPool:
                     split.add(piece.index)
                 for f in findings:
                     start = f.start + piece.offset
-                    if piece.limit is not None and start >= piece.limit:
-                        continue
+                    if start < piece.floor or (piece.limit is not None and start >= piece.limit):
+                        continue  # the piece that owns it sees it whole, with its cues
                     per_text[piece.index].append(
                         Finding(f.entity_type, start, f.end + piece.offset, f.score, f.recognizer)
                     )

@@ -18,8 +18,10 @@ False positives we avoid: digit groups inside SIRETs/IBANs (boundary guards), or
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import phonenumbers
@@ -37,13 +39,13 @@ _FR_INTL_PAIRS = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=512)
 def is_valid_phone(value: str) -> bool:
     """True when ``value`` is a dialable number: national French/overseas, or international with + / 00.
 
-    Memoised within one :meth:`PhoneRecognizer.analyze` call (cleared around it): the four rules and
-    the span refinement ask about the same candidates, and ``phonenumbers.parse`` is the cost of this
-    recognizer (~0.05 ms a call).
+    The answer depends on the digits alone, so it is memoised on them (:func:`_valid_digits`): the four
+    rules, the span refinement and the engine's second reading of the original text ("06 12 34 56 78"
+    there, "0612345678" in the normalised copy) ask about the same numbers, and ``phonenumbers.parse``
+    is the cost of this recognizer (~0.05 ms a call).
     """
     stripped = value.strip()
     if stripped.startswith("+") or stripped.startswith("00"):
@@ -52,20 +54,51 @@ def is_valid_phone(value: str) -> bool:
             digits = digits[2:]
         if not 6 <= len(digits) <= 16:
             return False
-        try:
-            return phonenumbers.is_valid_number(phonenumbers.parse("+" + digits, None))
-        except phonenumbers.NumberParseException:
-            return False
+        return _valid_digits("+" + digits)
     digits = compact(stripped)
     if len(digits) != 10 or not digits.isdigit():
         return False
+    return _valid_digits(digits)
+
+
+@functools.lru_cache(maxsize=512)
+def _valid_digits(number: str) -> bool:
+    """``phonenumbers``' verdict on ``+digits`` (any country) or ten national digits (France and the
+    overseas regions that dial with its ``0``). Memoised for one scan only (see :func:`phone_memo`)."""
+    if number.startswith("+"):
+        try:
+            return phonenumbers.is_valid_number(phonenumbers.parse(number, None))
+        except phonenumbers.NumberParseException:
+            return False
     for region in ("FR", *_OVERSEAS_REGIONS):
         try:
-            if phonenumbers.is_valid_number(phonenumbers.parse(digits, region)):
+            if phonenumbers.is_valid_number(phonenumbers.parse(number, region)):
                 return True
         except phonenumbers.NumberParseException:
             return False
     return False
+
+
+_memo_scopes = 0
+
+
+@contextlib.contextmanager
+def phone_memo() -> Iterator[None]:
+    """Keep the validity memo for the whole block (one scan: the normalised text and the original),
+    then empty it, so that no number of a prompt stays in the worker's memory after its scan.
+
+    Outside such a block each :meth:`PhoneRecognizer.analyze` call empties it before and after.
+    """
+    global _memo_scopes
+    if not _memo_scopes:
+        _valid_digits.cache_clear()
+    _memo_scopes += 1
+    try:
+        yield
+    finally:
+        _memo_scopes -= 1
+        if not _memo_scopes:
+            _valid_digits.cache_clear()
 
 
 def french_national_digits(value: str) -> str | None:
@@ -193,13 +226,10 @@ class PhoneRecognizer(FrenchPatternRecognizer):
     def analyze(
         self, text: str, entities: Any = None, nlp_artifacts: Any = None, regex_flags: Any = None
     ) -> Any:
-        """The rules over ``text``, with ``is_valid_phone`` memoised for this text only (cleared before and
-        after: candidates from one prompt never linger in the worker's memory)."""
-        is_valid_phone.cache_clear()
-        try:
+        """The rules over ``text``, with the validity memo kept for this scan only (:func:`phone_memo`):
+        candidates from one prompt never linger in the worker's memory."""
+        with phone_memo():
             return super().analyze(text, entities, nlp_artifacts, regex_flags)
-        finally:
-            is_valid_phone.cache_clear()
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """``phonenumbers`` validity (length and number plan of the region)."""
