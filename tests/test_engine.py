@@ -699,9 +699,10 @@ def test_long_text_scanned_whole_with_boundary_entities_once(engine) -> None:
 def test_finding_at_a_chunk_start_keeps_the_cue_before_it(engine, monkeypatch) -> None:
     """A cut between "M." and "Chevalier" (". " reads as a sentence end): the name belongs to the chunk
     that also holds "M.", so it is found with its cue; the chunk starting at "Chevalier" missed it."""
+    filler = (engine.config.chunk_size - 360) // len("suivi du projet ")  # the cut lands after "M. "
     text = (
         "Compte rendu de la réunion "
-        + "suivi du projet " * 290
+        + "suivi du projet " * filler
         + "et vous pouvez joindre M. Chevalier pour la suite "
         + "suivi du projet " * 40
     )

@@ -429,6 +429,36 @@ def test_phone_false_positives(recognizers: list[EntityRecognizer], text: str) -
 # -- contacts, network, dates --------------------------------------------------------------------------
 
 
+def test_email_search_anchored_on_at_signs_finds_what_finditer_finds() -> None:
+    """``EmailRecognizer.find_matches`` only tries where an address can start: the same matches as
+    scanning the whole text, on tricky cases and on random texts made of address pieces."""
+    from dlp_proxy.detect.recognizers.email import EmailRecognizer
+
+    recognizer = EmailRecognizer()
+    ((_, compiled),) = recognizer._compiled
+    rnd = random.Random(7)
+
+    def pick(options: str, most: int) -> str:
+        return "".join(rnd.choice(options.split("|")) for _ in range(rnd.randint(0, most)))
+
+    def address() -> str:  # often valid, often almost: empty parts, "..", stray "@", odd letters
+        local = pick("jean|é|.|-|+|_|1|x|=|!|ß|Ж|..", 4)
+        return local + "@" + pick("exemple|x|é|-|1|.|@", 3) + rnd.choice([".fr", ".com", ".f", "", ".pdf"])
+
+    seps = [" ", "\n", "@", ".", "(", "", "-", "\u0301", "+", "="]
+    texts = [
+        "a@b.fr@c.fr", "x a@b.fr+c@d.fr y", "jean..dupont@exemple.fr", ".jean@exemple.fr",
+        "user=jean@x.fr", "@@exemple.fr", "é@é.fr et jean@exemple.com", "jean@exemple.fr.pdf",
+    ]  # fmt: skip
+    texts += ["".join(address() + rnd.choice(seps) for _ in range(rnd.randint(1, 4))) for _ in range(20_000)]
+    matched = 0
+    for text in texts:
+        expected = [m.span() for m in compiled.finditer(text)]
+        assert [m.span() for m in recognizer.find_matches(compiled, text)] == expected, text
+        matched += bool(expected)
+    assert matched > 2_000  # the random texts do hold addresses
+
+
 def test_email_without_network(recognizers: list[EntityRecognizer]) -> None:
     text = "Écrire à jean.dupont@exemple.fr, à RH@société.fr, pas à logo@2x.png ni à moi@localhost."
     assert found(recognizers, "EMAIL_ADDRESS", text) == ["jean.dupont@exemple.fr", "RH@société.fr"]

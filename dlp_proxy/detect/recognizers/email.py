@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import regex
 
-from .base import FrenchPatternRecognizer, Rule
+from .base import REGEX_TIMEOUT_SECONDS, FrenchPatternRecognizer, Rule
 
 #: "TLDs" that are really file extensions or code, seen after an "@" in prompts (retina images, npm scopes).
 _NOT_TLDS = frozenset(
@@ -21,6 +21,11 @@ _NOT_TLDS = frozenset(
 #: a local part allows "=", but these are configuration keys or URL parameters, not part of the address.
 #: Without "+" and "%" so that a VERP address ("bounces+jean=exemple.fr@liste.fr") stays whole.
 _KEY_PREFIX = regex.compile(r"[\w.\-&?;=/]*=(?=\w)")
+
+#: Characters of a local part (the rule's first class, and the dot).
+_LOCAL = r"[\w.!#$%&'*+/=?^`{|}~\-]"
+#: The run of local-part characters that ends at a position, read backwards (``regex.REVERSE``).
+_LOCAL_RUN_BEFORE = regex.compile(_LOCAL + "*", regex.REVERSE)
 
 
 class EmailRecognizer(FrenchPatternRecognizer):
@@ -38,6 +43,24 @@ class EmailRecognizer(FrenchPatternRecognizer):
     CONTEXT = ("mail", "email", "e-mail", "courriel", "adresse", "ecrire", "contact*")
     VALIDATED_SCORE = None
     CONTEXT_BOOST = 0.05
+
+    def find_matches(self, compiled: regex.Pattern[str], text: str) -> list[regex.Match[str]]:
+        """What ``finditer`` finds, tried only where an address can start: every match holds one "@",
+        and the rule's look-behind lets a match start only where the run of local-part characters before
+        that "@" starts. Scanning the whole text took ~1 ms per 5 KB, the most of any pattern rule.
+        ``tests/test_recognizers.py`` checks this against ``finditer`` on tricky and random texts."""
+        matches: list[regex.Match[str]] = []
+        end = 0
+        at = text.find("@")
+        while at >= 0:
+            start = _LOCAL_RUN_BEFORE.match(text, end, at)
+            if start is not None:
+                m = compiled.match(text, start.start(), timeout=REGEX_TIMEOUT_SECONDS)
+                if m is not None:
+                    matches.append(m)
+                    end = m.end()
+            at = text.find("@", max(at + 1, end))
+        return matches
 
     def refine_span(self, text: str, start: int, end: int) -> tuple[int, int] | None:
         """Start at the local part, after a ``key=`` glued before it (``user=jean@x.fr`` -> ``jean@x.fr``)."""

@@ -1100,19 +1100,18 @@ class FrenchPersonRecognizer(LocalRecognizer):
         for a, b in zip(words, words[1:], strict=False):
             if text[a.end() : b.start()].strip(" \u00a0\u202f"):
                 continue  # not side by side
-            first, last = a.group(), b.group()
-            keys = [fold(first), fold(last)]
+            keys = [fold(a.group()), fold(b.group())]
+            first, last = (re.sub(r"[^a-z]", "", k) for k in keys)
+            # Spelled by an address: the test almost every pair fails, before the word lists.
+            if min(len(first), len(last)) < 2 or not any(
+                (first in local and last in local) or last + first in local for local in locals_
+            ):
+                continue
             if any(k in PLACES or k in _COMPANY_WORDS for k in keys) or any(
-                map(self._is_stopword, (first, last))
+                map(self._is_stopword, (a.group(), b.group()))
             ):
                 continue
-            parts = [re.sub(r"[^a-z]", "", k) for k in keys]
-            if min(map(len, parts)) < 2:
-                continue
-            if any(
-                (parts[0] in local and parts[1] in local) or parts[1] + parts[0] in local for local in locals_
-            ):
-                yield a.start(), b.end(), self.scores.label, "email"
+            yield a.start(), b.end(), self.scores.label, "email"
 
     def _upper_case_names(self, text: str) -> Iterable[tuple[int, int, float]]:
         """ "DUPONT Jean" / "Jean DUPONT": an upper-case family name next to a first name.
