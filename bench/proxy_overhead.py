@@ -463,6 +463,8 @@ def render(summary: dict, meta: dict) -> str:
     ]
     if meta.get("dlp_proxy_sets"):
         lines += [f"measured dlp-proxy (not the baseline) run with: {' '.join(meta['dlp_proxy_sets'])}"]
+    if meta.get("baseline_sets"):
+        lines += [f"baseline dlp-proxy run with: {' '.join(meta['baseline_sets'])}"]
     if meta.get("dlp_proxy_decisions_checked"):
         lines += ["dlp-proxy's /metrics confirm its policy decided every request as expected."]
     else:
@@ -539,6 +541,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra option of the measured dlp-proxy only, not the baseline (repeatable), e.g. "
         "dlp_scan_cache_entries=0 to compare full scans with a baseline that has no findings cache",
     )
+    p.add_argument(
+        "--baseline-set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra option of the baseline dlp-proxy (repeatable), e.g. dlp_scan_cache_entries=0 with the "
+        "same --set, so that both proxies scan every request in full",
+    )
     p.add_argument("--serve-upstream", metavar="TOKEN", help=argparse.SUPPRESS)
     return p
 
@@ -576,7 +586,7 @@ def run(args: argparse.Namespace) -> int:
                 before_tmp.mkdir()
                 source = baseline_tree(args.baseline, before_tmp / "src")
                 before, before_port, _ = start_dlp_proxy(
-                    stack, before_tmp, confdir, dlp_sets, 120, source=source
+                    stack, before_tmp, confdir, [*dlp_sets, *args.baseline_set], 120, source=source
                 )
                 targets.append(Target(SCAN_BEFORE, api, f"http://{HOST}:{before_port}"))
                 procs.append(before)
@@ -617,6 +627,7 @@ def run(args: argparse.Namespace) -> int:
         "dlp_proxy_decisions_checked": checked,
         "baseline": args.baseline,
         "dlp_proxy_sets": args.set,
+        "baseline_sets": args.baseline_set,
     }
     summary = summarise(results)
     print(render(summary, meta))
