@@ -3,7 +3,9 @@
 Why: each scan runs inside spaCy's memory zone (``DetectionEngine.analyze_batch``), so the words a text
 adds to the model's vocabulary are dropped afterwards and a long-running worker does not grow with
 every new word it reads. Words known before the first scan stay: priming the vocabulary with the most
-frequent forms spares each scan the cost of re-creating them (~10 ms per 5 KB without it).
+frequent forms spares each scan the cost of re-creating them (~10 ms per 5 KB without it). The PERSON
+recogniser also reads its lower-case forms as common words: after a role noun ("le pilote automatique")
+such a word is not a name.
 
 The forms are counted in the modern French sentences committed in ``models/data/`` (see its
 SOURCES.md: UD French-Sequoia/FQB LGPL-LR, GSD CC BY-SA 4.0, PUD CC BY-SA 3.0; the OCR'd Europeana

@@ -862,6 +862,13 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Compare les offres de Leroy Merlin et de Castorama.", []),
         ("merci rose pour tout", []),
         ("une claire explication du projet", []),
+        # a role noun before the name, whatever the case; common words, verbs, adjectives after it
+        ("le scénario est de l'acteur tobias renwick.", ["tobias renwick"]),
+        ("inspiré par le philosophe velgaard, il écrit", ["velgaard"]),
+        ("le pilote automatique est coupé", []),
+        ("un batteur renommé, formé au conservatoire", []),
+        ("la chanteuse s'engage pour la cause", []),
+        ("le joueur le plus connu du club", []),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

@@ -190,6 +190,31 @@ _LOWER_PAIR_RX = re.compile(
     rf"(?=[ \u00a0]+(?P<last>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?)(?![\w'’-]))"
 )
 _ARTICLES = frozenset("le la les un une des du au aux ce cette ces mon ma mes ton ta tes son sa ses".split())
+#: Nouns that name a person by their role, before the name itself: "l'acteur hugh laurie", "le
+#: philosophe allemand heidegger", "sa partenaire jelena", "son ami proche river phoenix".
+_ROLE_NOUNS = (
+    "acteur|actrice|chanteur|chanteuse|rappeur|rappeuse|danseur|danseuse|musicien|musicienne|guitariste"
+    "|batteur|bassiste|pianiste|violoniste|compositeur|compositrice|peintre|sculpteur|sculptrice|écrivain"
+    "|écrivaine|poète|poétesse|romancier|romancière|auteur|autrice|philosophe|historien|historienne"
+    "|journaliste|réalisateur|réalisatrice|producteur|productrice|cinéaste|dessinateur|dessinatrice"
+    "|footballeur|footballeuse|joueur|joueuse|boxeur|boxeuse|catcheur|catcheuse|entraîneur|entraîneuse"
+    "|ministre|sénateur|sénatrice|député|députée|empereur|impératrice|prince|princesse|roi|reine|pharaon"
+    "|sultan|général|amiral|frère|sœur|soeur|fils|fille|époux|épouse|mari|cousin|cousine|oncle|tante"
+    "|neveu|nièce|ami|amie|collègue|partenaire|coéquipier|coéquipière|adversaire|avocat|avocate"
+)
+_ROLE_RX = re.compile(
+    r"(?<![\w'’-])(?i:le|la|l['’]|son|sa|leur|au|du|un|une|d['’]|de\s+la|ton|ta|mon|ma|notre|votre)\s*"
+    rf"(?i:{_ROLE_NOUNS})(?=[ \u00a0]+[{_LO}{_UP}])"
+)
+#: An elided article or pronoun glued to the word ("l'acteur", "s'engage"), not a name ("o'brien").
+_ELIDED = re.compile(r"(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]")
+#: Endings of French adjectives and verb forms after a role noun ("un batteur renommé", "le philosophe
+#: cynique", "la chanteuse tentera"): the first word after the role is then not a name.
+_ADJECTIVE_OR_VERB = re.compile(
+    r"(?:é|és|ée|ées|ant|ante|ants|antes|iste|istes|ais|aise|ique|iques|eux|euse|era|ait|aient|ment|if|ive)$"
+)
+#: A word after a role noun: letters, an inner hyphen or apostrophe ("o'brien", "jay-z").
+_ROLE_WORD_RX = re.compile(rf"[ \u00a0]+([{_LO}{_UP}]+(?:['’-][{_LO}{_UP}]+)*)(?![\w'’-])")
 # An upper-case family name, in one or two words ("DUPONT", "GALLET-PICHON", "LE BIHAN"), and the
 # capitalised first name right after or right before it.
 _UPPER_SEQ_RX = re.compile(rf"(?<![\w'’-]){_UPPER_WORD}(?:{_SP}{_UPPER_WORD})?(?![\w'’-])")
@@ -502,6 +527,24 @@ def _read_wordlist(path: Path, flag: str | None = None, limit: int | None = None
 
 
 _MODELS = _models_dir()
+
+
+#: Common French word forms, lower case (models/frequent_words.txt, counted in UD French text): a word
+#: of these after a role noun is a word of the sentence ("le pilote automatique"), not a name.
+def _common_words(path: Path) -> frozenset[str]:
+    """The lower-case forms of ``path`` (one form per line, case kept: "Hugh" is a name, "pilote" a
+    word), folded; empty if the file is missing, like the other word lists."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        logger.warning("word list %s not found: PERSON role rule reads no common words", path)
+        return frozenset()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(str(path), 0, f"cannot read word list ({exc})")]) from None
+    return frozenset(fold(w) for w in lines if w.isalpha() and w == w.lower())
+
+
+_COMMON_WORDS = _common_words(_MODELS / "frequent_words.txt")
 #: Places (communes, departments, regions): a lone "Metz" or "Lager Grenoble" is not a person.
 PLACES = _read_wordlist(_MODELS / "villes.txt")
 #: First names: the built-in list above plus models/prenoms.txt.
@@ -656,6 +699,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         if any(c.islower() for c in text):
             for start, end, score in self._lower_full_names(text):
                 add(start, end, score, "lower_case")
+        for start, end, score in self._role_names(text):
+            add(start, end, score, "role")
         caps = [(m.start(), m.end(), m.group()) for m in _CAP_TOKEN_RX.finditer(text)]
         for start, end, score in self._lone_first_names(text, caps):
             add(start, end, score, "first_name")
@@ -1241,6 +1286,41 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if before and (before[-1] in _ARTICLES or before[-1].endswith("'")):
                 continue
             yield m.start(), m.end("last"), self.scores.ner if known_last else self.scores.first_name
+
+    def _role_names(self, text: str) -> Iterable[tuple[int, int, float]]:
+        """ "l'acteur hugh laurie", "le philosophe allemand heidegger": up to three words after a noun
+        that names a person by their role (and one common adjective), whatever their case.
+
+        Every word must be a possible name: not a common French word (``models/frequent_words.txt``:
+        "le pilote automatique"), a stop word ("le joueur le plus connu"), a place, a company word or
+        another role. One word scores as a lone first name, two or more as NER.
+        """
+        for m in _ROLE_RX.finditer(text):
+            pos, words = m.end(), []
+            skipped = False
+            while len(words) < 3 and (w := _ROLE_WORD_RX.match(text, pos)) is not None:
+                key = fold(w.group(1))
+                possible = not (
+                    key in _COMMON_WORDS
+                    or key in _LOWER_STOPWORDS
+                    or self._is_stopword(w.group(1))
+                    or key in PLACES
+                    or key in _COMPANY_WORDS
+                    or _ROLE_RX.fullmatch("le " + key) is not None
+                    or len(key) < 2
+                    or _ELIDED.match(key) is not None  # "la chanteuse s'amorce", "l'acteur"
+                    or (not words and _ADJECTIVE_OR_VERB.search(w.group(1).lower()) is not None)
+                )
+                if possible:
+                    words.append(w)
+                elif not words and not skipped and key in _COMMON_WORDS and key not in _LOWER_STOPWORDS:
+                    skipped = True  # "le philosophe allemand heidegger": one adjective between
+                else:
+                    break
+                pos = w.end()
+            if words:
+                score = self.scores.ner if len(words) >= 2 else self.scores.first_name
+                yield words[0].start(1), words[-1].end(1), score
 
     def _company_cells(self, text: str) -> Iterable[tuple[int, int]]:
         """(start, end) of the cells under a company column (``Société``, ``Entreprise``...) of a
