@@ -529,8 +529,6 @@ def _read_wordlist(path: Path, flag: str | None = None, limit: int | None = None
 _MODELS = _models_dir()
 
 
-#: Common French word forms, lower case (models/frequent_words.txt, counted in UD French text): a word
-#: of these after a role noun is a word of the sentence ("le pilote automatique"), not a name.
 def _common_words(path: Path) -> frozenset[str]:
     """The lower-case forms of ``path`` (one form per line, case kept: "Hugh" is a name, "pilote" a
     word), folded; empty if the file is missing, like the other word lists."""
@@ -544,7 +542,11 @@ def _common_words(path: Path) -> frozenset[str]:
     return frozenset(fold(w) for w in lines if w.isalpha() and w == w.lower())
 
 
+#: Common French word forms, lower case (models/frequent_words.txt, counted in UD French text): a word
+#: of these after a role noun is a word of the sentence ("le pilote automatique"), not a name.
 _COMMON_WORDS = _common_words(_MODELS / "frequent_words.txt")
+#: The role nouns, folded: a role is not a name ("le frère acteur").
+_ROLE_WORDS = _words(_ROLE_NOUNS.replace("|", " "))
 #: Places (communes, departments, regions): a lone "Metz" or "Lager Grenoble" is not a person.
 PLACES = _read_wordlist(_MODELS / "villes.txt")
 #: First names: the built-in list above plus models/prenoms.txt.
@@ -1306,7 +1308,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     or self._is_stopword(w.group(1))
                     or key in PLACES
                     or key in _COMPANY_WORDS
-                    or _ROLE_RX.fullmatch("le " + key) is not None
+                    or key in _ROLE_WORDS
                     or len(key) < 2
                     or _ELIDED.match(key) is not None  # "la chanteuse s'amorce", "l'acteur"
                     or (not words and _ADJECTIVE_OR_VERB.search(w.group(1).lower()) is not None)
