@@ -34,6 +34,7 @@ def person() -> FrenchPersonRecognizer:
         ("le joueur le plus connu du club", []),  # a stop word
         ("le ministre de la santé a parlé", []),
         ("mon collègue du support répond", []),
+        ("son partenaire danseur arrive demain", []),  # a role is not a name
     ],
 )
 def test_person_after_a_role_noun(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
