@@ -497,12 +497,15 @@ def _models_dir() -> Path:
     return default_models_dir()
 
 
-def _read_wordlist(path: Path, flag: str | None = None, limit: int | None = None) -> frozenset[str]:
+def _read_wordlist(
+    path: Path, flag: str | None = None, limit: int | None = None, lower_words: bool = False
+) -> frozenset[str]:
     """Folded entries of a ``models/*.txt`` word list (one per line, ``#`` comments); empty if absent.
 
     A tab starts extra columns (the INSEE frequency class, ``mot``); with ``flag``, only the entries
     that carry it in a column; with ``limit``, only the first ``limit`` entries (the lists are in
-    INSEE frequency order, most frequent first).
+    INSEE frequency order, most frequent first); with ``lower_words``, only the entries written as
+    lower-case words (a list that keeps case: "Hugh" is a name, "pilote" a word).
     """
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -515,7 +518,7 @@ def _read_wordlist(path: Path, flag: str | None = None, limit: int | None = None
     for line in lines:
         columns = line.split("#", 1)[0].split("\t")
         entry = columns[0].strip()
-        if not entry:
+        if not entry or (lower_words and not (entry.isalpha() and entry == entry.lower())):
             continue
         if limit is not None:
             limit -= 1
@@ -529,22 +532,9 @@ def _read_wordlist(path: Path, flag: str | None = None, limit: int | None = None
 _MODELS = _models_dir()
 
 
-def _common_words(path: Path) -> frozenset[str]:
-    """The lower-case forms of ``path`` (one form per line, case kept: "Hugh" is a name, "pilote" a
-    word), folded; empty if the file is missing, like the other word lists."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        logger.warning("word list %s not found: PERSON role rule reads no common words", path)
-        return frozenset()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigProblem(str(path), 0, f"cannot read word list ({exc})")]) from None
-    return frozenset(fold(w) for w in lines if w.isalpha() and w == w.lower())
-
-
 #: Common French word forms, lower case (models/frequent_words.txt, counted in UD French text): a word
 #: of these after a role noun is a word of the sentence ("le pilote automatique"), not a name.
-_COMMON_WORDS = _common_words(_MODELS / "frequent_words.txt")
+_COMMON_WORDS = _read_wordlist(_MODELS / "frequent_words.txt", lower_words=True)
 #: The role nouns, folded: a role is not a name ("le frère acteur").
 _ROLE_WORDS = _words(_ROLE_NOUNS.replace("|", " "))
 #: Places (communes, departments, regions): a lone "Metz" or "Lager Grenoble" is not a person.
