@@ -297,6 +297,7 @@ def test_pip_install_of_what_the_dockerfile_copies_builds_a_complete_wheel(tmp_p
         f"{data}/data/share/dlp-proxy/rules/policy.yaml",
         f"{data}/data/share/dlp-proxy/models/pipeline.yaml",
         f"{data}/data/share/dlp-proxy/models/fr_dlp_ner/ner/model",
+        f"{data}/data/share/dlp-proxy/models/french_words.txt.xz",
     ):
         assert expected in names, expected
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

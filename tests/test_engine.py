@@ -869,6 +869,17 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("un batteur renommé, formé au conservatoire", []),
         ("la chanteuse s'engage pour la cause", []),
         ("le joueur le plus connu du club", []),
+        # one lower-case word French does not know, where a person is named (the NER tags it PER);
+        # not after a system's noun, a foreign word, or alone in quotes or brackets
+        ("Elle a lu les lettres de tolstoï à sa fille.", ["tolstoï"]),
+        ("C'est l'ancien élève de kandinsky.", ["kandinsky"]),
+        ("Comme l'affirme strabon, la ville est ancienne.", ["strabon"]),
+        ("hier soir kowalczyk a rappelé pour le contrat", ["kowalczyk"]),
+        ("Connecte-toi au serveur avec le compte deploy (mot de passe : Soleil87).", []),
+        ("2025-12-27T04:32:09Z WARN payment declined order=CMD-538490", []),
+        ('La sentence " hanged " est ancienne.', []),
+        ("Le terme (tazir) désigne une peine.", []),
+        ("Voici le mail de bienvenue pour les nouveaux.", []),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

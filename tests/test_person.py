@@ -42,3 +42,33 @@ def test_person_after_a_role_noun(person: FrenchPersonRecognizer, text: str, nam
     words that follow a role in ordinary sentences are not names. The rules alone, without the NER."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
+def test_french_dictionary_knows_words_not_names() -> None:
+    """``models/french_words.txt.xz`` read as checksums: French words in any case and with or without
+    their accents are known; names and foreign words are not."""
+    from dlp_proxy.detect.recognizers.person import _FRENCH_WORDS, _is_french_word
+
+    assert _FRENCH_WORDS is not None and len(_FRENCH_WORDS) > 300_000
+    for word in ("bienvenue", "Facture", "évènement", "evenement", "relançons", "aujourd'hui", "de"):
+        assert _is_french_word(word), word
+    for word in ("plutarque", "kowalczyk", "tolstoï", "deploy", "wiśniewski"):
+        assert not _is_french_word(word), word
+
+
+def test_french_dictionary_read_errors(tmp_path: Path) -> None:
+    """A missing dictionary leaves every word French (lower-case names then need a cue, as before the
+    list existed); a damaged one stops start-up with the file named, never a half-read list."""
+    import lzma
+
+    from dlp_proxy.detect.recognizers.person import _read_dictionary
+    from dlp_proxy.errors import ConfigError
+
+    assert _read_dictionary(tmp_path / "absent.txt.xz") is None
+    good = tmp_path / "words.txt.xz"
+    good.write_bytes(lzma.compress(b"# comment\nfacture\ndevis\n"))
+    assert len(_read_dictionary(good) or ()) == 2
+    bad = tmp_path / "bad.txt.xz"
+    bad.write_bytes(lzma.compress(b"facture\n")[:-8])
+    with pytest.raises(ConfigError, match="bad.txt.xz"):
+        _read_dictionary(bad)

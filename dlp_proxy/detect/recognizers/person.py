@@ -32,14 +32,19 @@ The result span is the name only (never the cue), so that redaction keeps "M. <P
 
 from __future__ import annotations
 
+import bisect
 import logging
+import lzma
 import re
 import unicodedata
+import zlib
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
@@ -372,6 +377,13 @@ _NAMED_THING_WORDS = _words(
     méthode norme application appli logiciel outil plateforme offre pack formule gamme produit modèle
     version campagne fonds accord pacte traité grenelle agenda gare aéroport"""
 )
+#: Nouns of computer systems whose name follows ("le compte deploy", "la branche hotfix"): a lower-case
+#: word the model tags PER after them is that name, not a person (unless a cue says otherwise).
+_SYSTEM_THING_WORDS = _words(
+    """compte utilisateur user fichier dossier répertoire branche serveur service commande statut status
+    erreur code variable champ table colonne module paquet package option tag bouton onglet menu page
+    site lien mot"""
+)
 #: A first name right after these is part of a street, school or hospital name, not a person.
 _PLACE_WORDS = _words(
     """rue avenue av boulevard bd place quai allée impasse chemin route square cours lycée collège école
@@ -529,12 +541,52 @@ def _read_wordlist(
     return frozenset(out)
 
 
+def _read_dictionary(path: Path) -> array[int] | None:
+    """The CRC-32 of every entry of an xz word list (``models/french_words.txt.xz``), sorted.
+
+    A dictionary of ~372 000 words as a set of strings would cost ~40 MB in every detector worker;
+    as sorted 32-bit checksums it is 1.5 MB, looked up by bisection (read through numpy, so that
+    loading does not make a worker's peak either). Two words share a checksum about
+    once in 10 000 lookups of an unknown word, which only makes that word count as French: the
+    dictionary can make a word less likely to be a name, never more. ``None`` if the file is absent
+    (every word then counts as French, as before the list existed).
+    """
+    try:
+        with lzma.open(path, "rb") as lines:
+            checksums = numpy.fromiter(
+                (zlib.crc32(line.rstrip(b"\n")) for line in lines if not line.startswith(b"#")),
+                dtype=numpy.uint32,
+            )
+    except FileNotFoundError:
+        logger.warning("dictionary %s not found: lower-case names need a cue to be found", path)
+        return None
+    except (OSError, lzma.LZMAError, EOFError) as exc:
+        raise ConfigError([ConfigProblem(str(path), 0, f"cannot read dictionary ({exc})")]) from None
+    return array("I", numpy.unique(checksums).tobytes())
+
+
 _MODELS = _models_dir()
 
 
 #: Common French word forms, lower case (models/frequent_words.txt, counted in UD French text): a word
 #: of these after a role noun is a word of the sentence ("le pilote automatique"), not a name.
 _COMMON_WORDS = _read_wordlist(_MODELS / "frequent_words.txt", lower_words=True)
+#: French words, folded (models/french_words.txt.xz, spaCy's French lemmatizer tables): a lower-case
+#: word the model calls a person is kept only when French does not know it ("l'affirme plutarque",
+#: not "mail de bienvenue").
+_FRENCH_WORDS = _read_dictionary(_MODELS / "french_words.txt.xz")
+
+
+def _is_french_word(word: str) -> bool:
+    """Whether ``word`` (any case and accents) is a French word: in the dictionary or a common form."""
+    key = fold(word)
+    if key in _COMMON_WORDS or _FRENCH_WORDS is None:
+        return True
+    checksum = zlib.crc32(key.encode("utf-8"))
+    i = bisect.bisect_left(_FRENCH_WORDS, checksum)
+    return i < len(_FRENCH_WORDS) and _FRENCH_WORDS[i] == checksum
+
+
 #: The role nouns, folded: a role is not a name ("le frère acteur").
 _ROLE_WORDS = _words(_ROLE_NOUNS.replace("|", " "))
 #: Places (communes, departments, regions): a lone "Metz" or "Lager Grenoble" is not a person.
@@ -946,6 +998,12 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 return self.scores.ner_weak
             return self.scores.ner
         token, key = tokens[0], keys[0]
+        # A word typed in lower case that French does not know ("plutarque", "gandhi"): the model's PER
+        # is read as it would be with a capital letter, outside the contexts where such a word is a
+        # thing's name or a foreign word of a foreign sentence.
+        unknown_lower = token.islower() and not _is_french_word(token)
+        if unknown_lower and self._unknown_word_is_a_thing(text, run, previous):
+            return self.scores.ner_weak
         before_words = text[max(0, run.start - 40) : run.start].split()
         if before_words and (
             _INITIAL_FULL.fullmatch(before_words[-1].upper())
@@ -960,18 +1018,20 @@ class FrenchPersonRecognizer(LocalRecognizer):
             return None
         if key in _FREQUENT_NAMES:
             return self.scores.ner
+        before = text[max(0, run.start - 40) : run.start].rstrip(" \t\u00a0\"'«“(*-•>#")
         if (
             token.islower()
-            and self._previous_word(text, run.start) in ("de", "d", "d'")
+            and previous in ("de", "d", "d'")
             and not (_is_first_name(token, rare=True) or _is_last_name(token))
+            and not (unknown_lower and self._person_slot(text, run.start, run.end, before))
         ):
-            return self.scores.ner_weak  # "mail de bienvenue": a word, until a cue says otherwise
+            # "mail de bienvenue": a word, until a cue says otherwise; "collaborateur de mazzini": a name
+            return self.scores.ner_weak
         if re.search(rf"[{_UP}][\w'’-]*[ \u00a0]*\([ \u00a0]*$", text[max(0, run.start - 40) : run.start]):
             return self.scores.ner_weak  # "Tanguy Le Meur (Datanova)": what follows a name in brackets
         following = re.match(r"[ \u00a0]+([\w'’-]+)", text[run.end : run.end + 40])
         if following is not None and fold(following.group(1)) in PLACES:
             return self.scores.ner_weak  # "ab Lager Metz", "agence Horizon Lyon": a thing of a place
-        before = text[max(0, run.start - 40) : run.start].rstrip(" \t\u00a0\"'«“(*-•>#")
         at_start = not before or before[-1] in ".!?:;\n\r"
         if at_start:
             after = text[run.end : run.end + 40]
@@ -984,7 +1044,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
             sentence_start = not before or before[-1] in ".!?"
             if (
                 sentence_start
-                and token[0].isupper()
+                and (token[0].isupper() or unknown_lower)  # "Hergé, à…", "chilpéric obtient…"
                 and (
                     word[0] == ","
                     or (word[0].islower() and word.isalpha() and not word.endswith(("er", "ir")))
@@ -997,7 +1057,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 return self.scores.ner_single
             return self.scores.ner_weak
         if not self._person_slot(text, run.start, run.end, before) and (
-            token.islower()
+            (token.islower() and not unknown_lower)
+            or (unknown_lower and previous in _THING_SLOT_WORDS)
             or not re.fullmatch(r"[\w'’-]+", before.split()[-1] if before.split() else "")
             or self._previous_word(text, run.start) in _THING_SLOT_WORDS
         ):
@@ -1008,6 +1069,20 @@ class FrenchPersonRecognizer(LocalRecognizer):
         # One unknown word where a person is named: "chez Descartes", "avec Rihanna", "Hergé, à
         # l'aide de ...", "(Tacite)", "de Gilgamesh": the model's PER is kept, just above the cut.
         return self.scores.ner_single
+
+    def _unknown_word_is_a_thing(self, text: str, run: _Run, previous: str) -> bool:
+        """Whether a lower-case word French does not know, tagged PER, is rather a thing's name: after a
+        noun that names a thing of a system ("le compte deploy", "la branche hotfix"), after a foreign
+        word ("WARN payment declined": a sentence in another language), or alone between quotes or
+        brackets ('" pensylvanicum "', "(tazir)": a term quoted or glossed)."""
+        if previous in _SYSTEM_THING_WORDS:
+            return True
+        if previous.isalpha() and not (
+            _is_french_word(previous) or _is_first_name(previous, rare=True) or _is_last_name(previous)
+        ):
+            return True
+        opened = re.search(r"[\"«“(][ \u00a0]*$", text[max(0, run.start - 3) : run.start])
+        return bool(opened and re.match(r"[ \u00a0]*[\"»”)]", text[run.end : run.end + 3]))
 
     def _person_slot(self, text: str, start: int, end: int, before: str) -> bool:
         """Whether the word before ``start`` leaves room for a person's name rather than a thing's:
