@@ -72,3 +72,21 @@ def test_french_dictionary_read_errors(tmp_path: Path) -> None:
     bad.write_bytes(lzma.compress(b"facture\n")[:-8])
     with pytest.raises(ConfigError, match="bad.txt.xz"):
         _read_dictionary(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("relance jamie hampton pour la facture", ["jamie hampton"]),  # a rarer first name, a foreign word
+        ("bonjour marie dupont, merci pour le devis", ["marie dupont"]),
+        ("une jolie maison neuve", []),
+        ("relance kaylie chambre pour la facture", []),  # a rarer first name, then a French word
+    ],
+)
+def test_lower_case_first_and_family_name(
+    person: FrenchPersonRecognizer, text: str, names: list[str]
+) -> None:
+    """Two lower-case words: a frequent first name and any word, or a rarer first name and a word that
+    French does not know. The rules alone, without the NER."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names

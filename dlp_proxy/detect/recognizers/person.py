@@ -238,6 +238,7 @@ _EXTEND_RIGHT_RX = re.compile(
     rf"(?P<tok>(?:[dl]['’])?(?:{_CAP_WORD}|{_UPPER_WORD}))(?![\w'’\-])"
 )
 # Previous name part to the left of a span (applied to the text before it).
+_LOWER_WORD_BEFORE_RX = re.compile(rf"(?<![\w'’\-.@/])(?P<tok>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?)[ \u00a0]+$")
 _EXTEND_LEFT_RX = re.compile(rf"(?<![\w'’\-])(?P<tok>{_CAP_WORD}|{_UPPER_WORD}){_SP}+$")
 # Particles that start a field's value: `"nom": "de la Martin"`, `;du Dumont;`.
 _LEAD_PARTICLES_RX = re.compile(
@@ -886,6 +887,21 @@ class FrenchPersonRecognizer(LocalRecognizer):
             or _is_short_upper(token)
         )
 
+    def _extend_lower(self, text: str, run: _Run) -> _Run:
+        """A one-word name typed in lower case that French does not know, grown left over one more such
+        word when a French word or punctuation comes before that one: "apercevoir trent reznor",
+        "quarts de finale urszula radwańska" (the model often tags the family name alone); not
+        "WARN payment declined", where the words before are not French either."""
+        if len(run.name_tokens) != 1 or _is_french_word(run.name_tokens[0]):
+            return run
+        m = _LOWER_WORD_BEFORE_RX.search(text, max(0, run.start - 60), run.start)
+        if m is None or _is_french_word(m.group("tok")) or self._is_stopword(m.group("tok")):
+            return run
+        before = text[max(0, m.start("tok") - 40) : m.start("tok")].rstrip(" \t\u00a0")
+        if before and before[-1].isalpha() and not _is_french_word(before.split()[-1].split("'")[-1]):
+            return run
+        return _Run(m.start("tok"), run.end, (m.group("tok"), run.name_tokens[0]))
+
     def _extend(self, text: str, run: _Run) -> _Run:
         """Grow a run over the adjacent parts of the same name, on the same line.
 
@@ -897,7 +913,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         """
         start, end, names = run.start, run.end, list(run.name_tokens)
         if names[0].islower():
-            return run  # a name typed in lower case ends where the model ends it
+            return self._extend_lower(text, run)
         while len(names) < _MAX_NAME_TOKENS:
             m = _EXTEND_RIGHT_RX.match(text, end)
             if m is None:
@@ -1342,7 +1358,11 @@ class FrenchPersonRecognizer(LocalRecognizer):
         for m in _LOWER_PAIR_RX.finditer(text):
             first, last = m.group("first"), m.group("last")
             key, lkey = fold(first), fold(last)
-            if key not in FIRST_NAMES or key in _LOWER_STOPWORDS or self._is_stopword(first):
+            if key in _LOWER_STOPWORDS or self._is_stopword(first):
+                continue
+            if key not in FIRST_NAMES and not (
+                key in ALL_FIRST_NAMES and not _is_french_word(first) and not _is_french_word(last)
+            ):
                 continue
             if lkey in _LOWER_STOPWORDS or self._is_stopword(last) or lkey in PLACES:
                 continue
