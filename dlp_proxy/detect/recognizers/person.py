@@ -238,8 +238,9 @@ _EXTEND_RIGHT_RX = re.compile(
     rf"(?P<tok>(?:[dl]['’])?(?:{_CAP_WORD}|{_UPPER_WORD}))(?![\w'’\-])"
 )
 # Previous name part to the left of a span (applied to the text before it).
-_LOWER_WORD_BEFORE_RX = re.compile(rf"(?<![\w'’\-.@/])(?P<tok>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?)[ \u00a0]+$")
 _EXTEND_LEFT_RX = re.compile(rf"(?<![\w'’\-])(?P<tok>{_CAP_WORD}|{_UPPER_WORD}){_SP}+$")
+# The lower-case word before a lower-case name (not part of an address, a path or an identifier).
+_LOWER_WORD_BEFORE_RX = re.compile(rf"(?<![\w'’\-.@/])(?P<tok>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?)[ \u00a0]+$")
 # Particles that start a field's value: `"nom": "de la Martin"`, `;du Dumont;`.
 _LEAD_PARTICLES_RX = re.compile(
     rf"(?:^|(?<=[\"'`:;,|=\t\n(]))[ \t]*(?P<particles>(?:(?:de|du|des|la|le|van|von|der|den){_SP}+)+)$"
@@ -982,7 +983,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         next to a place ("Lager Metz"). One word keeps it when it is a known first name or family name;
         an unknown word, a place, an ambiguous first name ("Claude") or a word after "loi", "salle",
         "rue"... scores low; at the start of a sentence, an unknown word followed by what usually
-        follows an imperative ("Rédige un mail", "Synthétise : ...") is dropped.
+        follows an imperative ("Rédige un mail", "Synthétise : ...") is dropped. A lower-case word
+        scores low too, unless French does not know it ("l'affirme strabon"): then it is read as if
+        capitalised, except after a system's noun or a foreign word, or alone in quotes.
         """
         if self._has_company_word(text, run):
             return None
@@ -1074,9 +1077,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             return self.scores.ner_weak
         if not self._person_slot(text, run.start, run.end, before) and (
             (token.islower() and not unknown_lower)
-            or (unknown_lower and previous in _THING_SLOT_WORDS)
             or not re.fullmatch(r"[\w'’-]+", before.split()[-1] if before.split() else "")
-            or self._previous_word(text, run.start) in _THING_SLOT_WORDS
+            or previous in _THING_SLOT_WORDS
         ):
             # One unknown word after an article or a place preposition ("à Margate", "le Spodek"), after
             # a separator ("compléter : Sofradis", "Mahon;Sofradis"), or typed in lower case ("compte
