@@ -146,6 +146,19 @@ def test_json_mapping_escapes_values():
     assert json.loads(repl2.json.restore(json.dumps({"n": "Zoé Hébert"}))) == {"n": "Marie Curie"}
 
 
+def test_json_escape_is_what_a_json_encoder_writes():
+    """The fast path (text with nothing to escape returned as it is) never differs from json.dumps."""
+    from dlp_proxy.restore.text import json_escape
+
+    rng = random.Random(7)
+    alphabet = 'aZ09 -_[]"\\/\n\t\x00\x1f\x7féÉ€ \u2028😀'
+    samples = ["", "[[PERSON_1]]", "Zoé Hébert", 'a"b', "a\\b", "\x7f", "tab\there"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(5000)]
+    for text in samples:
+        for ascii_only in (False, True):
+            assert json_escape(text, ascii_only=ascii_only) == json.dumps(text, ensure_ascii=ascii_only)[1:-1]
+
+
 def test_restore_string_keeps_json_strings_valid():
     repl = Replacements(MAPPING)
     assert restore_string("[[PERSON_1]]", repl) == 'Jean "Jo" Dupont'

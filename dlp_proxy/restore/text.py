@@ -17,15 +17,27 @@ No object here shows a value in its ``repr``.
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any
 
 import ahocorasick
 
+#: Text a JSON encoder writes unchanged: no quote, backslash or control character; with
+#: ``ensure_ascii``, printable ASCII only (it escapes DEL and everything above too).
+_JSON_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')
+_JSON_PLAIN_ASCII = re.compile(r"[ !#-\[\]-~]*")
+
 
 def json_escape(text: str, *, ascii_only: bool = False) -> str:
-    """``text`` as it appears inside a JSON string literal (without the quotes)."""
+    """``text`` as it appears inside a JSON string literal (without the quotes).
+
+    Most pseudonyms and values need no escaping; returning them as they are spares a ``json.dumps``
+    call each, which made building a large vault's JSON map (``Replacements.json``) ~9× slower than
+    the map itself. Same result as ``json.dumps`` in every case (tested)."""
+    if (_JSON_PLAIN_ASCII if ascii_only else _JSON_PLAIN).fullmatch(text):
+        return text
     return json.dumps(text, ensure_ascii=ascii_only)[1:-1]
 
 
@@ -71,7 +83,8 @@ class Replacements:
             for key, value in self._map.items():
                 out = json_escape(value)
                 escaped[json_escape(key)] = out
-                escaped[json_escape(key, ascii_only=True)] = out
+                if not _JSON_PLAIN_ASCII.fullmatch(key):  # else written the same either way
+                    escaped[json_escape(key, ascii_only=True)] = out
             self._json = Replacements(escaped)  # benign race: two threads build equal objects
         return self._json
 
