@@ -880,6 +880,9 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ('La sentence " hanged " est ancienne.', []),
         ("Le terme (tazir) désigne une peine.", []),
         ("Voici le mail de bienvenue pour les nouveaux.", []),
+        # a verb and its object the model tags PER: an infinitive after "de"/"à", then an article
+        ("merci de checker le backlog jira avant la prod", []),
+        ("pense à booker la salle pour jeudi", []),
         # the model tags the family name alone; the unknown word before it is the first name
         ("Elle a battu en finale urszula radwańska.", ["urszula radwańska"]),
         ("La voix de clare torry ouvre le morceau.", ["clare torry"]),

@@ -379,6 +379,9 @@ _NAMED_THING_WORDS = _words(
     méthode norme application appli logiciel outil plateforme offre pack formule gamme produit modèle
     version campagne fonds accord pacte traité grenelle agenda gare aéroport"""
 )
+#: Words after which a lower-case word ending like an infinitive, then an article, is a verb and its
+#: object ("merci de checker le backlog", "pense à booker la salle"), not a name.
+_BEFORE_INFINITIVE = _words("de d' à a pour sans avant après")
 #: Nouns of computer systems whose name follows ("le compte deploy", "la branche hotfix"): a lower-case
 #: word the model tags PER after them is that name, not a person (unless a cue says otherwise).
 _SYSTEM_THING_WORDS = _words(
@@ -1015,6 +1018,15 @@ class FrenchPersonRecognizer(LocalRecognizer):
             )
             if not known and any(k in PLACES for k in keys):  # "Lager Metz", "Air France"
                 return self.scores.ner_weak
+            if (
+                not known
+                and tokens[0].islower()
+                and previous in _BEFORE_INFINITIVE
+                and tokens[0].endswith(("er", "ir"))
+                and len(words := text[run.start : run.end].split()) > 1
+                and fold(words[1]) in _ARTICLES
+            ):
+                return self.scores.ner_weak  # "merci de checker le backlog", "pense à booker la salle"
             return self.scores.ner
         token, key = tokens[0], keys[0]
         # A word typed in lower case that French does not know ("plutarque", "gandhi"): the model's PER
