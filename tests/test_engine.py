@@ -875,6 +875,8 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("C'est l'ancien élève de kandinsky.", ["kandinsky"]),
         ("Comme l'affirme strabon, la ville est ancienne.", ["strabon"]),
         ("hier soir kowalczyk a rappelé pour le contrat", ["kowalczyk"]),
+        ("le client wojcik veut un geste commercial", ["wojcik"]),
+        ("j'ai eu szczepanski au téléphone ce matin", ["szczepanski"]),
         ("Connecte-toi au serveur avec le compte deploy (mot de passe : Soleil87).", []),
         ("2025-12-27T04:32:09Z WARN payment declined order=CMD-538490", []),
         ('La sentence " hanged " est ancienne.', []),
