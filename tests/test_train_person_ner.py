@@ -7,27 +7,18 @@ evaluation's names or on misplaced spans.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.scripts import load_script
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("train_person_ner", REPO / "models" / "train_person_ner.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["train_person_ner"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tp = _load()
+tp = load_script("models/train_person_ner.py", "train_person_ner")
 
 
 def test_europeana_sentences_are_readable_and_spans_fall_on_words() -> None:

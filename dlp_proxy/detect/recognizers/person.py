@@ -381,7 +381,7 @@ _NAMED_THING_WORDS = _words(
 )
 #: Words after which a lower-case word ending like an infinitive, then an article, is a verb and its
 #: object ("merci de checker le backlog", "pense à booker la salle"), not a name.
-_BEFORE_INFINITIVE = _words("de d' à a pour sans avant après")
+_BEFORE_INFINITIVE = _words("de d' à pour sans avant après")
 #: Nouns of computer systems whose name follows ("le compte deploy", "la branche hotfix"): a lower-case
 #: word the model tags PER after them is that name, not a person (unless a cue says otherwise).
 _SYSTEM_THING_WORDS = _words(
