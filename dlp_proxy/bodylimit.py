@@ -15,7 +15,8 @@ For a flow the addon marked with a :class:`BodyGuard` (AI traffic), the wrapper 
 
 The answer is the addon's own refusal (``flow.response``, recorded as an incident by the addon), then
 the stream is ended: over HTTP/1 the rest of the upload is read and dropped and the connection closed,
-over HTTP/2 the stream is reset (other streams go on).
+over HTTP/2 the stream is reset (other streams go on). A chunked HTTP/1 upload that goes on past
+:data:`DRAIN_CAP` has its connection closed.
 Nothing has been sent upstream: the decision comes before any connection (``connection_strategy``
 lazy). Every other flow keeps mitmproxy's own behaviour. mitmproxy is pinned (pyproject), and
 :func:`install` refuses to start on a version whose HTTP layer does not have the expected shape.
@@ -32,6 +33,7 @@ from mitmproxy.proxy.layers import http as http_layer
 from mitmproxy.proxy.layers.http import (
     ErrorCode,
     HttpRequestHeadersHook,
+    RequestData,
     ResponseData,
     ResponseEndOfMessage,
     ResponseHeaders,
@@ -82,10 +84,45 @@ def _answer_now(stream: Any) -> Generator[Any, Any, None]:
             ),
             stream.context.client,
         )
-    # HTTP/1: the rest of the upload is read and dropped (``state_errored``), then the connection
-    # closes (``Connection: close``). Closing at once would leave a client that writes its whole body
-    # before reading (most SDKs) blocked on a socket nobody reads, never seeing the answer.
+    else:
+        # HTTP/1: the rest of the upload is read and dropped, then the connection closes
+        # (``Connection: close``). Closing at once would leave a client that writes its whole body
+        # before reading (most SDKs) blocked on a socket nobody reads, never seeing the answer. A
+        # chunked upload has no end of its own: past DRAIN_CAP the connection is closed.
+        stream.client_state = _drop_then_close(stream, _drain_cap(stream))
     flow.live = False
+
+
+#: Least number of bytes of a refused HTTP/1 upload read and dropped before the connection is closed
+#: (mitmproxy's ``body_size_limit`` when larger): enough for a client that declared its size and
+#: writes it all before reading our 413, a bound for one that never stops.
+DRAIN_CAP = 64 * 1024 * 1024
+
+
+def _drain_cap(stream: Any) -> int:
+    limit = human.parse_size(stream.context.options.body_size_limit)
+    return max(DRAIN_CAP, limit or 0)
+
+
+def _drop_then_close(stream: Any, cap: int) -> Callable[[Any], Generator[Any, Any, None]]:
+    """A client state that drops what the client still uploads and closes its connection past ``cap``
+    bytes (what mitmproxy's ``state_errored`` does, with a bound)."""
+    dropped = 0
+
+    def state_drop_then_close(event: Any) -> Generator[Any, Any, None]:
+        nonlocal dropped
+        if isinstance(event, RequestData):
+            dropped += len(event.data)
+            if dropped > cap:
+                stream.client_state = stream.state_errored
+                yield SendHttp(
+                    ResponseProtocolError(
+                        stream.stream_id, "refused upload went on", ErrorCode.PASSTHROUGH_CLOSE
+                    ),
+                    stream.context.client,
+                )
+
+    return state_drop_then_close
 
 
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:

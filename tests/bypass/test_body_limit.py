@@ -8,6 +8,8 @@ of upload over HTTP/2.
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from dlp_proxy.bodylimit import DRAIN_CAP
 from tests.e2e.conftest import ProxyProcess
 from tests.e2e.fakeprovider import FakeProvider
 
@@ -103,3 +106,47 @@ def test_a_body_under_the_limit_still_passes(proxy: ProxyProcess, provider: Fake
     )  # fmt: skip
     assert out.stdout.rpartition("\n")[2] == "200", out.stdout[-300:]
     assert len(provider.received) == 1
+
+
+def test_a_chunked_upload_that_never_ends_is_cut_off_after_the_answer(
+    proxy: ProxyProcess, provider: FakeProvider
+) -> None:
+    """HTTP/1.1: after our 413 the rest of a refused upload is read and dropped (so that a client that
+    writes before reading gets the answer), but a chunked upload that goes on has its connection
+    closed once DRAIN_CAP bytes have been dropped, instead of holding it as long as the client likes.
+
+    Was: read and dropped without end."""
+    raw = socket.create_connection(("127.0.0.1", proxy.port), timeout=30)
+    raw.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
+    assert b" 200 " in raw.recv(4096).split(b"\r\n", 1)[0]
+    conn = proxy.ssl_context().wrap_socket(raw, server_hostname="api.openai.com")
+    conn.sendall(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    answer = bytearray()
+
+    def read_what_came() -> None:  # one thread: an SSL socket is not read and written concurrently
+        conn.setblocking(False)  # readable may only mean a TLS session ticket, no data
+        try:
+            while chunk := conn.recv(65536):
+                answer.extend(chunk)
+        except (ssl.SSLWantReadError, BlockingIOError):
+            pass
+        finally:
+            conn.settimeout(30)
+
+    block = b"%x\r\n%s\r\n" % (MIB, b"x" * MIB)
+    sent = 0
+    with pytest.raises(OSError):  # the proxy closes the connection: EPIPE / reset / TLS EOF
+        while sent < DRAIN_CAP + LIMIT + 64 * MIB:
+            conn.sendall(block)
+            sent += MIB
+            read_what_came()
+    conn.close()
+    head, _, body = bytes(answer).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), bytes(answer[:300])
+    assert json.loads(body)["error"]["code"] == "body_too_large"
+    # Cut after the limit plus DRAIN_CAP, give or take what the socket buffers held.
+    assert DRAIN_CAP < sent <= LIMIT + DRAIN_CAP + 16 * MIB, sent / MIB
+    assert provider.received == []
