@@ -888,6 +888,12 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         # the model tags the family name alone; the unknown word before it is the first name
         ("Elle a battu en finale urszula radwańska.", ["urszula radwańska"]),
         ("La voix de clare torry ouvre le morceau.", ["clare torry"]),
+        # a participle that folds to a business noun ("marqué" / "marque") leaves the slot a person's
+        ("H. G. Wells a été très marqué par les travaux de Darwin.", ["H. G. Wells", "Darwin"]),
+        ("Les offres de la marque de Kowalczyk sont chères.", []),
+        # tools and office English typed in lower case (rules/allowlist.txt, _OFFICE_ENGLISH)
+        ("on utilise kubernetes et terraform, vois avec kowalczyk pour les accès", ["kowalczyk"]),
+        ("peux-tu updater le doc de specs pour la release", []),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

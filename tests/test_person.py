@@ -52,8 +52,30 @@ def test_french_dictionary_knows_words_not_names() -> None:
     assert _FRENCH_WORDS is not None and len(_FRENCH_WORDS) > 300_000
     for word in ("bienvenue", "Facture", "évènement", "evenement", "relançons", "aujourd'hui", "de"):
         assert _is_french_word(word), word
-    for word in ("plutarque", "kowalczyk", "tolstoï", "deploy", "wiśniewski"):
+    for word in ("plutarque", "kowalczyk", "tolstoï", "gandhi", "wiśniewski"):
         assert not _is_french_word(word), word
+
+
+def test_office_english_counts_as_words_of_french_text() -> None:
+    """English words of office and IT speech the French dictionary lacks ("specs", "backlog",
+    "deploy") are words of a French prompt, not names; English names are not among them."""
+    from dlp_proxy.detect.recognizers.person import _is_french_word
+
+    for word in ("specs", "backlog", "deploy", "Hotfix", "onboarding", "updater"):
+        assert _is_french_word(word), word
+    for word in ("smith", "kowalczyk", "okonkwo"):
+        assert not _is_french_word(word), word
+
+
+def test_business_nouns_keep_their_accents() -> None:
+    """A noun typed without its accents is still the noun ("societe"); an accented word that only
+    folds to one is another word: "marqué" is a verb, not "marque" (the brand)."""
+    from dlp_proxy.detect.recognizers.person import _is_business_or_place_noun
+
+    for word in ("société", "societe", "marque", "proposition", "hôpital", "hopital", "centre"):
+        assert _is_business_or_place_noun(word), word
+    for word in ("marqué", "entré", "travaux", "règne"):
+        assert not _is_business_or_place_noun(word), word
 
 
 def test_french_dictionary_read_errors(tmp_path: Path) -> None:

@@ -390,12 +390,13 @@ _SYSTEM_THING_WORDS = _words(
     site lien mot"""
 )
 #: A first name right after these is part of a street, school or hospital name, not a person.
-_PLACE_WORDS = _words(
+_PLACE_WORD_TEXT = (
     """rue avenue av boulevard bd place quai allée impasse chemin route square cours lycée collège école
     hôpital clinique stade gymnase parc pont gare métro station saint sainte st ste espace centre salle
     résidence fondation institut université campus aéroport port musée théâtre cinéma bâtiment
     san santa são sao mer baie lac mont golfe île cap pointe col vallée"""
 )
+_PLACE_WORDS = _words(_PLACE_WORD_TEXT)
 #: Capitalised words after a greeting that are not names ("Hello World!", "Bonjour Team,").
 _NOT_GREETED = _words(
     "world monde team everyone everybody all guys folks there tous toutes amis collègues beaucoup encore"
@@ -468,7 +469,7 @@ def _lower_stopwords() -> frozenset[str]:
 
 _LOWER_STOPWORDS = _lower_stopwords()
 #: Nouns of business prompts before "de X": X is a company, a brand or a place, not a person.
-_BUSINESS_NOUNS = _words(
+_BUSINESS_NOUN_TEXT = (
     """offre offres devis facture factures note notes site sites compte comptes commande commandes
     contrat contrats produit produits service services équipe équipes agence agences magasin magasins
     boutique catalogue tarif tarifs prix client clients fournisseur fournisseurs groupe société
@@ -479,6 +480,7 @@ _BUSINESS_NOUNS = _words(
     étude audit proposition appel dossier livraison livraisons expédition stock stocks ville région
     mairie préfecture département commune gare aéroport port hôtel restaurant centre ligne"""
 )
+_BUSINESS_NOUNS = _words(_BUSINESS_NOUN_TEXT)
 #: Words after which a lone capitalised word is a person as often as a thing: prepositions,
 #: conjunctions, pronouns, titles ("selon", "avec", "et", "par", "roi"). Not "de" nor "chez", which
 #: name companies as often ("les offres de Castorama", "chez Decathlon"), nor "à", which names places
@@ -582,15 +584,43 @@ _COMMON_WORDS = _read_wordlist(_MODELS / "frequent_words.txt", lower_words=True)
 _FRENCH_WORDS = _read_dictionary(_MODELS / "french_words.txt.xz")
 
 
+#: English words of French office and IT speech that the French dictionary does not hold: typed in
+#: lower case, the model sometimes calls them persons ("updater le doc de specs", "le backlog").
+_OFFICE_ENGLISH = _words(
+    """spec specs backlog backlogs hotfix hotfixes rollback rollbacks staging preprod onboarding
+    offboarding roadmap roadmaps deploy deploys merge merges rebase push build builds fix fixes feature
+    features feat changelog readme kickoff standup daily weekly asap slides deck webinar webinars
+    forecast lead leads churn kpi kpis okr okrs scrum kanban devops devsecops sre ops dev devs qa uat
+    mvp poc saas paas iaas sdk sdks cli repo repos frontend backend fullstack workflow workflows
+    dashboard dashboards template templates tooling runbook playbook playbooks postmortem checklist
+    benchmark benchmarks timeline timesheet payroll pricing upsell insights growth reviewer reviewers
+    updater checker booker forwarder releaser"""
+)
+
+
 def _is_french_word(word: str) -> bool:
-    """Whether ``word`` (any case and accents) is a French word: in the dictionary or a common form."""
+    """Whether ``word`` (any case and accents) is a word of French text: in the dictionary, a common
+    form, or English office jargon (``_OFFICE_ENGLISH``)."""
     key = fold(word)
-    if key in _COMMON_WORDS or _FRENCH_WORDS is None:
+    if key in _COMMON_WORDS or key in _OFFICE_ENGLISH or _FRENCH_WORDS is None:
         return True
     checksum = zlib.crc32(key.encode("utf-8"))
     i = bisect.bisect_left(_FRENCH_WORDS, checksum)
     return i < len(_FRENCH_WORDS) and _FRENCH_WORDS[i] == checksum
 
+
+#: Business and place nouns as written, accents kept (``_is_business_or_place_noun``).
+_NOUNS_AS_WRITTEN = frozenset((_BUSINESS_NOUN_TEXT + " " + _PLACE_WORD_TEXT).lower().split())
+
+
+def _is_business_or_place_noun(word: str) -> bool:
+    """Whether a lower-case ``word`` is a business or place noun: written as listed, or without any
+    accent ("societe"); an accented word that only folds to one is another word ("marqué" is not
+    "marque", "côté" is not "cote")."""
+    key = fold(word)
+    if key not in _BUSINESS_NOUNS and key not in _PLACE_WORDS:
+        return False
+    return key == word or word in _NOUNS_AS_WRITTEN
 
 #: The role nouns, folded: a role is not a name ("le frère acteur").
 _ROLE_WORDS = _words(_ROLE_NOUNS.replace("|", " "))
@@ -1130,8 +1160,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         if previous in ("de", "d'", "d") or elided:
             # "collaborateur de Mazzini", "élève d'Aristote"; not "les offres de Leroy Merlin et de
             # Castorama", "les équipes de Metz": no business or place noun in the words before
-            nouns = words[-6:] if elided else words[-6:-1]
-            return bool(nouns) and not any(w in _BUSINESS_NOUNS or w in _PLACE_WORDS for w in nouns)
+            written = before.lower().replace("’", "'").split()
+            nouns = written[-6:] if elided else written[-6:-1]
+            return bool(nouns) and not any(_is_business_or_place_noun(w) for w in nouns)
         previous = previous.split("'")[-1] or previous
         return previous in _PERSON_SLOT_WORDS
 
