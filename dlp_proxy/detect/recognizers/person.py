@@ -390,12 +390,11 @@ _SYSTEM_THING_WORDS = _words(
     site lien mot"""
 )
 #: A first name right after these is part of a street, school or hospital name, not a person.
-_PLACE_WORD_TEXT = (
-    """rue avenue av boulevard bd place quai allée impasse chemin route square cours lycée collège école
+_PLACE_WORD_TEXT = """
+    rue avenue av boulevard bd place quai allée impasse chemin route square cours lycée collège école
     hôpital clinique stade gymnase parc pont gare métro station saint sainte st ste espace centre salle
     résidence fondation institut université campus aéroport port musée théâtre cinéma bâtiment
     san santa são sao mer baie lac mont golfe île cap pointe col vallée"""
-)
 _PLACE_WORDS = _words(_PLACE_WORD_TEXT)
 #: Capitalised words after a greeting that are not names ("Hello World!", "Bonjour Team,").
 _NOT_GREETED = _words(
@@ -469,8 +468,8 @@ def _lower_stopwords() -> frozenset[str]:
 
 _LOWER_STOPWORDS = _lower_stopwords()
 #: Nouns of business prompts before "de X": X is a company, a brand or a place, not a person.
-_BUSINESS_NOUN_TEXT = (
-    """offre offres devis facture factures note notes site sites compte comptes commande commandes
+_BUSINESS_NOUN_TEXT = """
+    offre offres devis facture factures note notes site sites compte comptes commande commandes
     contrat contrats produit produits service services équipe équipes agence agences magasin magasins
     boutique catalogue tarif tarifs prix client clients fournisseur fournisseurs groupe société
     filiale bureau bureaux siège usine entrepôt locaux marque logo application appli logiciel
@@ -479,7 +478,6 @@ _BUSINESS_NOUN_TEXT = (
     campagne salon stand réseau franchise enseigne chaîne banque assurance mutuelle cabinet
     étude audit proposition appel dossier livraison livraisons expédition stock stocks ville région
     mairie préfecture département commune gare aéroport port hôtel restaurant centre ligne"""
-)
 _BUSINESS_NOUNS = _words(_BUSINESS_NOUN_TEXT)
 #: Words after which a lone capitalised word is a person as often as a thing: prepositions,
 #: conjunctions, pronouns, titles ("selon", "avec", "et", "par", "roi"). Not "de" nor "chez", which
@@ -621,6 +619,7 @@ def _is_business_or_place_noun(word: str) -> bool:
     if key not in _BUSINESS_NOUNS and key not in _PLACE_WORDS:
         return False
     return key == word or word in _NOUNS_AS_WRITTEN
+
 
 #: The role nouns, folded: a role is not a name ("le frère acteur").
 _ROLE_WORDS = _words(_ROLE_NOUNS.replace("|", " "))
