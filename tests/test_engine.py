@@ -894,6 +894,10 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         # tools and office English typed in lower case (rules/allowlist.txt, _OFFICE_ENGLISH)
         ("on utilise kubernetes et terraform, vois avec kowalczyk pour les accès", ["kowalczyk"]),
         ("peux-tu updater le doc de specs pour la release", []),
+        # a family name alone after a verb of address and "à" is the person addressed, not a place
+        ("Réponds à Okonkwo pour la facture.", ["Okonkwo"]),
+        ("écris à wiśniewski que la livraison est décalée", ["wiśniewski"]),
+        ("envoie le colis à Margate avant lundi", []),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:
