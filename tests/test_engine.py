@@ -891,9 +891,10 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         # a participle that folds to a business noun ("marqué" / "marque") leaves the slot a person's
         ("H. G. Wells a été très marqué par les travaux de Darwin.", ["H. G. Wells", "Darwin"]),
         ("Les offres de la marque de Kowalczyk sont chères.", []),
-        # tools and office English typed in lower case (rules/allowlist.txt, _OFFICE_ENGLISH)
+        # tools, office English and chat abbreviations in lower case (rules/allowlist.txt, _PROMPT_JARGON)
         ("on utilise kubernetes et terraform, vois avec kowalczyk pour les accès", ["kowalczyk"]),
         ("peux-tu updater le doc de specs pour la release", []),
+        ("jsp si la facture est passée en compta", []),
         # a family name alone after a verb of address and "à" is the person addressed, not a place
         ("Réponds à Okonkwo pour la facture.", ["Okonkwo"]),
         ("écris à wiśniewski que la livraison est décalée", ["wiśniewski"]),

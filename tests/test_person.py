@@ -56,12 +56,13 @@ def test_french_dictionary_knows_words_not_names() -> None:
         assert not _is_french_word(word), word
 
 
-def test_office_english_counts_as_words_of_french_text() -> None:
-    """English words of office and IT speech the French dictionary lacks ("specs", "backlog",
-    "deploy") are words of a French prompt, not names; English names are not among them."""
+def test_prompt_jargon_counts_as_words_of_french_text() -> None:
+    """English words of office and IT speech and chat abbreviations the French dictionary lacks
+    ("specs", "backlog", "deploy", "jsp") are words of a French prompt, not names; names are not
+    among them."""
     from dlp_proxy.detect.recognizers.person import _is_french_word
 
-    for word in ("specs", "backlog", "deploy", "Hotfix", "onboarding", "updater"):
+    for word in ("specs", "backlog", "deploy", "Hotfix", "onboarding", "updater", "jsp", "stp"):
         assert _is_french_word(word), word
     for word in ("smith", "kowalczyk", "okonkwo"):
         assert not _is_french_word(word), word

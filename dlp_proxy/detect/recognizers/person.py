@@ -591,10 +591,12 @@ _COMMON_WORDS = _read_wordlist(_MODELS / "frequent_words.txt", lower_words=True)
 _FRENCH_WORDS = _read_dictionary(_MODELS / "french_words.txt.xz")
 
 
-#: English words of French office and IT speech that the French dictionary does not hold: typed in
-#: lower case, the model sometimes calls them persons ("updater le doc de specs", "le backlog").
-_OFFICE_ENGLISH = _words(
-    """spec specs backlog backlogs hotfix hotfixes rollback rollbacks staging preprod onboarding
+#: Words of French prompts that the French dictionary does not hold — English of office and IT speech,
+#: chat abbreviations: typed in lower case, the model sometimes calls them persons ("updater le doc de
+#: specs", "jsp si la facture est passée").
+_PROMPT_JARGON = _words(
+    """jsp stp svp bcp dsl rdv tkt mdr pb pbs pr qqch qqn qq pk pcq mtn cad fyi btw imo
+    spec specs backlog backlogs hotfix hotfixes rollback rollbacks staging preprod onboarding
     offboarding roadmap roadmaps deploy deploys merge merges rebase push build builds fix fixes feature
     features feat changelog readme kickoff standup daily weekly asap slides deck webinar webinars
     forecast lead leads churn kpi kpis okr okrs scrum kanban devops devsecops sre ops dev devs qa uat
@@ -607,9 +609,9 @@ _OFFICE_ENGLISH = _words(
 
 def _is_french_word(word: str) -> bool:
     """Whether ``word`` (any case and accents) is a word of French text: in the dictionary, a common
-    form, or English office jargon (``_OFFICE_ENGLISH``)."""
+    form, or prompt jargon (``_PROMPT_JARGON``)."""
     key = fold(word)
-    if key in _COMMON_WORDS or key in _OFFICE_ENGLISH or _FRENCH_WORDS is None:
+    if key in _COMMON_WORDS or key in _PROMPT_JARGON or _FRENCH_WORDS is None:
         return True
     checksum = zlib.crc32(key.encode("utf-8"))
     i = bisect.bisect_left(_FRENCH_WORDS, checksum)
