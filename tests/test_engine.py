@@ -899,6 +899,10 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Réponds à Okonkwo pour la facture.", ["Okonkwo"]),
         ("écris à wiśniewski que la livraison est décalée", ["wiśniewski"]),
         ("envoie le colis à Margate avant lundi", []),
+        # a record people own, right before "de": the model's PER is the owner, not a company
+        ("relance le dossier de Nakamura, il attend depuis lundi", ["Nakamura"]),
+        ("Le contrat de Benslimane arrive à échéance.", ["Benslimane"]),
+        ("Envoie la facture de Sofradis au service compta.", []),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

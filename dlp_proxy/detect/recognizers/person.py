@@ -479,6 +479,9 @@ _BUSINESS_NOUN_TEXT = """
     étude audit proposition appel dossier livraison livraisons expédition stock stocks ville région
     mairie préfecture département commune gare aéroport port hôtel restaurant centre ligne"""
 _BUSINESS_NOUNS = _words(_BUSINESS_NOUN_TEXT)
+#: Business nouns of records that people own as often as companies ("le dossier de Nakamura", "la
+#: facture de Guerrero"): right before "de", they leave the slot to the model's PER.
+_RECORD_NOUNS = _words("dossier dossiers contrat contrats facture factures note notes devis compte comptes")
 #: Words after which a lone capitalised word is a person as often as a thing: prepositions,
 #: conjunctions, pronouns, titles ("selon", "avec", "et", "par", "roi"). Not "de" nor "chez", which
 #: name companies as often ("les offres de Castorama", "chez Decathlon"), nor "à", which names places
@@ -1172,6 +1175,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             # Castorama", "les équipes de Metz": no business or place noun in the words before
             written = before.lower().replace("’", "'").split()
             nouns = written[-6:] if elided else written[-6:-1]
+            if nouns and fold(nouns[-1]) in _RECORD_NOUNS:
+                nouns = nouns[:-1] or ["_"]  # "le dossier de Nakamura": a person's record
             return bool(nouns) and not any(_is_business_or_place_noun(w) for w in nouns)
         if previous in ("a", "au", "aux") and len(words) >= 2 and words[-2] in _ADDRESS_VERBS:
             return True  # "réponds à Okonkwo": the person addressed
