@@ -502,9 +502,6 @@ _PERSON_SLOT_WORDS = _words(
 )
 
 
-#: Words after which a lone unknown capitalised word is a place or a thing until a cue says otherwise
-#: ("à Margate", "dans Dus", "le Spodek", "de Leroy Merlin"); after any other word the model's PER
-#: is kept ("le poète Xénophon", "l'affirme Plutarque").
 #: Verbs of address: after them, "à" introduces the person addressed ("réponds à Okonkwo", "demande
 #: à nwosu de valider"), not a place. Participles of sending ("envoyé à", "transmis à") are left out:
 #: things are sent to places too.
@@ -514,6 +511,9 @@ _ADDRESS_VERBS = _words(
     téléphonez téléphoner téléphoné explique expliquez expliquer expliqué propose proposez proposer
     proposé confirme confirmez confirmer confirmé signale signalez signaler signalé"""
 )
+#: Words after which a lone unknown capitalised word is a place or a thing until a cue says otherwise
+#: ("à Margate", "dans Dus", "le Spodek", "de Leroy Merlin"); after any other word the model's PER
+#: is kept ("le poète Xénophon", "l'affirme Plutarque").
 _THING_SLOT_WORDS = _words(
     """à a au aux en dans le la les l un une des du de d sur vers depuis jusqu ce cet cette ces
     son sa ses notre nos votre vos leur leurs mon ma mes"""
@@ -1176,7 +1176,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             written = before.lower().replace("’", "'").split()
             nouns = written[-6:] if elided else written[-6:-1]
             if nouns and fold(nouns[-1]) in _RECORD_NOUNS:
-                nouns = nouns[:-1] or ["_"]  # "le dossier de Nakamura": a person's record
+                # "le dossier de Nakamura": a person's record, unless a business noun comes before it
+                return not any(_is_business_or_place_noun(w) for w in nouns[:-1])
             return bool(nouns) and not any(_is_business_or_place_noun(w) for w in nouns)
         if previous in ("a", "au", "aux") and len(words) >= 2 and words[-2] in _ADDRESS_VERBS:
             return True  # "réponds à Okonkwo": the person addressed
