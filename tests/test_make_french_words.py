@@ -15,10 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scripts import load_script
-
-REPO = Path(__file__).resolve().parents[1]
-
+from tests.scripts import REPO, load_script
 
 mf = load_script("models/make_french_words.py", "make_french_words")
 

@@ -13,10 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scripts import load_script
-
-REPO = Path(__file__).resolve().parents[1]
-
+from tests.scripts import REPO, load_script
 
 tp = load_script("models/train_person_ner.py", "train_person_ner")
 
