@@ -47,25 +47,25 @@ def test_person_after_a_role_noun(person: FrenchPersonRecognizer, text: str, nam
 def test_french_dictionary_knows_words_not_names() -> None:
     """``models/french_words.txt.xz`` read as checksums: French words in any case and with or without
     their accents are known; names and foreign words are not."""
-    from dlp_proxy.detect.recognizers.person import _FRENCH_WORDS, _is_french_word
+    from dlp_proxy.detect.recognizers.person import _FRENCH_WORDS, is_french_word
 
     assert _FRENCH_WORDS is not None and len(_FRENCH_WORDS) > 300_000
     for word in ("bienvenue", "Facture", "évènement", "evenement", "relançons", "aujourd'hui", "de"):
-        assert _is_french_word(word), word
+        assert is_french_word(word), word
     for word in ("plutarque", "kowalczyk", "tolstoï", "gandhi", "wiśniewski"):
-        assert not _is_french_word(word), word
+        assert not is_french_word(word), word
 
 
 def test_prompt_jargon_counts_as_words_of_french_text() -> None:
     """English words of office and IT speech and chat abbreviations the French dictionary lacks
     ("specs", "backlog", "deploy", "jsp") are words of a French prompt, not names; names are not
     among them."""
-    from dlp_proxy.detect.recognizers.person import _is_french_word
+    from dlp_proxy.detect.recognizers.person import is_french_word
 
     for word in ("specs", "backlog", "deploy", "Hotfix", "onboarding", "updater", "jsp", "stp"):
-        assert _is_french_word(word), word
+        assert is_french_word(word), word
     for word in ("smith", "kowalczyk", "okonkwo"):
-        assert not _is_french_word(word), word
+        assert not is_french_word(word), word
 
 
 def test_business_nouns_keep_their_accents() -> None:

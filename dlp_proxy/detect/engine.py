@@ -45,6 +45,7 @@ from typing import Any
 
 from dlp_proxy.detect.findings import Finding
 from dlp_proxy.detect.normalize import Blob, Normalized, find_blobs, normalize
+from dlp_proxy.detect.recase import add_recased_names
 from dlp_proxy.detect.recognizers.phone import phone_memo
 from dlp_proxy.entities import TYPE_PRIORITY as ENTITY_PRIORITY
 from dlp_proxy.errors import ConfigError, ConfigProblem
@@ -118,6 +119,8 @@ class PipelineConfig:
     ner_weights: Path | None = None
     #: Word forms kept in the vocabulary across scans (each scan runs in spaCy's memory zone), or None.
     vocab_words: Path | None = None
+    #: Words on each side of an unknown lower-case word that the NER reads again, capitalised (0: off).
+    recase_window: int = 6
 
 
 #: Keys of ``person_scores`` (the fields of ``recognizers.person.PersonScores``, kept here so that reading
@@ -225,7 +228,7 @@ def load_pipeline_config(path: Path) -> PipelineConfig:
 
     ner_cfg = section("ner")
     for key in ner_cfg:
-        if key not in {"default_score", "labels"}:
+        if key not in {"default_score", "labels", "recase_window"}:
             problem(ner_cfg, key, f"unknown key {key!r} in 'ner'")
     labels = ner_cfg.get("labels")
     if (
@@ -267,6 +270,7 @@ def load_pipeline_config(path: Path) -> PipelineConfig:
         exclude=string_list(spacy_cfg, "exclude", ()),
         require=string_list(spacy_cfg, "require", ("ner",)),
         ner_default_score=number(ner_cfg, "default_score", 0.85, 0.0, 1.0),
+        recase_window=number(ner_cfg, "recase_window", 6, 0, 50, integer=True),
         ner_labels=dict(labels),
         not_reported_by_default=frozenset(hidden),
         person_scores=score_values,
@@ -477,6 +481,30 @@ def _make_nlp_engine(config: PipelineConfig) -> Any:
             if config.matmul == "numpy":
                 use_numpy_matmul(nlp)
             self.nlp = {config.language: nlp}
+
+        def process_batch(  # type: ignore[override]
+            self,
+            texts: list[str],
+            language: str,
+            batch_size: int = 1,
+            n_process: int = 1,
+            as_tuples: bool = False,
+        ) -> Any:
+            """Presidio's, plus the re-reading of unknown lower-case words (:mod:`.recase`) over the
+            whole batch at once."""
+            if as_tuples or n_process != 1:
+                yield from super().process_batch(texts, language, batch_size, n_process, as_tuples)
+                return
+            nlp = self.nlp[language]
+            docs = list(nlp.pipe(texts, batch_size=batch_size))
+            if config.recase_window:
+                from dlp_proxy.detect.recognizers.person import is_french_word, is_name_word
+
+                add_recased_names(
+                    nlp, docs, window=config.recase_window, is_word=is_french_word, is_name=is_name_word
+                )
+            for doc in docs:
+                yield doc.text, self._doc_to_nlp_artifact(doc, language)
 
         def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
             entities, scores = self._get_updated_entities(

@@ -610,7 +610,7 @@ _PROMPT_JARGON = _words(
 )
 
 
-def _is_french_word(word: str) -> bool:
+def is_french_word(word: str) -> bool:
     """Whether ``word`` (any case and accents) is a word of French text: in the dictionary, a common
     form, or prompt jargon (``_PROMPT_JARGON``)."""
     key = fold(word)
@@ -619,6 +619,12 @@ def _is_french_word(word: str) -> bool:
     checksum = zlib.crc32(key.encode("utf-8"))
     i = bisect.bisect_left(_FRENCH_WORDS, checksum)
     return i < len(_FRENCH_WORDS) and _FRENCH_WORDS[i] == checksum
+
+
+def is_name_word(word: str) -> bool:
+    """Whether ``word`` is a known first name (any INSEE class) or family name."""
+    key = fold(word)
+    return key in ALL_FIRST_NAMES or key in LAST_NAMES
 
 
 #: Business and place nouns as written, accents kept (``_is_business_or_place_noun``).
@@ -939,13 +945,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
         word when a French word or punctuation comes before that one: "apercevoir trent reznor",
         "quarts de finale urszula radwańska" (the model often tags the family name alone); not
         "WARN payment declined", where the words before are not French either."""
-        if len(run.name_tokens) != 1 or _is_french_word(run.name_tokens[0]):
+        if len(run.name_tokens) != 1 or is_french_word(run.name_tokens[0]):
             return run
         m = _LOWER_WORD_BEFORE_RX.search(text, max(0, run.start - 60), run.start)
-        if m is None or _is_french_word(m.group("tok")) or self._is_stopword(m.group("tok")):
+        if m is None or is_french_word(m.group("tok")) or self._is_stopword(m.group("tok")):
             return run
         before = text[max(0, m.start("tok") - 40) : m.start("tok")].rstrip(" \t\u00a0")
-        if before and before[-1].isalpha() and not _is_french_word(before.split()[-1].split("'")[-1]):
+        if before and before[-1].isalpha() and not is_french_word(before.split()[-1].split("'")[-1]):
             return run
         return _Run(m.start("tok"), run.end, (m.group("tok"), run.name_tokens[0]))
 
@@ -1075,7 +1081,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         # A word typed in lower case that French does not know ("plutarque", "gandhi"): the model's PER
         # is read as it would be with a capital letter, outside the contexts where such a word is a
         # thing's name or a foreign word of a foreign sentence.
-        unknown_lower = token.islower() and not _is_french_word(token)
+        unknown_lower = token.islower() and not is_french_word(token)
         if unknown_lower and self._unknown_word_is_a_thing(text, run, previous):
             return self.scores.ner_weak
         before_words = text[max(0, run.start - 40) : run.start].split()
@@ -1151,7 +1157,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         if previous in _SYSTEM_THING_WORDS:
             return True
         if previous.isalpha() and not (
-            _is_french_word(previous) or _is_first_name(previous, rare=True) or _is_last_name(previous)
+            is_french_word(previous) or _is_first_name(previous, rare=True) or _is_last_name(previous)
         ):
             return True
         opened = re.search(r"[\"«“(][ \u00a0]*$", text[max(0, run.start - 3) : run.start])
@@ -1424,7 +1430,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if key in _LOWER_STOPWORDS or self._is_stopword(first):
                 continue
             if key not in FIRST_NAMES and not (
-                key in ALL_FIRST_NAMES and not _is_french_word(first) and not _is_french_word(last)
+                key in ALL_FIRST_NAMES and not is_french_word(first) and not is_french_word(last)
             ):
                 continue
             if lkey in _LOWER_STOPWORDS or self._is_stopword(last) or lkey in PLACES:

@@ -1,0 +1,115 @@
+"""A second reading by the NER of the lower-case words French does not know, capitalised.
+
+Why: the model finds people mostly by their capital letter. Even fine-tuned with names in lower case,
+it misses many a name typed so that it finds when capitalised ("le troisième album de tupac shakur",
+"loin devant jan rokita", "il dépasse reggie miller"). In lower-case text, names hide among the words
+French does not know. Each such word is capitalised, with the known first or family names next to it,
+and the NER reads again a window of a few words on each side. A PER span found there over such a word
+is added to the document's entities, where the PERSON recogniser scores it like any other: its rules
+for one lower-case word (a thing after "le compte", a term in quotes, the allowlist...) still apply.
+
+Cost: one more NER pass, over the windows only, and only for texts with such words. Left out, to keep
+both the cost and the false findings down: words with a French derivational ending ("soufiste",
+"colistière": words the dictionary lacks, not names), words already inside an entity, and a span that
+is all of a quoted or bracketed term ('" Abies religiosa "': a Latin name, a title).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+#: Endings of French words the dictionary may lack (derived nouns and adjectives): such a word is not
+#: re-read unless it is a known name ("Lucien", "Garnier").
+FRENCH_ENDINGS: tuple[str, ...] = tuple(
+    """iste istes isme ismes ien ienne iennes ière ières ique iques tion tions ment ments eur eurs euse
+    euses eux ité ités able ables ible ibles aire aires ale ales aux ais aise aises ois oise oises ée
+    ées""".split()
+)
+
+_OPENED = re.compile(r"[\"«“(][ \u00a0]*$")
+_CLOSED = re.compile(r"[ \u00a0]*[\"»”)]")
+
+
+def _capitalised(chars: list[str], index: int) -> None:
+    upper = chars[index].upper()
+    if len(upper) == 1:  # offsets must not move ("ß" stays)
+        chars[index] = upper
+
+
+def add_recased_names(
+    nlp: Any,
+    docs: Sequence[Any],
+    *,
+    window: int,
+    is_word: Callable[[str], bool],
+    is_name: Callable[[str], bool],
+    label: str = "PER",
+) -> int:
+    """Add to ``docs`` (in place) the ``label`` spans the NER finds once their unknown lower-case words
+    are capitalised; return how many were added.
+
+    ``is_word``: whether a word is French (or prompt jargon): not re-read. ``is_name``: whether a word
+    is a known first or family name: capitalised with an unknown word next to it ("ana ivanović"), and
+    re-read even with a French ending.
+    """
+    if window <= 0:
+        return 0
+    texts: list[str] = []
+    where: list[tuple[int, int, list[tuple[int, int]]]] = []  # (doc index, offset, unknown words' chars)
+    for d, doc in enumerate(docs):
+        unknown = {
+            t.i
+            for t in doc
+            if t.is_alpha
+            and t.is_lower
+            and len(t) >= 3
+            and t.ent_iob_ == "O"
+            and not is_word(t.text)
+            and (not t.text.endswith(FRENCH_ENDINGS) or is_name(t.text))
+        }
+        if not unknown:
+            continue
+        windows: list[list[int]] = []
+        for i in sorted(unknown):
+            start, end = max(0, i - window), min(len(doc), i + window + 1)
+            if windows and start <= windows[-1][1]:
+                windows[-1][1] = end
+            else:
+                windows.append([start, end])
+        text = doc.text
+        for start, end in windows:
+            first, last = doc[start], doc[end - 1]
+            offset = first.idx
+            chars = list(text[offset : last.idx + len(last)])
+            for t in doc[start:end]:
+                next_to_unknown = t.i - 1 in unknown or t.i + 1 in unknown
+                if t.i in unknown or (next_to_unknown and t.is_alpha and t.is_lower and is_name(t.text)):
+                    _capitalised(chars, t.idx - offset)
+            texts.append("".join(chars))
+            marks = [(doc[i].idx, doc[i].idx + len(doc[i])) for i in range(start, end) if i in unknown]
+            where.append((d, offset, marks))
+    if not texts:
+        return 0
+    added: dict[int, list[Any]] = {}
+    for (d, offset, marks), reread in zip(where, nlp.pipe(texts), strict=True):
+        doc = docs[d]
+        for ent in reread.ents:
+            if ent.label_ != label:
+                continue
+            start, end = offset + ent.start_char, offset + ent.end_char
+            if not any(start < e and s < end for s, e in marks):
+                continue  # the NER's own reading stands where no unknown word was capitalised
+            if _OPENED.search(doc.text, max(0, start - 3), start) and _CLOSED.match(doc.text, end):
+                continue  # a quoted or bracketed term: '" Zygochloa paradoxa "'
+            span = doc.char_span(start, end, label=label, alignment_mode="contract")
+            if span is None:
+                continue
+            taken = [*doc.ents, *added.get(d, [])]
+            if any(span.start < x.end and x.start < span.end for x in taken):
+                continue
+            added.setdefault(d, []).append(span)
+    for d, spans in added.items():
+        docs[d].ents = sorted([*docs[d].ents, *spans], key=lambda s: s.start)
+    return sum(len(s) for s in added.values())

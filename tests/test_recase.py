@@ -1,0 +1,84 @@
+"""The second reading of unknown lower-case words (dlp_proxy/detect/recase.py), with the shipped model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from dlp_proxy.detect.recase import add_recased_names
+from dlp_proxy.detect.recognizers.person import is_french_word, is_name_word
+
+
+class Recording:
+    """The real pipeline, keeping the texts it is asked to read again."""
+
+    def __init__(self, nlp: Any) -> None:
+        self.nlp = nlp
+        self.texts: list[str] = []
+
+    def pipe(self, texts: Iterable[str]) -> Any:
+        texts = list(texts)
+        self.texts.extend(texts)
+        return self.nlp.pipe(texts)
+
+
+@pytest.fixture()
+def nlp(engine: Any) -> Recording:
+    return Recording(engine.nlp)
+
+
+def _recase(nlp: Recording, texts: list[str], window: int = 4) -> tuple[list[Any], int]:
+    docs = list(nlp.nlp.pipe(texts))
+    added = add_recased_names(nlp, docs, window=window, is_word=is_french_word, is_name=is_name_word)
+    return docs, added
+
+
+def _pers(doc: Any) -> list[str]:
+    return [e.text for e in doc.ents if e.label_ == "PER"]
+
+
+def test_a_lower_case_name_the_model_misses_is_found_capitalised(nlp: Recording) -> None:
+    text = "en finale il dépasse reggie miller qui en avait marqué trente."
+    assert _pers(nlp.nlp(text)) == []  # the model alone misses it
+    (doc,), added = _recase(nlp, [text])
+    assert added == 1
+    assert _pers(doc) == ["reggie miller"]
+    assert doc.text == text  # the span is on the text as written
+    # four words on each side of each unknown word: "trente" and the full stop are left out
+    assert nlp.texts == ["en finale il dépasse Reggie Miller qui en avait marqué"]
+
+
+def test_a_known_name_next_to_an_unknown_word_is_capitalised_too(nlp: Recording) -> None:
+    (doc,), _ = _recase(nlp, ["Elle a battu en demi-finale sa partenaire de double, ana ivanović."])
+    assert any("Ana Ivanović" in t for t in nlp.texts)  # "ana" is also a word; next to "ivanović", a name
+    assert _pers(doc) == ["ana ivanović"]
+
+
+def test_french_words_and_derived_words_are_not_read_again(nlp: Recording) -> None:
+    docs, added = _recase(
+        nlp, ["un musicien soufiste et une colistière du candidat", "le contrat est signé, merci"]
+    )
+    assert added == 0
+    assert nlp.texts == []  # nothing was read a second time
+    assert [_pers(d) for d in docs] == [[], []]
+
+
+def test_off_with_a_window_of_zero(nlp: Recording) -> None:
+    (doc,), added = _recase(nlp, ["en finale il dépasse reggie miller qui en avait marqué trente."], window=0)
+    assert (added, nlp.texts, _pers(doc)) == (0, [], [])
+
+
+def test_only_the_documents_with_unknown_words_change_and_entities_stay(nlp: Recording) -> None:
+    texts = [
+        "Réunion à Lyon avec Marie Dupont demain.",
+        "À Lyon, il termine loin devant jan rokita aux élections.",
+    ]
+    before = [[(e.text, e.label_) for e in nlp.nlp(t).ents] for t in texts]
+    docs, added = _recase(nlp, texts)
+    assert added == 1
+    assert [(e.text, e.label_) for e in docs[0].ents] == before[0]
+    after = [(e.text, e.label_) for e in docs[1].ents]
+    assert ("jan rokita", "PER") in after
+    assert all(ent in after for ent in before[1])  # what the model found stays
