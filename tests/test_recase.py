@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from dlp_proxy.detect.recase import add_recased_names
+from dlp_proxy.detect.recase import _fit, add_recased_names
 from dlp_proxy.detect.recognizers.person import is_french_word, is_name_word
 
 
@@ -82,3 +83,21 @@ def test_only_the_documents_with_unknown_words_change_and_entities_stay(nlp: Rec
     after = [(e.text, e.label_) for e in docs[1].ents]
     assert ("jan rokita", "PER") in after
     assert all(ent in after for ent in before[1])  # what the model found stays
+
+
+def test_a_name_the_model_cut_short_is_taken_in_whole(nlp: Recording) -> None:
+    text = "elle a vu le dernier film de gus van sant hier"
+    assert [(e.text, e.label_) for e in nlp.nlp(text).ents] == [("gus van", "PER")]
+    (doc,), added = _recase(nlp, [text])
+    assert added == 1
+    assert [(e.text, e.label_) for e in doc.ents] == [("gus van sant", "PER")]  # one entity, not two
+
+
+def test_fit_takes_in_the_same_label_and_leaves_out_another() -> None:
+    def ent(start: int, end: int, label: str) -> SimpleNamespace:
+        return SimpleNamespace(start=start, end=end, label_=label)
+
+    assert _fit(6, 8, [ent(5, 7, "PER")], "PER") == (5, 8)  # "gus van" + "Van Sant"
+    assert _fit(3, 6, [ent(3, 4, "MISC")], "PER") == (4, 6)  # "R&B" + "R&B Keyshia Cole"
+    assert _fit(3, 6, [ent(5, 6, "LOC")], "PER") == (3, 5)
+    assert _fit(3, 6, [ent(4, 5, "ORG")], "PER") == (3, 3)  # another entity inside: nothing added

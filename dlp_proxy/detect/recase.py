@@ -92,7 +92,8 @@ def add_recased_names(
             where.append((d, offset, marks))
     if not texts:
         return 0
-    added: dict[int, list[Any]] = {}
+    ents: dict[int, list[Any]] = {}  # the entities of each document changed, as they become
+    added = 0
     for (d, offset, marks), reread in zip(where, nlp.pipe(texts), strict=True):
         doc = docs[d]
         for ent in reread.ents:
@@ -103,13 +104,36 @@ def add_recased_names(
                 continue  # the NER's own reading stands where no unknown word was capitalised
             if _OPENED.search(doc.text, max(0, start - 3), start) and _CLOSED.match(doc.text, end):
                 continue  # a quoted or bracketed term: '" Zygochloa paradoxa "'
-            span = doc.char_span(start, end, label=label, alignment_mode="contract")
+            span = doc.char_span(start, end, alignment_mode="contract")
             if span is None:
                 continue
-            taken = [*doc.ents, *added.get(d, [])]
-            if any(span.start < x.end and x.start < span.end for x in taken):
+            current = ents.setdefault(d, list(doc.ents))
+            first, last = _fit(span.start, span.end, current, label)
+            if first >= last:
                 continue
-            added.setdefault(d, []).append(span)
-    for d, spans in added.items():
-        docs[d].ents = sorted([*docs[d].ents, *spans], key=lambda s: s.start)
-    return sum(len(s) for s in added.values())
+            lo, hi = doc[first].idx, doc[last - 1].idx + len(doc[last - 1])
+            if not any(lo < e and s < hi for s, e in marks):
+                continue
+            current[:] = [x for x in current if not (first <= x.start and x.end <= last)]
+            current.append(doc.char_span(lo, hi, label=label))
+            added += 1
+    for d, spans in ents.items():
+        docs[d].ents = sorted(spans, key=lambda s: s.start)
+    return added
+
+
+def _fit(first: int, last: int, taken: list[Any], label: str) -> tuple[int, int]:
+    """The tokens ``first:last`` of a span found again, fitted to the entities already there: one of
+    ``label`` it overlaps is taken in ("gus van" + "Van Sant": "gus van sant"), another kind is left
+    out ("R&B" + "R&B Keyshia Cole": "keyshia cole")."""
+    for x in taken:
+        if x.start < last and first < x.end and x.label_ == label:
+            first, last = min(first, x.start), max(last, x.end)
+    others = [x for x in taken if x.label_ != label]
+    while first < last and any(x.start <= first < x.end for x in others):
+        first += 1
+    while first < last and any(x.start <= last - 1 < x.end for x in others):
+        last -= 1
+    if any(x.start < last and first < x.end for x in others):
+        return first, first  # another entity inside: left as the model read it
+    return first, last
