@@ -109,12 +109,12 @@ def add_recased_names(
                 continue
             current = ents.setdefault(d, list(doc.ents))
             first, last = _fit(span.start, span.end, current, label)
+            current[:] = [x for x in current if not (first <= x.start and x.end <= last)]
             if first >= last:
                 continue
             lo, hi = doc[first].idx, doc[last - 1].idx + len(doc[last - 1])
             if not any(lo < e and s < hi for s, e in marks):
                 continue
-            current[:] = [x for x in current if not (first <= x.start and x.end <= last)]
             current.append(doc.char_span(lo, hi, label=label))
             added += 1
     for d, spans in ents.items():
@@ -123,17 +123,23 @@ def add_recased_names(
 
 
 def _fit(first: int, last: int, taken: list[Any], label: str) -> tuple[int, int]:
-    """The tokens ``first:last`` of a span found again, fitted to the entities already there: one of
-    ``label`` it overlaps is taken in ("gus van" + "Van Sant": "gus van sant"), another kind is left
-    out ("R&B" + "R&B Keyshia Cole": "keyshia cole")."""
-    for x in taken:
-        if x.start < last and first < x.end and x.label_ == label:
-            first, last = min(first, x.start), max(last, x.end)
-    others = [x for x in taken if x.label_ != label]
+    """The tokens ``first:last`` of a span found again, fitted to the entities already there.
+
+    A ``label`` entity of two words or more that it overlaps is taken in ("gus van" + "Van Sant": "gus
+    van sant"). Other entities keep their words, left out at its edges ("R&B" + "R&B Keyshia Cole":
+    "keyshia cole"); one inside it leaves nothing. A one-word ``label`` entity is not grown: "WARN
+    payment declined order=…" would become "declined order", two words, which score as a name.
+    """
+    grown = [
+        x for x in taken if x.label_ == label and x.end - x.start >= 2 and x.start < last and first < x.end
+    ]
+    for x in grown:
+        first, last = min(first, x.start), max(last, x.end)
+    others = [x for x in taken if not any(x is g for g in grown)]
     while first < last and any(x.start <= first < x.end for x in others):
         first += 1
     while first < last and any(x.start <= last - 1 < x.end for x in others):
         last -= 1
     if any(x.start < last and first < x.end for x in others):
-        return first, first  # another entity inside: left as the model read it
+        return first, first
     return first, last
