@@ -923,6 +923,14 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Elle a battu en demi-finale sa partenaire de double, ana ivanović.", ["ana ivanović"]),
         ("Il termine loin devant jan rokita aux élections.", ["jan rokita"]),
         ("un musicien soufiste joue ce soir avec l'orchestre", []),
+        # names listed with a person found are people too; places and AI assistants in the list are not
+        ("Étaient présents Nadia Benali, Okonkwo et Wiśniewska.", ["Nadia Benali", "Okonkwo", "Wiśniewska"]),
+        (
+            "On connaît les meurtres de Philotas, de Cleitos et de Callisthène.",
+            ["Philotas", "de Cleitos", "Callisthène"],
+        ),
+        ("Le jury réunissait Jean Dupont, Nantes et la région.", ["Jean Dupont"]),
+        ("Compare Claude, Mistral et Julie Roux sur ce texte.", ["Julie Roux"]),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

@@ -39,10 +39,11 @@ import re
 import unicodedata
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
@@ -808,7 +809,59 @@ class FrenchPersonRecognizer(LocalRecognizer):
         strong = sorted(span for span, (score, _) in found.items() if score >= 0.5)
         for start, end in self._same_names(text, strong, caps):
             add(start, end, self.scores.ner, "same_name")
+        if nlp_artifacts is not None and strong:
+            strong = sorted(span for span, (score, _) in found.items() if score >= 0.5)
+            for start, end in self._listed_names(text, strong, nlp_artifacts.entities):
+                add(start, end, self.scores.ner_single, "listed")
         return [self._result(start, end, score, why) for (start, end), (score, why) in sorted(found.items())]
+
+    def _listed_names(
+        self, text: str, strong: list[tuple[int, int]], entities: Sequence[Any]
+    ) -> Iterable[tuple[int, int]]:
+        """Names listed with a person found ("Kery James, Youssoupha, Lefa", "contemporain de Claude ou
+        Néron", "de Philotas, de Cleitos et de Callisthène"): the model's other entities in the list
+        (a PER scored low, a LOC) are people too.
+
+        A list is entities joined by a comma, "et" or "ou" (then "de" maybe), with a name of
+        ``strong`` (sorted spans that count) among them; two joined by a comma alone are an apposition
+        ("l'État, Barthélemy Boganda"), not a list. Left out: an item after an article or a place
+        preposition ("la Gaule, Jules César…", "à Đà Lạt et…"), a place, a company word, a label, an AI
+        assistant ("Compare Claude, Mistral et Julie Roux").
+        Presidio passes only the labels the pipeline maps (PER, LOC): companies (ORG) and works
+        (MISC) never join a list of people.
+        """
+        items: list[tuple[int, int, bool]] = [(s, e, True) for s, e in strong]
+        for ent in entities:
+            s, e = _whole_words(text, ent.start_char, ent.end_char)
+            if not any(a < e and s < b for a, b in strong):
+                items.append((s, e, False))
+        items.sort()
+        lists: list[list[tuple[int, int, bool]]] = []
+        for item in items:
+            if lists and _LIST_JOIN_RX.fullmatch(text, lists[-1][-1][1], item[0]):
+                lists[-1].append(item)
+            else:
+                lists.append([item])
+        for listed in lists:
+            if len(listed) < 2 or not any(person for _, _, person in listed):
+                continue
+            if len(listed) == 2 and "," in text[listed[0][1] : listed[1][0]]:
+                continue
+            for start, end, person in listed:
+                if person or self._previous_word(text, start) in _NOT_BEFORE_LISTED:
+                    continue
+                for run in self._clean(text, start, end):
+                    tokens = self._meaningful(run)
+                    if (
+                        not tokens
+                        or self._is_stopword(tokens[0])
+                        or self._has_company_word(text, run)
+                        or (len(tokens) == 1 and fold(tokens[0]) in _ASSISTANTS)
+                        or fold(text[run.start : run.end]) in PLACES
+                        or any(fold(t) in PLACES for t in tokens)
+                    ):
+                        continue
+                    yield run.start, run.end
 
     def _same_names(
         self, text: str, spans: list[tuple[int, int]], caps: list[tuple[int, int, str]]
@@ -1535,6 +1588,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
 
 
 _INITIAL_FULL = re.compile(_INITIAL)
+#: Between two items of a list of names: a comma, "et" or "ou", then "de" maybe ("de Cleitos et de
+#: Callisthène"); see ``_listed_names``.
+_LIST_JOIN_RX = re.compile(
+    r"[ \u00a0]*(?:,[ \u00a0]*(?:(?:et|ou)[ \u00a0]+)?|(?:et|ou)[ \u00a0]+)(?:(?:de|d'|d’)[ \u00a0]*)?"
+)
+#: Words before a listed item that make it a place or a thing ("à Đà Lạt et …", "la Gaule, …").
+_NOT_BEFORE_LISTED = frozenset("le la les l l’ un une des du au aux a en dans sur vers".split())
 _CAP_TOKEN_RX = re.compile(rf"(?<![\w'’-]){_CAP_WORD}(?![\w'’-])")
 #: The local part of an e-mail address (before "@"), letters only matter.
 _EMAIL_LOCAL_RX = re.compile(r"(?<![\w.+-])([\w.+-]{4,64})@[\w-]+(?:\.[\w-]+)+")
