@@ -113,3 +113,12 @@ def test_lower_case_first_and_family_name(
     French does not know. The rules alone, without the NER."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
+def test_common_slips_of_typing_french_are_words_names_are_not() -> None:
+    from dlp_proxy.detect.recognizers.person import is_word_or_typo
+
+    for slip in ("dhier", "lentreprise", "quil", "relir", "factur", "comande", "adrese", "facture"):
+        assert is_word_or_typo(slip), slip
+    for name in ("miller", "sting", "ringo", "rokita", "shakur", "courbet", "ivanović"):
+        assert not is_word_or_typo(name), name

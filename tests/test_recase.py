@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dlp_proxy.detect.recase import _fit, add_recased_names
-from dlp_proxy.detect.recognizers.person import is_french_word, is_name_word
+from dlp_proxy.detect.recognizers.person import is_french_word, is_name_word, is_word_or_typo
 
 
 class Recording:
@@ -31,8 +31,11 @@ def nlp(engine: Any) -> Recording:
 
 
 def _recase(nlp: Recording, texts: list[str], window: int = 4) -> tuple[list[Any], int]:
+    """``texts`` read by the model, then again as the engine does (the same word tests)."""
     docs = list(nlp.nlp.pipe(texts))
-    added = add_recased_names(nlp, docs, window=window, is_word=is_french_word, is_name=is_name_word)
+    added = add_recased_names(
+        nlp, docs, window=window, is_word=is_french_word, is_name=is_name_word, is_slip=is_word_or_typo
+    )
     return docs, added
 
 
@@ -114,3 +117,15 @@ def test_fit_takes_in_longer_persons_and_leaves_out_the_rest() -> None:
     assert _fit(3, 6, [ent(5, 6, "LOC")], "PER") == (3, 5)
     assert _fit(3, 6, [ent(4, 5, "ORG")], "PER") == (3, 3)  # another entity inside: nothing added
     assert _fit(3, 6, [], "PER") == (3, 6)
+
+
+def test_a_word_mistyped_is_not_a_name(nlp: Recording) -> None:
+    text = "peux tu relir le mail avant envoi stp"
+    docs = list(nlp.nlp.pipe([text]))
+    add_recased_names(nlp, docs, window=4, is_word=is_french_word, is_name=is_name_word)
+    assert ("relir", "PER") in [(e.text, e.label_) for e in docs[0].ents]  # found again capitalised...
+    docs = list(nlp.nlp.pipe([text]))
+    added = add_recased_names(
+        nlp, docs, window=4, is_word=is_french_word, is_name=is_name_word, is_slip=is_word_or_typo
+    )
+    assert added == 0  # ... but "relir" is "relire" mistyped

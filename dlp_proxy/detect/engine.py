@@ -498,10 +498,15 @@ def _make_nlp_engine(config: PipelineConfig) -> Any:
             nlp = self.nlp[language]
             docs = list(nlp.pipe(texts, batch_size=batch_size))
             if config.recase_window:
-                from dlp_proxy.detect.recognizers.person import is_french_word, is_name_word
+                from dlp_proxy.detect.recognizers.person import is_french_word, is_name_word, is_word_or_typo
 
                 add_recased_names(
-                    nlp, docs, window=config.recase_window, is_word=is_french_word, is_name=is_name_word
+                    nlp,
+                    docs,
+                    window=config.recase_window,
+                    is_word=is_french_word,
+                    is_name=is_name_word,
+                    is_slip=is_word_or_typo,
                 )
             for doc in docs:
                 yield doc.text, self._doc_to_nlp_artifact(doc, language)

@@ -45,6 +45,7 @@ def add_recased_names(
     window: int,
     is_word: Callable[[str], bool],
     is_name: Callable[[str], bool],
+    is_slip: Callable[[str], bool] | None = None,
     label: str = "PER",
 ) -> int:
     """Add to ``docs`` (in place) the ``label`` spans the NER finds once their unknown lower-case words
@@ -52,7 +53,8 @@ def add_recased_names(
 
     ``is_word``: whether a word is French (or prompt jargon): not re-read. ``is_name``: whether a word
     is a known first or family name: capitalised with an unknown word next to it ("ana ivanović"), and
-    re-read even with a French ending.
+    re-read even with a French ending. ``is_slip``: whether a word is French mistyped ("relir",
+    "dhier"); found alone, such a word is not added.
     """
     if window <= 0:
         return 0
@@ -112,6 +114,8 @@ def add_recased_names(
             current[:] = [x for x in current if not (first <= x.start and x.end <= last)]
             if first >= last:
                 continue
+            if last - first == 1 and is_slip is not None and is_slip(doc[first].text):
+                continue  # "peux tu relir le mail": a word mistyped, not a name
             lo, hi = doc[first].idx, doc[last - 1].idx + len(doc[last - 1])
             if not any(lo < e and s < hi for s, e in marks):
                 continue

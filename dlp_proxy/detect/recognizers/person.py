@@ -622,6 +622,31 @@ def is_french_word(word: str) -> bool:
     return i < len(_FRENCH_WORDS) and _FRENCH_WORDS[i] == checksum
 
 
+def is_word_or_typo(word: str) -> bool:
+    """Whether ``word`` is French, or French typed with one of the commonest slips: the apostrophe of
+    an elision left out ("dhier", "lentreprise", "quil"), a last letter left out ("relir", "factur"),
+    a doubled consonant typed once ("comande", "adrese").
+
+    Read for a single word the NER finds only once capitalised (:mod:`dlp_proxy.detect.recase`): typed
+    that way, such a word is a slip, not a name. Any one-letter change is too wide: the dictionary
+    holds so many rare words that it reaches "millier" from "miller" and "string" from "sting".
+    """
+    if is_french_word(word):
+        return True
+    w = word.lower()
+    if len(w) < 4:
+        return False
+    if (w[0] in "dljmnst" and is_french_word(w[1:])) or (w.startswith("qu") and is_french_word(w[2:])):
+        return True
+    if any(is_french_word(w + last) for last in "est"):
+        return True
+    return any(
+        is_french_word(w[:i] + w[i] + w[i:])
+        for i in range(1, len(w))
+        if w[i] in "bcdfglmnprst" and w[i] != w[i - 1]
+    )
+
+
 def is_name_word(word: str) -> bool:
     """Whether ``word`` is a known first name (any INSEE class) or family name."""
     key = fold(word)
