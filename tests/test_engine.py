@@ -924,6 +924,11 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Il termine loin devant jan rokita aux élections.", ["jan rokita"]),
         ("un musicien soufiste joue ce soir avec l'orchestre", []),
         ("peux tu relir le mail avant envoi stp", []),  # words mistyped are not names
+        # prompts in English: prose in lower case is not a name; names typed in lower case still are
+        ("can you summarize this meeting transcript for the board", []),
+        ("please write a polite reply to the customer about the late delivery", []),
+        ("hi team, can you check the invoice from john smith before friday?", ["john smith"]),
+        ("remind tom baker about the deadline on monday", ["tom baker"]),
         ("fais moi un resumé du compte rendu de la reunion dhier", []),
         # names listed with a person found are people too; places and AI assistants in the list are not
         ("Étaient présents Nadia Benali, Okonkwo et Wiśniewska.", ["Nadia Benali", "Okonkwo", "Wiśniewska"]),

@@ -122,3 +122,16 @@ def test_common_slips_of_typing_french_are_words_names_are_not() -> None:
         assert is_word_or_typo(slip), slip
     for name in ("miller", "sting", "ringo", "rokita", "shakur", "courbet", "ivanović"):
         assert not is_word_or_typo(name), name
+
+
+def test_english_is_told_from_french_by_its_stop_words() -> None:
+    """Two English stop words at least, and more than French ones: English text, where a lower-case
+    span the model tagged is prose unless it holds a known name. A French sentence quoting an English
+    title stays French."""
+    from dlp_proxy.detect.recognizers.person import _in_english
+
+    english = "can you check the invoice from john smith before friday?"
+    assert _in_english(english, english.index("john"), english.index(" before"))
+    french = 'Elle chante après noa et mira awad, qui représentent Israël avec " There Must Be Another Way ".'
+    assert not _in_english(french, french.index("mira"), french.index(", qui"))
+    assert not _in_english("relance john smith pour la facture", 8, 18)

@@ -647,6 +647,29 @@ def is_word_or_typo(word: str) -> bool:
     )
 
 
+@lru_cache(maxsize=1)
+def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
+    """spaCy's English and French stop words, less those of both languages ("on", "me", "as") and
+    English ones that are first names ("will", "can"): (English only, French only)."""
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+    from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH
+
+    english = frozenset(w for w in ENGLISH - FRENCH if w.isalpha() and len(w) > 1) - ALL_FIRST_NAMES
+    return english, frozenset(w for w in FRENCH - ENGLISH if w.isalpha())
+
+
+_WORD_RX = re.compile(r"[^\W\d_]+")
+
+
+def _in_english(text: str, start: int, end: int, width: int = 60) -> bool:
+    """Whether the words around ``start:end`` (``width`` characters each side, the span included)
+    are English: two English stop words at least, and more of them than French ones."""
+    english, french = _stop_words()
+    around = _WORD_RX.findall(text[max(0, start - width) : end + width].lower())
+    hits = sum(w in english for w in around)
+    return hits >= 2 and hits > sum(w in french for w in around)
+
+
 def is_name_word(word: str) -> bool:
     """Whether ``word`` is a known first name (any INSEE class) or family name."""
     key = fold(word)
@@ -800,6 +823,11 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 start, end = _whole_words(text, ent.start_char, ent.end_char)
                 for run in self._clean(text, start, end, lower_ok=True):
                     run = self._extend(text, run)
+                    if all(t.islower() for t in run.name_tokens) and _in_english(text, run.start, run.end):
+                        english = self._english_lower_run(text, run)
+                        if english is None:
+                            continue
+                        run = english
                     add(run.start, run.end, self._ner_score(text, run), "ner")
         for rx, score, why in (
             (_CUE_RX, self.scores.cue, "cue"),
@@ -887,6 +915,28 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     ):
                         continue
                     yield run.start, run.end
+
+    def _english_lower_run(self, text: str, run: _Run) -> _Run | None:
+        """A lower-case run the model tagged PER in English text, cut before its first English stop
+        word ("john smith before friday": "john smith") and after the words before a known name
+        ("remind tom baker": "tom baker"); kept only as a name of two words or more with a known
+        first name or family name ("maria garcia"; not "can you", "please write", "polite reply"):
+        English prose is not typed in lower case, names are."""
+        english = _stop_words()[0]
+        tokens = list(run.name_tokens)
+        keep = next((i for i, t in enumerate(tokens) if i and t in english), len(tokens))
+        tokens = tokens[:keep]
+        while len(tokens) > 2 and not (_is_first_name(tokens[0], rare=True) or _is_last_name(tokens[0])):
+            tokens.pop(0)  # "remind tom baker": the verb before the name
+        if len(tokens) < 2 or tokens[0] in english:
+            return None
+        if not (_is_first_name(tokens[0], rare=True) or any(_is_last_name(t) for t in tokens)):
+            return None
+        start = text.index(tokens[0], run.start)
+        end = start
+        for token in tokens:
+            end = text.index(token, end) + len(token)
+        return _Run(start, end, tuple(tokens))
 
     def _same_names(
         self, text: str, spans: list[tuple[int, int]], caps: list[tuple[int, int, str]]
@@ -1519,6 +1569,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             before = fold(text[max(0, m.start() - 12) : m.start()]).split()
             if before and (before[-1] in _ARTICLES or before[-1].endswith("'")):
                 continue
+            if key in _stop_words()[0] or lkey in _stop_words()[0]:
+                continue  # "can you summarize…": a first name ("Can") before an English word
             yield m.start(), m.end("last"), self.scores.ner if known_last else self.scores.first_name
 
     def _role_names(self, text: str) -> Iterable[tuple[int, int, float]]:
