@@ -908,6 +908,7 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("on utilise kubernetes et terraform, vois avec kowalczyk pour les accès", ["kowalczyk"]),
         ("peux-tu updater le doc de specs pour la release", []),
         ("jsp si la facture est passée en compta", []),
+        ("donne moi des idées de team building pour 15 personnes", []),
         # a family name alone after a verb of address and "à" is the person addressed, not a place
         ("Réponds à Okonkwo pour la facture.", ["Okonkwo"]),
         ("écris à wiśniewski que la livraison est décalée", ["wiśniewski"]),

@@ -607,7 +607,8 @@ _PROMPT_JARGON = _words(
     mvp poc saas paas iaas sdk sdks cli repo repos frontend backend fullstack workflow workflows
     dashboard dashboards template templates tooling runbook playbook playbooks postmortem checklist
     benchmark benchmarks timeline timesheet payroll pricing upsell insights growth reviewer reviewers
-    updater checker booker forwarder releaser"""
+    updater checker booker forwarder releaser team teams building brainstorming meeting meetings call
+    calls conf call visio feedback coaching reporting follow"""
 )
 
 
@@ -1186,8 +1187,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         ):
             return self.scores.ner  # "E. B. White", "J. G. Ballard": initials and a family name
         if len(tokens) >= 2:
-            if fold(" ".join(tokens)) in PLACES:
-                return self.scores.ner_weak
+            if fold(" ".join(tokens)) in PLACES or all(fold(t) in _PROMPT_JARGON for t in tokens):
+                return self.scores.ner_weak  # "Saint-Étienne", "des idées de team building"
             known = any((_is_first_name(t) or _is_last_name(t)) and fold(t) not in PLACES for t in tokens)
             # "Nancy Kerrigan", "Florence Aubenas": a first name that is also a place, before a name word
             known = known or (
