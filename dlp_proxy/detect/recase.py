@@ -10,23 +10,30 @@ for one lower-case word (a thing after "le compte", a term in quotes, the allowl
 
 Cost: one more NER pass, over the windows only, and only for texts with such words. Left out, to keep
 both the cost and the false findings down: words with a French derivational ending ("soufiste",
-"colistière": words the dictionary lacks, not names), words already inside an entity, and a span that
-is all of a quoted or bracketed term ('" Abies religiosa "': a Latin name, a title).
+"colistière", "shintoïstes", "exhortatives": words the dictionary lacks, not names), words already
+inside an entity, and a span that is all of a quoted or bracketed term ('" Abies religiosa "': a
+Latin name, a title).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
-#: Endings of French words the dictionary may lack (derived nouns and adjectives): such a word is not
-#: re-read unless it is a known name ("Lucien", "Garnier").
+#: Endings of French words the dictionary may lack (derived nouns and adjectives), without accents:
+#: such a word is not re-read unless it is a known name ("Lucien", "Garnier").
 FRENCH_ENDINGS: tuple[str, ...] = tuple(
-    """iste istes isme ismes ien ienne iennes ière ières ique iques tion tions ment ments eur eurs euse
-    euses eux ité ités able ables ible ibles aire aires ale ales aux ais aise aises ois oise oises ée
-    ées""".split()
+    """iste istes isme ismes ien ienne iennes iere ieres ique iques tion tions ment ments eur eurs euse
+    euses eux ite ites able ables ible ibles aire aires ale ales aux ais aise aises ois oise oises ee
+    ees ive ives""".split()
 )
+
+
+def _unaccented(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word.lower()) if not unicodedata.combining(c))
+
 
 _OPENED = re.compile(r"[\"«“(][ \u00a0]*$")
 _CLOSED = re.compile(r"[ \u00a0]*[\"»”)]")
@@ -69,7 +76,7 @@ def add_recased_names(
             and len(t) >= 3
             and t.ent_iob_ == "O"
             and not is_word(t.text)
-            and (not t.text.endswith(FRENCH_ENDINGS) or is_name(t.text))
+            and (not _unaccented(t.text).endswith(FRENCH_ENDINGS) or is_name(t.text))
         }
         if not unknown:
             continue
