@@ -2829,9 +2829,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write every figure and miss as JSON")
     parser.add_argument(
         "--persons",
-        choices=("dev", "test", "none"),
+        choices=("dev", "dev-unseen", "test", "none"),
         default="dev",
-        help="section 5 on WikiNEuRal's dev (default) or test split; test: report once, at the end",
+        help="section 5 on WikiNEuRal's dev (default) or test split; test: report once, at the end; "
+        "dev-unseen: dev sentences outside the samples rules were tuned on",
     )
     parser.add_argument("--persons-only", action="store_true", help="run section 5 only")
     parser.add_argument(

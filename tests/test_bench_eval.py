@@ -169,3 +169,23 @@ def test_clean_place_prompts_are_distinct_and_name_places(bench) -> None:
     )
     assert len(prompts) == len(set(prompts)) == 60
     assert sum(any(p in text for p in pe.SURNAME_PLACES) for text in prompts) >= 20
+
+
+def test_dev_unseen_holds_no_sentence_of_the_tuning_samples(tmp_path: Path, monkeypatch) -> None:
+    pe = _load_person_eval()
+    lines = []
+    for i in range(30):
+        lines.append(f"0\tPhrase\tO\n1\t{i}\tO\n2\tde\tO\n3\tNom{i}\tB-PER\n4\t.\tO\n")
+        lines.append(f"0\tRien\tO\n1\tnuméro\tO\n2\t{i}\tO\n3\t.\tO\n")
+    (tmp_path / "fr-dev.conllu").write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.setattr(pe, "WIKINEURAL_DIR", tmp_path)
+    monkeypatch.setattr(pe, "TUNING_SAMPLE", 5)
+    seen = set()
+    for seed in pe.TUNING_SEEDS:
+        with_person, without = pe.wikineural_sample("dev", 5, seed)
+        seen |= {s.text for s in with_person + without}
+    with_person, without = pe.wikineural_sample("dev-unseen", 100, 1)
+    unseen = {s.text for s in with_person + without}
+    assert len(with_person) >= 20 and len(without) >= 20  # 30 of each, less at most 10 drawn
+    assert not unseen & seen
+    assert len(unseen | seen) == 60  # every sentence is in one or the other
