@@ -120,7 +120,7 @@ class PipelineConfig:
     #: Word forms kept in the vocabulary across scans (each scan runs in spaCy's memory zone), or None.
     vocab_words: Path | None = None
     #: Words on each side of an unknown lower-case word that the NER reads again, capitalised (0: off).
-    recase_window: int = 6
+    recase_window: int = 4
 
 
 #: Keys of ``person_scores`` (the fields of ``recognizers.person.PersonScores``, kept here so that reading
@@ -270,7 +270,7 @@ def load_pipeline_config(path: Path) -> PipelineConfig:
         exclude=string_list(spacy_cfg, "exclude", ()),
         require=string_list(spacy_cfg, "require", ("ner",)),
         ner_default_score=number(ner_cfg, "default_score", 0.85, 0.0, 1.0),
-        recase_window=number(ner_cfg, "recase_window", 6, 0, 50, integer=True),
+        recase_window=number(ner_cfg, "recase_window", 4, 0, 50, integer=True),
         ner_labels=dict(labels),
         not_reported_by_default=frozenset(hidden),
         person_scores=score_values,

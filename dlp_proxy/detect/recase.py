@@ -118,7 +118,6 @@ def add_recased_names(
                 continue
             current = ents.setdefault(d, list(doc.ents))
             first, last = _fit(span.start, span.end, current, label)
-            current[:] = [x for x in current if not (first <= x.start and x.end <= last)]
             if first >= last:
                 continue
             if last - first == 1 and is_slip is not None and is_slip(doc[first].text):
@@ -126,6 +125,7 @@ def add_recased_names(
             lo, hi = doc[first].idx, doc[last - 1].idx + len(doc[last - 1])
             if not any(lo < e and s < hi for s, e in marks):
                 continue
+            current[:] = [x for x in current if not (first <= x.start and x.end <= last)]  # taken in
             current.append(doc.char_span(lo, hi, label=label))
             added += 1
     for d, spans in ents.items():

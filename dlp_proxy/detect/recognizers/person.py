@@ -864,7 +864,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         for start, end in self._same_names(text, strong, caps):
             add(start, end, self.scores.ner, "same_name")
         if nlp_artifacts is not None and strong:
-            strong = sorted(span for span, (score, _) in found.items() if score >= 0.5)
+            strong = sorted(span for span, (score, _) in found.items() if score >= 0.5)  # with the same names
             for start, end in self._listed_names(text, strong, nlp_artifacts.entities):
                 add(start, end, self.scores.ner_single, "listed")
         return [self._result(start, end, score, why) for (start, end), (score, why) in sorted(found.items())]
@@ -933,10 +933,12 @@ class FrenchPersonRecognizer(LocalRecognizer):
             return None
         if not (_is_first_name(tokens[0], rare=True) or any(_is_last_name(t) for t in tokens)):
             return None
-        start = text.index(tokens[0], run.start)
-        end = start
+        start = end = text.find(tokens[0], run.start, run.end)
         for token in tokens:
-            end = text.index(token, end) + len(token)
+            found = text.find(token, end, run.end)
+            if start < 0 or found < 0:
+                return None  # the run's words are in its text; never raise on a scan
+            end = found + len(token)
         return _Run(start, end, tuple(tokens))
 
     def _same_names(
