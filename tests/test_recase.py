@@ -134,3 +134,25 @@ def test_a_word_mistyped_is_not_a_name(nlp: Recording) -> None:
         nlp, docs, window=4, is_word=is_french_word, is_name=is_name_word, is_slip=is_word_or_typo
     )
     assert added == 0  # ... but "relir" is "relire" mistyped
+
+
+def test_odd_text_never_breaks_the_reading_nor_moves_offsets(nlp: Recording) -> None:
+    """Letters whose capital is two characters ("ß", "ŉ"), combining marks, scripts without case,
+    emoji, code: every text is read, and every entity added is a span of the text as written."""
+    import random
+
+    rng = random.Random(7)
+    words = [
+        "straße", "ŉoel", "e\u0301tienne", "ǆemal", "ﬁnance", "ωmega", "日本", "😀",
+        "kowalczuk", "le", "de", "x_y", "a-b", "l'", "\u200bzéro", "ıstanbul", "İzmir", "rokita",
+        "--", "\n", "12", "qu'", "ǉubav", "tupac", "shakur",
+    ]  # fmt: skip
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 30))) for _ in range(200)]
+    docs = list(nlp.nlp.pipe(texts))
+    add_recased_names(
+        nlp, docs, window=4, is_word=is_french_word, is_name=is_name_word, is_slip=is_word_or_typo
+    )
+    for text, doc in zip(texts, docs, strict=True):
+        assert doc.text == text
+        for ent in doc.ents:
+            assert text[ent.start_char : ent.end_char] == ent.text
