@@ -938,6 +938,9 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
             ["Philotas", "de Cleitos", "Callisthène"],
         ),
         ("Le jury réunissait Jean Dupont, Nantes et la région.", ["Jean Dupont"]),
+        # a first name that is also a place, after "en", is the place
+        ("Le séminaire aura lieu en Israël en mars, prévenir Paul.", ["Paul"]),
+        ("Notre filiale en Louisiane recrute un comptable.", []),
         ("Compare Claude, Mistral et Julie Roux sur ce texte.", ["Julie Roux"]),
     ],
 )

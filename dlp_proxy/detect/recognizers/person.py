@@ -1178,6 +1178,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         previous = self._previous_word(text, run.start)
         if previous in _NAMED_THING_WORDS or previous in _PLACE_WORDS:
             return self.scores.ner_weak  # "la loi Climat", "salle Voltaire", "station Charles de Gaulle"
+        if previous == "en" or (previous in ("au", "aux") and len(tokens) == 1):
+            return self.scores.ner_weak  # "en Israël", "en Louisiane", "au Brésil": places
         keys = [fold(t) for t in tokens]
         last_space = text.rfind(" ", run.start, run.end)
         if last_space > 0 and _REGNAL_RX.fullmatch(text, last_space, run.end):
@@ -1494,6 +1496,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 or before[-1] in _NAMED_THING_WORDS
                 or before[-1].endswith("-")
                 or before[-1] in _ARTICLES  # "La Reine des neiges", "le Vaillant"
+                or before[-1] == "en"  # "en Israël", "en Louisiane": places
             ):
                 continue
             run = _Run(start, end, (token,))
