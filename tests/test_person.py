@@ -116,6 +116,8 @@ def test_lower_case_first_and_family_name(
 
 
 def test_common_slips_of_typing_french_are_words_names_are_not() -> None:
+    """An elision without its apostrophe, a last letter or one of a doubled consonant left out: French
+    mistyped, not a name; names one letter away from a rare French word are not slips."""
     from dlp_proxy.detect.recognizers.person import is_word_or_typo
 
     for slip in ("dhier", "lentreprise", "quil", "relir", "factur", "comande", "adrese", "facture"):
