@@ -930,6 +930,8 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("please write a polite reply to the customer about the late delivery", []),
         ("hi team, can you check the invoice from john smith before friday?", ["john smith"]),
         ("remind tom baker about the deadline on monday", ["tom baker"]),
+        ("can you ask sarah if the invoice was paid", ["sarah"]),
+        ("thanks, i will call you tomorrow about the deal", []),
         ("fais moi un resumé du compte rendu de la reunion dhier", []),
         # names listed with a person found are people too; places and AI assistants in the list are not
         ("Étaient présents Nadia Benali, Okonkwo et Wiśniewska.", ["Nadia Benali", "Okonkwo", "Wiśniewska"]),

@@ -671,6 +671,15 @@ def _in_english(text: str, start: int, end: int, width: int = 60) -> bool:
     return hits >= 2 and hits > sum(w in french for w in around)
 
 
+def _is_english_safe_first_name(word: str) -> bool:
+    """A common first name that is not an English stop word ("sarah", "kevin"; not "will", "may",
+    "can"), nor ambiguous in French ("rose"): a name on its own in lower-case English text."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    key = fold(word)
+    return key in FIRST_NAMES and key not in _AMBIGUOUS_FIRST_NAMES and word.lower() not in STOP_WORDS
+
+
 def is_name_word(word: str) -> bool:
     """Whether ``word`` is a known first name (any INSEE class) or family name."""
     key = fold(word)
@@ -918,20 +927,33 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     yield run.start, run.end
 
     def _english_lower_run(self, text: str, run: _Run) -> _Run | None:
-        """A lower-case run the model tagged PER in English text, cut before its first English stop
-        word ("john smith before friday": "john smith") and after the words before a known name
-        ("remind tom baker": "tom baker"); kept only as a name of two words or more with a known
-        first name or family name ("maria garcia"; not "can you", "please write", "polite reply"):
-        English prose is not typed in lower case, names are."""
-        english = _stop_words()[0]
+        """A lower-case run the model tagged PER in English text, cut to the name it holds: from its
+        first known first or family name (with the word before a family name: "from john smith"), up
+        to three words, stopping at an English stop word ("please send it to sarah before friday":
+        "sarah"; "remind tom baker about": "tom baker"). None without a known name ("can you
+        summarize…", "please write a polite reply…"): English prose is not typed in lower case, names
+        are. A name word alone must be a common first name that is not an English word ("will",
+        "may") or a family name."""
+        from spacy.lang.en.stop_words import STOP_WORDS as english
+
         tokens = list(run.name_tokens)
+        first = next(
+            (
+                i
+                for i, t in enumerate(tokens)
+                if t not in english and (_is_first_name(t, rare=True) or _is_last_name(t))
+            ),
+            None,
+        )
+        if first is None:
+            return None
+        if first and _is_last_name(tokens[first]) and not _is_first_name(tokens[first], rare=True):
+            if tokens[first - 1] not in english:
+                first -= 1  # "from john smith": the first name the lists do not know
+        tokens = tokens[first : first + 3]
         keep = next((i for i, t in enumerate(tokens) if i and t in english), len(tokens))
         tokens = tokens[:keep]
-        while len(tokens) > 2 and not (_is_first_name(tokens[0], rare=True) or _is_last_name(tokens[0])):
-            tokens.pop(0)  # "remind tom baker": the verb before the name
-        if len(tokens) < 2 or tokens[0] in english:
-            return None
-        if not (_is_first_name(tokens[0], rare=True) or any(_is_last_name(t) for t in tokens)):
+        if len(tokens) == 1 and not (_is_english_safe_first_name(tokens[0]) or _is_last_name(tokens[0])):
             return None
         start = end = text.find(tokens[0], run.start, run.end)
         for token in tokens:
@@ -1576,7 +1598,11 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if before and (before[-1] in _ARTICLES or before[-1].endswith("'")):
                 continue
             if key in _stop_words()[0] or lkey in _stop_words()[0]:
-                continue  # "can you summarize…": a first name ("Can") before an English word
+                # "can you summarize…": a first name ("Can") before an English word; "ask sarah if…":
+                # a common first name alone, which English would not write in lower case otherwise
+                if _is_english_safe_first_name(first):
+                    yield m.start(), m.end("first"), self.scores.first_name
+                continue
             yield m.start(), m.end("last"), self.scores.ner if known_last else self.scores.first_name
 
     def _role_names(self, text: str) -> Iterable[tuple[int, int, float]]:
