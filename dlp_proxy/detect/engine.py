@@ -481,6 +481,10 @@ def _make_nlp_engine(config: PipelineConfig) -> Any:
             if config.matmul == "numpy":
                 use_numpy_matmul(nlp)
             self.nlp = {config.language: nlp}
+            from dlp_proxy.detect.recognizers.person import is_french_word, is_name_word, is_word_or_typo
+
+            # The word tests of the second reading of lower-case words, bound once (not per batch).
+            self._word_tests = dict(is_word=is_french_word, is_name=is_name_word, is_slip=is_word_or_typo)
 
         def process_batch(  # type: ignore[override]
             self,
@@ -498,16 +502,7 @@ def _make_nlp_engine(config: PipelineConfig) -> Any:
             nlp = self.nlp[language]
             docs = list(nlp.pipe(texts, batch_size=batch_size))
             if config.recase_window:
-                from dlp_proxy.detect.recognizers.person import is_french_word, is_name_word, is_word_or_typo
-
-                add_recased_names(
-                    nlp,
-                    docs,
-                    window=config.recase_window,
-                    is_word=is_french_word,
-                    is_name=is_name_word,
-                    is_slip=is_word_or_typo,
-                )
+                add_recased_names(nlp, docs, window=config.recase_window, **self._word_tests)
             for doc in docs:
                 yield doc.text, self._doc_to_nlp_artifact(doc, language)
 

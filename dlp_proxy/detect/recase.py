@@ -18,9 +18,10 @@ Latin name, a title).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from dlp_proxy.detect.recognizers.base import fold
 
 #: Endings of French words the dictionary may lack (derived nouns and adjectives), without accents:
 #: such a word is not re-read unless it is a known name ("Lucien", "Garnier").
@@ -29,10 +30,6 @@ FRENCH_ENDINGS: tuple[str, ...] = tuple(
     euses eux ite ites able ables ible ibles aire aires ale ales aux ais aise aises ois oise oises ee
     ees ive ives""".split()
 )
-
-
-def _unaccented(word: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", word.lower()) if not unicodedata.combining(c))
 
 
 _OPENED = re.compile(r"[\"«“(][ \u00a0]*$")
@@ -76,7 +73,7 @@ def add_recased_names(
             and len(t) >= 3
             and t.ent_iob_ == "O"
             and not is_word(t.text)
-            and (not _unaccented(t.text).endswith(FRENCH_ENDINGS) or is_name(t.text))
+            and (not fold(t.text).endswith(FRENCH_ENDINGS) or is_name(t.text))
         }
         if not unknown:
             continue

@@ -649,14 +649,14 @@ def is_word_or_typo(word: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
-    """spaCy's English and French stop words, less those of both languages ("on", "me", "as") and
-    English ones that are first names ("will", "can"): (English only, French only)."""
+def _stop_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """spaCy's stop words: (all English ones; English only, less those of both languages ("on", "me",
+    "as") and those that are first names ("will", "can"); French only)."""
     from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
     from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH
 
     english = frozenset(w for w in ENGLISH - FRENCH if w.isalpha() and len(w) > 1) - ALL_FIRST_NAMES
-    return english, frozenset(w for w in FRENCH - ENGLISH if w.isalpha())
+    return frozenset(ENGLISH), english, frozenset(w for w in FRENCH - ENGLISH if w.isalpha())
 
 
 _WORD_RX = re.compile(r"[^\W\d_]+")
@@ -665,7 +665,7 @@ _WORD_RX = re.compile(r"[^\W\d_]+")
 def _in_english(text: str, start: int, end: int, width: int = 60) -> bool:
     """Whether the words around ``start:end`` (``width`` characters each side, the span included)
     are English: two English stop words at least, and more of them than French ones."""
-    english, french = _stop_words()
+    _, english, french = _stop_words()
     around = _WORD_RX.findall(text[max(0, start - width) : end + width].lower())
     hits = sum(w in english for w in around)
     return hits >= 2 and hits > sum(w in french for w in around)
@@ -674,10 +674,8 @@ def _in_english(text: str, start: int, end: int, width: int = 60) -> bool:
 def _is_english_safe_first_name(word: str) -> bool:
     """A common first name that is not an English stop word ("sarah", "kevin"; not "will", "may",
     "can"), nor ambiguous in French ("rose"): a name on its own in lower-case English text."""
-    from spacy.lang.en.stop_words import STOP_WORDS
-
     key = fold(word)
-    return key in FIRST_NAMES and key not in _AMBIGUOUS_FIRST_NAMES and word.lower() not in STOP_WORDS
+    return key in FIRST_NAMES and key not in _AMBIGUOUS_FIRST_NAMES and word.lower() not in _stop_words()[0]
 
 
 def is_name_word(word: str) -> bool:
@@ -934,8 +932,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         summarize…", "please write a polite reply…"): English prose is not typed in lower case, names
         are. A name word alone must be a common first name that is not an English word ("will",
         "may") or a family name."""
-        from spacy.lang.en.stop_words import STOP_WORDS as english
-
+        english = _stop_words()[0]
         tokens = list(run.name_tokens)
         first = next(
             (
@@ -1597,7 +1594,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             before = fold(text[max(0, m.start() - 12) : m.start()]).split()
             if before and (before[-1] in _ARTICLES or before[-1].endswith("'")):
                 continue
-            if key in _stop_words()[0] or lkey in _stop_words()[0]:
+            english = _stop_words()[1]
+            if key in english or lkey in english:
                 # "can you summarize…": a first name ("Can") before an English word; "ask sarah if…":
                 # a common first name alone, which English would not write in lower case otherwise
                 if _is_english_safe_first_name(first):
