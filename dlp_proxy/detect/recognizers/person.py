@@ -887,7 +887,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         ``strong`` (sorted spans that count) among them; two joined by a comma alone are an apposition
         ("l'État, Barthélemy Boganda"), not a list. Left out: an item after an article or a place
         preposition ("la Gaule, Jules César…", "à Đà Lạt et…"), a place, a company word, a label, an AI
-        assistant ("Compare Claude, Mistral et Julie Roux").
+        assistant ("Compare Claude, Mistral et Julie Roux"). Typed in lower case, an item counts only
+        with a word French does not know ("dilthey, weber, simmel et rickert"; not "racine, shakespeare").
         Presidio passes only the labels the pipeline maps (PER, LOC): companies (ORG) and works
         (MISC) never join a list of people.
         """
@@ -911,10 +912,11 @@ class FrenchPersonRecognizer(LocalRecognizer):
             for start, end, person in listed:
                 if person or self._previous_word(text, start) in _NOT_BEFORE_LISTED:
                     continue
-                for run in self._clean(text, start, end):
+                for run in self._clean(text, start, end, lower_ok=True):
                     tokens = self._meaningful(run)
                     if (
                         not tokens
+                        or (text[run.start : run.end].islower() and all(map(is_french_word, tokens)))
                         or self._is_stopword(tokens[0])
                         or self._has_company_word(text, run)
                         or (len(tokens) == 1 and fold(tokens[0]) in _ASSISTANTS)
