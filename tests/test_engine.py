@@ -944,6 +944,17 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("étaient présents nadia benali, okonkwo et wiśniewska.", ["nadia benali", "okonkwo", "wiśniewska"]),
         ("à relancer : wiśniewska, weber et simmel.", ["wiśniewska", "weber", "simmel"]),
         ("présents : nadia benali, rose et okonkwo.", ["nadia benali", "okonkwo"]),
+        # a bulleted list of contacts: the model runs one line's e-mail address into the next name
+        (
+            "Invités au petit-déjeuner client :\n- Hélène Garnier (Acme) – hgarnier@acme.fr\n"
+            "- Tiago Vaskeln – 06 12 34 56 78\n- Ilse Marrouchi – imarrouchi@acme.fr\nMerci de confirmer.",
+            ["Hélène Garnier", "Tiago Vaskeln", "Ilse Marrouchi"],
+        ),
+        (
+            "Réunion du lundi :\n- Julien Roux – jroux@dsi.local\n- Windows Server : migration\n"
+            "- Transports Vidal – 01 44 55 66 77\n- Budget Ouest : validé",
+            ["Julien Roux"],
+        ),
         # a first name that is also a place, after "en", is the place
         ("Le séminaire aura lieu en Israël en mars, prévenir Paul.", ["Paul"]),
         ("Notre filiale en Louisiane recrute un comptable.", []),

@@ -874,6 +874,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
             strong = sorted(span for span, (score, _) in found.items() if score >= 0.5)  # with the same names
             for start, end in self._listed_names(text, strong, nlp_artifacts.entities):
                 add(start, end, self.scores.ner_single, "listed")
+        if strong:
+            for start, end in self._bulleted_names(text, strong):
+                add(start, end, self.scores.ner_single, "listed")
         return [self._result(start, end, score, why) for (start, end), (score, why) in sorted(found.items())]
 
     def _listed_names(
@@ -925,6 +928,51 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     ):
                         continue
                     yield run.start, run.end
+
+    def _bulleted_names(self, text: str, strong: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+        """Names that open the items of a bulleted list in which another item opens with a person
+        found: a list of contacts ("- Anne Morel (Sofradis) – amorel@…" then "- Laurick Sainsard –
+        02 40 …"), where the model often runs the e-mail address of one line into the name of the next.
+
+        An item's name is the capitalised words at its start, up to a separator (" – ", "(", ":", ",");
+        it counts when the line also holds an e-mail address or a phone number, with two words or
+        more, one of which French does not know, and never with a company word or a place: a list of
+        products or tasks is not a list of contacts ("- Windows Server : migration", "- Transports
+        Vidal – 01 …").
+        """
+        items: list[list[tuple[int, int]]] = [[]]  # blocks of consecutive bullet lines: their name spans
+        line_start = 0
+        for line in text.splitlines(keepends=True):
+            m = _BULLET_ITEM_RX.match(line)
+            if m is None:
+                if items[-1]:
+                    items.append([])
+            elif _CONTACT_VALUE_RX.search(line, m.end("item")):
+                items[-1].append((line_start + m.start("item"), line_start + m.end("item")))
+            else:
+                items[-1].append((line_start + m.start("item"), line_start + m.start("item")))
+            line_start += len(line)
+        for block in items:
+            if len(block) < 2 or not any(a < e and s < b for s, e in block for a, b in strong):
+                continue
+            for start, end in block:
+                if start == end or any(a < end and start < b for a, b in strong):
+                    continue
+                runs = self._clean(text, start, end)
+                if not runs or runs[0].start != start:
+                    continue
+                run = runs[0]
+                tokens = self._meaningful(run)
+                if (
+                    len(tokens) < 2
+                    or not all(t[0].isupper() for t in tokens)
+                    or all(map(is_french_word, tokens))
+                    or self._is_stopword(tokens[0])
+                    or self._has_company_word(text, run)
+                    or any(fold(t) in PLACES for t in tokens)
+                ):
+                    continue
+                yield run.start, run.end
 
     def _english_lower_run(self, text: str, run: _Run) -> _Run | None:
         """A lower-case run the model tagged PER in English text, cut to the name it holds: from its
@@ -1702,6 +1750,14 @@ _INITIAL_FULL = re.compile(_INITIAL)
 _LIST_JOIN_RX = re.compile(
     r"[ \u00a0]*(?:,[ \u00a0]*(?:(?:et|ou)[ \u00a0]+)?|(?:et|ou)[ \u00a0]+)(?:(?:de|d'|d’)[ \u00a0]*)?"
 )
+#: An item of a bulleted or numbered list, up to its first separator: the bullet, then the item
+#: ("- Laurick Sainsard – 02 40 …", "• Anne Morel (Sofradis) : …", "2) Kahir Mustač, …").
+_BULLET_ITEM_RX = re.compile(
+    r"[ \t]*(?:[-–—•*·▪‣]|\d{1,2}[.)])[ \t]+(?P<item>[^\n\r(:,;–—]+?)"
+    r"(?=[ \t]+[-–—][ \t]|[ \t]*[(:,;–—\r]|[ \t]*$)"
+)
+#: What makes a list item a contact: an e-mail address or a phone number (eight digits or more).
+_CONTACT_VALUE_RX = re.compile(r"[\w.+-]@[\w-]+\.\w|\+?\d(?:[ .\-/()\u00a0]?\d){7,}")
 #: Words before a listed item that make it a place or a thing ("à Đà Lạt et …", "la Gaule, …").
 _NOT_BEFORE_LISTED = frozenset("le la les l l’ un une des du au aux a en dans sur vers".split())
 _CAP_TOKEN_RX = re.compile(rf"(?<![\w'’-]){_CAP_WORD}(?![\w'’-])")
