@@ -955,6 +955,16 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
             "- Transports Vidal – 01 44 55 66 77\n- Budget Ouest : validé",
             ["Julien Roux"],
         ),
+        # a date of birth after a name, the line above a postal address: a person, known names or not
+        (
+            "Rendez-vous : 9h Tavis Ourmel (DDN 12/03/1961), 11h Ezrine Calvarin (DDN 02/11/1984).",
+            ["Tavis Ourmel", "Ezrine Calvarin"],
+        ),
+        ("Mutuelle : ajouter l'ayant droit Ayoko Mensavi (DDN 01/06/1974) au contrat.", ["Ayoko Mensavi"]),
+        ("Reformule :\n\nTavis Ourmel\nBâtiment B\n3 impasse du Moulin\n31000 Toulouse", ["Tavis Ourmel"]),
+        ("Nos locaux :\nTour Europlaza\n20 avenue André Prothin\n92400 Courbevoie", []),
+        ("Envoyer à :\nService Comptabilité\n12 rue de la Paix\n75002 Paris", []),
+        ("Prière de retourner le formulaire (date de naissance de l'enfant, adresse) avant lundi.", []),
         # a first name that is also a place, after "en", is the place
         ("Le séminaire aura lieu en Israël en mars, prévenir Paul.", ["Paul"]),
         ("Notre filiale en Louisiane recrute un comptable.", []),

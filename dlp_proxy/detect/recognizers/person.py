@@ -850,6 +850,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             add(start, end, score, why)
         for start, end, score, why in self._framed_names(text):
             add(start, end, score, why)
+        for start, end, score, why in self._documented_names(text):
+            add(start, end, score, why)
         for start, end, score in self._upper_case_names(text):
             add(start, end, score, "upper_case")
         for start, end, score in self._csv_names(text):
@@ -1487,6 +1489,45 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 break
         yield from self._names_in_addresses(text)
 
+    def _documented_names(self, text: str) -> Iterable[tuple[int, int, float, str]]:
+        """Names a document says are people: right before a date of birth ("Soham Dorkeld (DDN
+        24/12/1973)", "Voicu Loyer, né le …"), and on the line above a postal address in a letter
+        ("Mordjane Lanoir" then "Appartement 12", "124 impasse de Verdun"), where the model, seeing
+        neither a cue nor a known name, often tags nothing or a place.
+
+        The name is the capitalised words just before the cue (up to five), or the whole line above
+        the address; a company word, a place or words French knows (a department: "Service
+        Comptabilité") leave it out.
+        """
+        for m in _BIRTH_AFTER_NAME_RX.finditer(text):
+            runs = self._clean(text, max(0, m.start() - 80), m.start())
+            if runs and not text[runs[-1].end : m.start()].strip():
+                if self._documented_run(text, runs[-1], single=True):
+                    yield runs[-1].start, runs[-1].end, self.scores.label, "birth"
+        for m in _RECIPIENT_LINE_RX.finditer(text):
+            runs = self._clean(text, m.start("name"), m.end("name"))
+            if len(runs) == 1 and (runs[0].start, runs[0].end) == (m.start("name"), m.end("name")):
+                if self._documented_run(text, runs[0], single=False):
+                    yield runs[0].start, runs[0].end, self.scores.label, "recipient"
+
+    def _documented_run(self, text: str, run: _Run, single: bool) -> bool:
+        """Whether a run found by :meth:`_documented_names` is a name: capitalised words, one French
+        does not know (or a known first or family name), no company word, place or stop word; a
+        single word only where ``single`` allows it."""
+        tokens = self._meaningful(run)
+        return (
+            bool(tokens)
+            and (single or len(tokens) >= 2)
+            and all(t[0].isupper() for t in tokens)
+            and not self._is_stopword(tokens[0])
+            and fold(tokens[0]) not in _PLACE_WORDS
+            and fold(tokens[0]) not in _BUILDING_WORDS  # "Tour Europlaza", "Domaine Kerjean"
+            and any(not is_french_word(t) or _is_first_name(t) or _is_last_name(t) for t in tokens)
+            and not self._has_company_word(text, run)
+            and not any(fold(t) in PLACES for t in tokens)
+            and fold(" ".join(tokens)) not in PLACES
+        )
+
     def _names_in_addresses(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Two name words that an e-mail address of the same text spells ("Madyson Delbaere (…) –
         madyson.delbaere80@…", "Mahana Peillon (mahanapeillon@…)"): the address is the person's, so
@@ -1758,6 +1799,20 @@ _BULLET_ITEM_RX = re.compile(
 )
 #: What makes a list item a contact: an e-mail address or a phone number (eight digits or more).
 _CONTACT_VALUE_RX = re.compile(r"[\w.+-]@[\w-]+\.\w|\+?\d(?:[ .\-/()\u00a0]?\d){7,}")
+#: Words that open the name of a building or an estate above its address ("Tour Europlaza").
+_BUILDING_WORDS = _words("tour immeuble zone site domaine hôtel château villa hameau manoir ferme mas")
+#: A date of birth right after a name: "(DDN 24/12/1973)", "(né le …)", ", née le …".
+_BIRTH_AFTER_NAME_RX = re.compile(
+    r"(?:\([ \u00a0]*(?i:DDN|n[ée]e?|n[ée]\(e\)|date de naissance)(?![\w'’-])"
+    r"|,[ \u00a0]*(?i:n[ée]e?)[ \u00a0]+le(?![\w'’-]))"
+)
+#: A line alone above a postal address (a flat, building or number and street, then more lines).
+_RECIPIENT_LINE_RX = re.compile(
+    r"(?:^|\n)[ \t]*(?P<name>[^\W\d_][^\n\r]{2,60}?)[ \t]*\r?\n[ \t]*"
+    r"(?i:(?:appartement|appt|apt|b[âa]timent|b[âa]t|r[ée]sidence|escalier|[ée]tage)\b|\d{1,4}[ \u00a0]*"
+    r"(?:bis|ter|[a-d])?[ ,\u00a0]+(?:rue|avenue|av|bd|boulevard|all[ée]e|impasse|chemin|place|route|quai"
+    r"|cours|square|villa|cit[ée]|lotissement|hameau|faubourg|passage|sentier|voie)\b)"
+)
 #: Words before a listed item that make it a place or a thing ("à Đà Lạt et …", "la Gaule, …").
 _NOT_BEFORE_LISTED = frozenset("le la les l l’ un une des du au aux a en dans sur vers".split())
 _CAP_TOKEN_RX = re.compile(rf"(?<![\w'’-]){_CAP_WORD}(?![\w'’-])")
