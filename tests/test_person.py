@@ -6,6 +6,7 @@ rules meet; here, rules whose result does not depend on the model.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,20 @@ def test_english_is_told_from_french_by_its_stop_words() -> None:
     french = 'Elle chante après noa et mira awad, qui représentent Israël avec " There Must Be Another Way ".'
     assert not _in_english(french, french.index("mira"), french.index(", qui"))
     assert not _in_english("relance john smith pour la facture", 8, 18)
+
+
+@pytest.mark.parametrize("blank", [" ", "\u00a0", "\t"])
+def test_runs_of_blanks_do_not_make_the_layout_rules_backtrack(
+    person: FrenchPersonRecognizer, blank: str
+) -> None:
+    """The date-of-birth, contact-list and recipient-line rules read every position of a prompt: a
+    pattern that began with a run of blanks took time growing with its square (20 000 no-break spaces:
+    seconds, found by bench/backtracking.py). Milliseconds now; the bound is ~100x that."""
+    for text in (
+        "Anne Morel" + blank * 20_000 + "née",
+        "- Anne Morel – 06 12 34 56 78\n" + ("-" + blank * 50 + "\n") * 400,
+        ("Ab" + blank * 60 + "\n") * 300 + "12 rue de la Paix",
+    ):
+        started = time.perf_counter()
+        person.analyze(text, ["PERSON"], None)
+        assert time.perf_counter() - started < 1.0, repr(text[:20])
