@@ -942,7 +942,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         products or tasks is not a list of contacts ("- Windows Server : migration", "- Transports
         Vidal – 01 …").
         """
-        items: list[list[tuple[int, int]]] = [[]]  # blocks of consecutive bullet lines: their name spans
+        # Blocks of consecutive bullet lines, as the span of each item's name; an item whose line holds
+        # no contact keeps the block together with an empty span, which neither anchors nor is found.
+        items: list[list[tuple[int, int]]] = [[]]
         line_start = 0
         for line in text.splitlines(keepends=True):
             m = _BULLET_ITEM_RX.match(line)
@@ -1495,9 +1497,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         ("Mordjane Lanoir" then "Appartement 12", "124 impasse de Verdun"), where the model, seeing
         neither a cue nor a known name, often tags nothing or a place.
 
-        The name is the capitalised words just before the cue (up to five), or the whole line above
-        the address; a company word, a place or words French knows (a department: "Service
-        Comptabilité") leave it out.
+        The name is the run of capitalised words that ends right before the cue (read back at most 80
+        characters), or the whole line above the address; a company word, a place or words French
+        knows (a department: "Service Comptabilité") leave it out.
         """
         for m in _BIRTH_AFTER_NAME_RX.finditer(text):
             runs = self._clean(text, max(0, m.start() - 80), m.start())
