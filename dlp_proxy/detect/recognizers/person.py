@@ -937,8 +937,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         02 40 …"), where the model often runs the e-mail address of one line into the name of the next.
 
         An item's name is the capitalised words at its start, up to a separator (" – ", "(", ":", ",");
-        it counts when the line also holds an e-mail address or a phone number, with two words or
-        more, one of which French does not know, and never with a company word or a place: a list of
+        it counts when the line also holds an e-mail address or a phone number and the words are a
+        name by :meth:`_documented_run` (two or more), never a company word or a place: a list of
         products or tasks is not a list of contacts ("- Windows Server : migration", "- Transports
         Vidal – 01 …").
         """
@@ -963,20 +963,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 if start == end or any(a < end and start < b for a, b in strong):
                     continue
                 runs = self._clean(text, start, end)
-                if not runs or runs[0].start != start:
-                    continue
-                run = runs[0]
-                tokens = self._meaningful(run)
-                if (
-                    len(tokens) < 2
-                    or not all(t[0].isupper() for t in tokens)
-                    or all(map(is_french_word, tokens))
-                    or self._is_stopword(tokens[0])
-                    or self._has_company_word(text, run)
-                    or any(fold(t) in PLACES for t in tokens)
-                ):
-                    continue
-                yield run.start, run.end
+                if runs and runs[0].start == start and self._documented_run(text, runs[0], single=False):
+                    yield runs[0].start, runs[0].end
 
     def _english_lower_run(self, text: str, run: _Run) -> _Run | None:
         """A lower-case run the model tagged PER in English text, cut to the name it holds: from its
@@ -1513,9 +1501,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     yield runs[0].start, runs[0].end, self.scores.label, "recipient"
 
     def _documented_run(self, text: str, run: _Run, single: bool) -> bool:
-        """Whether a run found by :meth:`_documented_names` is a name: capitalised words, one French
-        does not know (or a known first or family name), no company word, place or stop word; a
-        single word only where ``single`` allows it."""
+        """Whether a run a document's layout points at (:meth:`_documented_names`, :meth:`_bulleted_names`)
+        is a name: capitalised words, one French does not know (or a known first or family name), no
+        company word, place, building or stop word; a single word only where ``single`` allows it."""
         tokens = self._meaningful(run)
         return (
             bool(tokens)
