@@ -756,6 +756,19 @@ DEPTS: tuple[str, ...] = (
     "informatique",
     "ventes",
 )
+#: AI models as prompts name them (family, version, tier).
+AI_MODELS: tuple[str, ...] = (
+    "Claude Sonnet",
+    "Claude 3.5 Haiku",
+    "Claude Opus 4",
+    "Mistral Large",
+    "Mistral Small 3",
+    "Gemini Flash",
+    "Gemini 2.5 Pro",
+    "GPT-4o mini",
+    "Llama 3.1 70B",
+    "Codestral",
+)
 PRODUCTS: tuple[str, ...] = (
     "fauteuil ergonomique",
     "écran 27 pouces",
@@ -1663,6 +1676,11 @@ CLEAN_TEMPLATES: tuple[str, ...] = (
     "Quel planning proposer pour passer de {QTY} à {QTY2} commandes par jour d'ici le {QUARTER} ?",
     "Corrige la mise en forme : Réf. {SKU} – Qté {QTY} – PU {UNIT} – Total {PRICE}.",
     "Fais une synthèse du webinaire du {DATE} sur la facturation électronique obligatoire à partir de 2026.",
+    # prompts about the AI tools themselves, common behind an AI proxy: model names are not people
+    "Compare {AIMODEL} et {AIMODEL2} pour résumer nos contrats fournisseurs de {CO}.",
+    "Pourquoi {AIMODEL} refuse-t-il de traduire la fiche produit {SKU} ?",
+    "La charte autorise {AIMODEL} pour le service {DEPT} ; {AIMODEL2} reste en pilote jusqu'au {DATE}.",
+    "Quel coût pour {QTY} 000 requêtes par mois sur {AIMODEL} ? Budget prévu : {PRICE}.",
 )
 
 
@@ -1712,6 +1730,7 @@ class CleanFiller:
             ),
             "SKU": lambda: v.choice((f"REF-{v.digits(4)}-B", f"SKU {v.digits(5)}-XL", f"ART-{v.digits(5)}")),
             "PRODUCT": lambda: v.choice(PRODUCTS),
+            "AIMODEL": lambda: v.choice(AI_MODELS),
             "TRACK": lambda: v.choice(
                 (f"6A{v.digits(11)}", f"1Z{v.chars('0123456789ABCDEFGHJKLMNPRSTUVWXYZ', 16)}")
             ),

@@ -969,6 +969,14 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Le séminaire aura lieu en Israël en mars, prévenir Paul.", ["Paul"]),
         ("Notre filiale en Louisiane recrute un comptable.", []),
         ("Compare Claude, Mistral et Julie Roux sur ce texte.", ["Julie Roux"]),
+        # AI models named by family and tier are not people; a person named like one still is
+        ("Compare Mistral Large et Claude Sonnet pour résumer des contrats.", []),
+        ("Est-ce que Claude Opus 4 fait mieux que Gemini Flash sur ce code ?", []),
+        ("J'utilise Claude 3.5 Haiku, Mistral Medium et Codestral au quotidien.", []),
+        ("demande à claude sonnet de reformuler le paragraphe", []),
+        ("Claude Martin a testé Mistral Large hier.", ["Claude Martin"]),
+        ("Envoie à Claude Sonnet-Rivière le comparatif des modèles.", ["Claude Sonnet-Rivière"]),
+        ("On peut utiliser Claude Code pour refactorer le module ?", []),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

@@ -404,6 +404,19 @@ _NOT_GREETED = _words(
 )
 #: Assistants addressed by name in prompts ("Merci Claude, ..."): not a person after a greeting.
 _ASSISTANTS = _words("claude alexa siri cortana bard grok")
+#: AI models named by family and tier ("Claude Sonnet", "Claude 3.5 Haiku", "Mistral Large", "Gemini
+#: Flash"): prompts that go through an AI proxy name them all the time, and "Claude" is a first name,
+#: "Sonnet" a word French does not know, so the model and the name rules read a person there. A name
+#: found inside one is dropped; "Claude Martin" or "Claude Sonnet-Rivière" are not model names.
+_AI_MODEL_RX = re.compile(
+    r"(?<![\w-])(?:claude|mistral|gemini|gpt|chatgpt|llama|copilot|perplexity|grok|qwen|gemma|phi"
+    r"|deepseek|codestral|mixtral|command|le[ \u00a0]chat)"
+    r"(?:[ \u00a0-]+\d+(?:[.,]\d+)*[a-z]?)?"  # "Claude 3.5 Sonnet", "Llama 3.1", "GPT-4o"
+    r"(?:[ \u00a0-]+(?:sonnet|opus|haiku|instant|code|large|medium|small|tiny|nano|flash|lite|pro|ultra"
+    r"|advanced|nemo|saba|mini|turbo|preview|coder|vision|enterprise|max|plus|reasoner|r\+?))+"
+    r"(?![\w-])",
+    re.IGNORECASE,
+)
 #: First names that are also words, places or products in prompts: only NER with a family name, a
 #: cue, a greeting or a signature makes them a person. Known places are added from models/villes.txt.
 _AMBIGUOUS_FIRST_NAMES = _words(
@@ -608,7 +621,8 @@ _PROMPT_JARGON = _words(
     dashboard dashboards template templates tooling runbook playbook playbooks postmortem checklist
     benchmark benchmarks timeline timesheet payroll pricing upsell insights growth reviewer reviewers
     updater checker booker forwarder releaser team teams building brainstorming meeting meetings call
-    calls conf call visio feedback coaching reporting follow"""
+    calls conf call visio feedback coaching reporting follow refacto refactorer refactoriser debugger
+    débugger"""
 )
 
 
@@ -815,10 +829,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
         if entities and ENTITY not in entities:
             return []
         found: dict[tuple[int, int], tuple[float, str]] = {}
+        ai_models = [m.span() for m in _AI_MODEL_RX.finditer(text)]
 
         def add(start: int, end: int, score: float | None, why: str) -> None:
             if score is None or fold(text[start:end]) in self.allowlist:
                 return
+            if any(m_start <= start and end <= m_end for m_start, m_end in ai_models):
+                return  # "Claude Sonnet", "Mistral Large": an AI model, not a person
             if _glued_to_an_address(text, start, end):
                 return  # "jeanne.moreau@…": part of an e-mail address or an identifier, not a name
             if found.get((start, end), (-1.0, ""))[0] < score:
