@@ -969,6 +969,9 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Le séminaire aura lieu en Israël en mars, prévenir Paul.", ["Paul"]),
         ("Notre filiale en Louisiane recrute un comptable.", []),
         ("Compare Claude, Mistral et Julie Roux sur ce texte.", ["Julie Roux"]),
+        # after a verb of telling, "à" introduces the person told, not a place
+        ("je dois annoncer à Raheem que son contrat n'est pas renouvelé, aide-moi", ["Raheem"]),
+        ("Indique à Enedis que le compteur est défectueux.", []),
         # AI models named by family and tier are not people; a person named like one still is
         ("Compare Mistral Large et Claude Sonnet pour résumer des contrats.", []),
         ("Est-ce que Claude Opus 4 fait mieux que Gemini Flash sur ce code ?", []),

@@ -523,7 +523,9 @@ _ADDRESS_VERBS = _words(
     """réponds répondez répondre répondu écris écrivez écrire envoie envoyez transmets transmettez
     demande demandez demander demandé dis dites dire dit parle parlez parler parlé téléphone
     téléphonez téléphoner téléphoné explique expliquez expliquer expliqué propose proposez proposer
-    proposé confirme confirmez confirmer confirmé signale signalez signaler signalé"""
+    proposé confirme confirmez confirmer confirmé signale signalez signaler signalé annonce annoncez
+    annoncer annoncé indique indiquez indiquer indiqué précise précisez préciser précisé rappelle
+    rappelez rappeler rappelé"""
 )
 #: Words after which a lone unknown capitalised word is a place or a thing until a cue says otherwise
 #: ("à Margate", "dans Dus", "le Spodek", "de Leroy Merlin"); after any other word the model's PER
