@@ -13,7 +13,9 @@ Sources:
   The package keeps, per list, INSEE's frequency classes: *common* (more than 500 births in the
   period), *uncommon* (more than 100), *rare* (more than 50), *very rare*; the most common names
   come first. We keep common and uncommon first names and common family names, and write each
-  list in that frequency order (most frequent first) with its class;
+  list in that frequency order (most frequent first) with its class; a first name of both the
+  girls' and the boys' lists takes the more frequent of its two classes ("Marc"), and keeps its
+  place in the list read first (girls' names, then boys');
 * places: the French communes of more than ~30 000 inhabitants, the prefectures, large foreign
   cities and countries, written below by hand, plus Faker fr_FR's departments and regions (MIT).
 
@@ -256,8 +258,18 @@ def main(argv: list[str] | None = None) -> None:
     }
     heldout: dict[str, list[dict[str, str]]] = {"first": [], "last": []}
 
-    first: list[tuple[str, str]] = []
+    first: list[tuple[str, str, str]] = []  # name, class (and "mot") written, class the line is sorted by
     seen: set[str] = set()
+    # A name given to both sexes takes its more frequent class ("Marc" is uncommon as a girl's name,
+    # common as a boy's): the lists are read one after the other, and the first one must not decide.
+    # The lines stay in the order of that first reading, so that models/train_person_ner.py, which
+    # draws its frequent names from the top of the file, still trains the shipped weights exactly.
+    best: dict[str, str] = {}
+    for sex in ("female", "male"):
+        for name, cls in lists[sex]:
+            key = fold(name)
+            if key not in best or CLASSES.index(cls) < CLASSES.index(best[key]):
+                best[key] = cls
     for sex in ("female", "male"):
         for name, cls in lists[sex]:
             key = fold(name)
@@ -267,11 +279,11 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             seen.add(key)
             if held_out(key, protected):
-                heldout["first"].append({"name": name, "sex": sex[0].upper(), "class": cls})
+                heldout["first"].append({"name": name, "sex": sex[0].upper(), "class": best[key]})
             else:
-                first.append((name, f"{cls}\tmot" if key in words else cls))
-    # Interleave by class so the file reads most frequent first across both sexes.
-    first.sort(key=lambda row: CLASSES.index(row[1].split("\t")[0]))
+                first.append((name, f"{best[key]}\tmot" if key in words else best[key], cls))
+    # Interleave by class so the file reads (nearly) most frequent first across both sexes.
+    first.sort(key=lambda row: CLASSES.index(row[2]))
     last: list[tuple[str, str]] = []
     for rank, (name, cls) in enumerate(lists["last"]):
         key = fold(name)
@@ -282,7 +294,9 @@ def main(argv: list[str] | None = None) -> None:
             heldout["last"].append({"name": name, "class": cls})
         else:
             last.append((name, f"{cls}\tmot" if key in words and rank >= WORD_SURNAME_RANK else cls))
-    write_ranked(HERE / "prenoms.txt", "Prénoms (INSEE, Fichier des prénoms 1900-2018)", first)
+    write_ranked(
+        HERE / "prenoms.txt", "Prénoms (INSEE, Fichier des prénoms 1900-2018)", [row[:2] for row in first]
+    )
     write_ranked(HERE / "noms.txt", "Noms de famille (INSEE, personnes nées en France 1891-2000)", last)
     write(HERE / "villes.txt", "Villes, départements, régions et pays (liste manuelle + Faker fr_FR)", cities)
     HELDOUT.write_text(

@@ -969,6 +969,9 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Le séminaire aura lieu en Israël en mars, prévenir Paul.", ["Paul"]),
         ("Notre filiale en Louisiane recrute un comptable.", []),
         ("Compare Claude, Mistral et Julie Roux sur ce texte.", ["Julie Roux"]),
+        # a common boy's name that is also a rare girl's name and a word ("marc de café")
+        ("J'ai eu Marc au téléphone, il accepte la proposition.", ["Marc"]),
+        ("Le marc de café se recycle au compost.", []),
         # after a verb of telling, "à" introduces the person told, not a place
         ("je dois annoncer à Raheem que son contrat n'est pas renouvelé, aide-moi", ["Raheem"]),
         ("Indique à Enedis que le compteur est défectueux.", []),

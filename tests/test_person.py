@@ -45,6 +45,23 @@ def test_person_after_a_role_noun(person: FrenchPersonRecognizer, text: str, nam
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 
 
+def test_a_first_name_given_to_both_sexes_keeps_its_more_frequent_class() -> None:
+    """INSEE lists girls' and boys' names apart: "Marc" is an uncommon girl's name and a common boy's.
+    models/make_wordlists.py once kept the class of the first list read, so "Marc", "Thomas" or
+    "Nicolas" counted as uncommon and a lone "Marc" as an ambiguous word ("J'ai eu Marc au
+    téléphone" went unfound)."""
+    from dlp_proxy.detect.recognizers.person import FIRST_NAMES, _is_first_name
+
+    classes = {
+        line.split("\t")[0]: line.split("\t")[1]
+        for line in (RULES.parent / "models" / "prenoms.txt").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
+    for name in ("Marc", "Thomas", "Nicolas", "Philippe", "Antoine", "Vincent", "Serge", "Yves"):
+        assert classes[name] == "common", name
+        assert name.lower() in FIRST_NAMES and _is_first_name(name), name
+
+
 def test_french_dictionary_knows_words_not_names() -> None:
     """``models/french_words.txt.xz`` read as checksums: French words in any case and with or without
     their accents are known; names and foreign words are not."""
