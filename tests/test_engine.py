@@ -975,6 +975,20 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         # after a verb of telling, "à" introduces the person told, not a place
         ("je dois annoncer à Raheem que son contrat n'est pas renouvelé, aide-moi", ["Raheem"]),
         ("Indique à Enedis que le compteur est défectueux.", []),
+        # user handles of a pasted chat: a speaker's handle is a person, a channel, a bot or a log key is not
+        (
+            "Résume ce fil Slack :\n@jodi : le build casse\n@naksh : je regarde\n@here : réunion à 10h",
+            ["jodi", "naksh"],
+        ),
+        ("merci @jean.dupont pour le fix, et @vercel pour rien", ["jean.dupont"]),
+        ("@channel : la prod est down\n@admin : rollback lancé\n@jenkins : build ok\n@claude : résumé", []),
+        ("{\n@timestamp: 2024-03-01T10:00:00\n@version: 1\n}", []),
+        # code pasted in a prompt is not a person, whatever the model says
+        ("public void run() {\n  service.process();\n}", []),
+        ('func handle(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }', []),
+        ('public static void main(String[] args) { System.out.println("ok"); }', []),
+        ("Envoie le contrat à Jean Dupont(DG) avant midi.", ["Jean Dupont"]),
+        ("relance nguyen van long pour le devis", ["nguyen van long"]),
         # AI models named by family and tier are not people; a person named like one still is
         ("Compare Mistral Large et Claude Sonnet pour résumer des contrats.", []),
         ("Est-ce que Claude Opus 4 fait mieux que Gemini Flash sur ce code ?", []),

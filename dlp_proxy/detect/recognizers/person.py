@@ -404,6 +404,32 @@ _NOT_GREETED = _words(
 )
 #: Assistants addressed by name in prompts ("Merci Claude, ..."): not a person after a greeting.
 _ASSISTANTS = _words("claude alexa siri cortana bard grok")
+#: A user handle in a pasted chat: "@jodi : …" opening a line (a speaker of the transcript, ``speaker``),
+#: "@jean.dupont" elsewhere. Not part of an e-mail address (a letter or digit right before the "@").
+_HANDLE_RX = re.compile(
+    r"(?:(?P<line>^[ \t]*(?:\[[^\]\n]{1,20}\][ \t]*)?)|(?<=[\s(\[,;]))@"
+    r"(?P<handle>[^\W\d_][\w.'-]{0,40}[^\W_]|[^\W\d_])(?![\w@])"
+    r"(?P<speaker>(?(line)[ \t\u00a0]*:))?",
+    re.MULTILINE,
+)
+#: Handles of channels, roles, bots and tools, and the keys of logs, code and docs that start with
+#: "@" ("@timestamp: …", "@param", "@media"), not people. AI assistants are added below.
+_HANDLE_NOT_PEOPLE = _words(
+    """here channel everyone all tous toutes admin admins administrateur root bot bots team equipe
+    support helpdesk dev devs ops devops sre qa ci cd infra security securite rh hr compta finance
+    direction sales ventes marketing contact info noreply no reply system systeme timestamp version
+    type id context metadata value param params return returns throws author see since deprecated
+    override example media import charset namespace schema jenkins github gitlab dependabot renovate
+    slackbot sentry datadog pagerduty jira"""
+)
+_HANDLE_NOT_PEOPLE |= _ASSISTANTS
+#: Keywords of programming languages that no name holds: the model sometimes calls a line of code
+#: a person ("public void run", "func handle").
+_CODE_WORDS = frozenset(
+    """void func def fn const async await null nil bool boolean struct enum impl extends implements
+    public private protected static class return import export typeof instanceof lambda println
+    printf elif throws""".split()
+)
 #: AI models named by family and tier ("Claude Sonnet", "Claude 3.5 Haiku", "Mistral Large", "Gemini
 #: Flash"): prompts that go through an AI proxy name them all the time, and "Claude" is a first name,
 #: "Sonnet" a word French does not know, so the model and the name rules read a person there. A name
@@ -797,6 +823,20 @@ def _is_first_name(token: str, rare: bool = False) -> bool:
 def _is_last_name(token: str) -> bool:
     key = fold(token)
     return key in LAST_NAMES or ("-" in key and any(part in LAST_NAMES for part in key.split("-")))
+
+
+def _in_code(text: str, run: _Run) -> bool:
+    """Whether a span the model calls a person is code pasted in the prompt: lower-case words with a
+    keyword of a programming language ("public void run", "func handle"), a word called or indexed
+    right after it ("Write(", "String[]") or a member of a lower-case object ("w.Write")."""
+    tokens = run.name_tokens
+    if all(t.islower() for t in tokens) and any(t in _CODE_WORDS for t in tokens):
+        return True
+    after = text[run.end : run.end + 2]
+    if len(tokens) == 1 and (after[:1] == "(" or after == "[]"):
+        return True
+    before = text[max(0, run.start - 2) : run.start]
+    return len(before) == 2 and before[1] == "." and (before[0].islower() or before[0] in "_)]")
 
 
 def _is_short_upper(token: str) -> bool:
@@ -1250,7 +1290,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         scores low too, unless French does not know it ("l'affirme strabon"): then it is read as if
         capitalised, except after a system's noun or a foreign word, or alone in quotes.
         """
-        if self._has_company_word(text, run):
+        if self._has_company_word(text, run) or _in_code(text, run):
             return None
         tokens = self._meaningful(run)
         if not tokens:
@@ -1497,6 +1537,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     yield run.start, run.end, self.scores.signature, "signature"
                 break
         yield from self._names_in_addresses(text)
+        yield from self._chat_handles(text)
 
     def _documented_names(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Names a document says are people: right before a date of birth ("Soham Dorkeld (DDN
@@ -1561,6 +1602,30 @@ class FrenchPersonRecognizer(LocalRecognizer):
             ):
                 continue
             yield a.start(), b.end(), self.scores.label, "email"
+
+    def _chat_handles(self, text: str) -> Iterable[tuple[int, int, float, str]]:
+        """User handles of a chat pasted in a prompt ("@jodi : le build casse", "merci @jean.dupont"):
+        a handle is a person's identifier, made of their names more often than not. A handle that
+        opens a line before ":" speaks in a transcript, whatever its words; one met elsewhere counts
+        when one of its parts is a known first or family name. Channel words ("@here", "@channel"),
+        bots and tools ("@jenkins", "@github": the allowlist), French words ("@support") and
+        places are not people."""
+        if "@" not in text:
+            return
+        for m in _HANDLE_RX.finditer(text):
+            parts = [p for p in re.split(r"[._-]+", m.group("handle")) if p]
+            keys = [fold(p) for p in parts]
+            if not keys or any(
+                k in _HANDLE_NOT_PEOPLE or k in PLACES or k in _COMPANY_WORDS or self._is_stopword(k)
+                for k in keys
+            ):
+                continue
+            known = any(_is_first_name(p, rare=True) or _is_last_name(p) for p in parts)
+            if m.group("speaker"):
+                if known or not all(is_french_word(p) for p in parts):
+                    yield m.start("handle"), m.end("handle"), self.scores.label, "handle"
+            elif known:
+                yield m.start("handle"), m.end("handle"), self.scores.ner, "handle"
 
     def _upper_case_names(self, text: str) -> Iterable[tuple[int, int, float]]:
         """ "DUPONT Jean" / "Jean DUPONT": an upper-case family name next to a first name.
