@@ -27,7 +27,7 @@ PIECES = (
     "06 ", "é", "_", "/", "=", "'", '"', "a@", "1.", "a.", "M. ", "Jean ", "jean ", "de ", "FR76 ", "+33 ",
     "x-", "\u00a0", "0 ", "00", "a-", "A-", "Ab ", "ab-cd ", "(", "[", "%", "%41", "&#", "\\u00", "AB12",
     "ab1", "zz ", "\n- Ab Cd – 06 ", "- Ab ", "Ab (DDN ", "Ab Cd\n1 rue ", "Claude Pro ", "@ab : ", "@a.",
-    "void ",
+    "void ", "M.Ab",
 )  # fmt: skip
 PREFIXES = ("", "Bonjour Jean Dupont, Tél. ", "Nom : ", "12 rue ", "IBAN ", "mail ")
 

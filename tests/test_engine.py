@@ -983,6 +983,10 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("merci @jean.dupont pour le fix, et @vercel pour rien", ["jean.dupont"]),
         ("@channel : la prod est down\n@admin : rollback lancé\n@jenkins : build ok\n@claude : résumé", []),
         ("{\n@timestamp: 2024-03-01T10:00:00\n@version: 1\n}", []),
+        # a civility glued to the name by its dot; a space forgotten after a full stop
+        ("Le client M.Dupont a rappelé, Mme.Okafor aussi.", ["Dupont", "Okafor"]),
+        ("Le diplôme M.Sc. en finance est requis.", []),
+        ("Merci pour la réunion.Jean Dupont viendra demain.", ["Jean Dupont"]),
         # code pasted in a prompt is not a person, whatever the model says
         ("public void run() {\n  service.process();\n}", []),
         ('func handle(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }', []),

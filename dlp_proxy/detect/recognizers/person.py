@@ -93,8 +93,10 @@ _LOWER_TOKEN_FULL = re.compile(rf"[{_LO}]{{2,}}(?:['’-][{_LO}]+)*")
 _UPPER_FULL = re.compile(_UPPER_WORD)
 
 _CUE_RX = re.compile(
-    rf"(?<![\w.])(?:(?i:monsieur|madame|mademoiselle|docteur|professeur|ma[iî]tre)|MM?\.|Mmes?\.?|Mlles?\.?"
-    rf"|Me|Dr\.?|Pr\.?){_SP}+(?P<name>{_NAME})"
+    rf"(?<![\w.])(?:(?:(?i:monsieur|madame|mademoiselle|docteur|professeur|ma[iî]tre)|MM?\.|Mmes?\.?|Mlles?\.?"
+    rf"|Me|Dr\.?|Pr\.?){_SP}+"
+    # "M.Dupont", "Mme.Okafor": the abbreviation's dot glued to the name, as typed in a hurry
+    rf"|(?:MM?|Mmes?|Mlles?|Dr|Pr)\.(?=[{_UP}][{_LO}]{{2}}))(?P<name>{_NAME})"
 )
 
 # -- labels: "Nom : Dupont", "nom": "Dupont", client_name=Dupont, YAML "name: Dupont" -----------------
@@ -827,16 +829,14 @@ def _is_last_name(token: str) -> bool:
 
 def _in_code(text: str, run: _Run) -> bool:
     """Whether a span the model calls a person is code pasted in the prompt: lower-case words with a
-    keyword of a programming language ("public void run", "func handle"), a word called or indexed
-    right after it ("Write(", "String[]") or a member of a lower-case object ("w.Write")."""
+    keyword of a programming language ("public void run", "func handle"), or one word called or
+    indexed right after it ("w.Write(", "String[]"). A word after a dot alone is not code: "la
+    réunion.Jean Dupont viendra" is a space forgotten."""
     tokens = run.name_tokens
     if all(t.islower() for t in tokens) and any(t in _CODE_WORDS for t in tokens):
         return True
     after = text[run.end : run.end + 2]
-    if len(tokens) == 1 and (after[:1] == "(" or after == "[]"):
-        return True
-    before = text[max(0, run.start - 2) : run.start]
-    return len(before) == 2 and before[1] == "." and (before[0].islower() or before[0] in "_)]")
+    return len(tokens) == 1 and (after[:1] == "(" or after == "[]")
 
 
 def _is_short_upper(token: str) -> bool:
