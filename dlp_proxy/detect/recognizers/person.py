@@ -1607,9 +1607,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         """User handles of a chat pasted in a prompt ("@jodi : le build casse", "merci @jean.dupont"):
         a handle is a person's identifier, made of their names more often than not. A handle that
         opens a line before ":" speaks in a transcript, whatever its words; one met elsewhere counts
-        when one of its parts is a known first or family name. Channel words ("@here", "@channel"),
-        bots and tools ("@jenkins", "@github": the allowlist), French words ("@support") and
-        places are not people."""
+        when one of its parts is a known first or family name. Channels, roles, bots and tools
+        ("@here", "@admin", "@jenkins"; the allowlist's words: "@github"), places and, unless it is a
+        known name, a French word ("@support") are not people."""
         if "@" not in text:
             return
         for m in _HANDLE_RX.finditer(text):
