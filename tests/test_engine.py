@@ -983,6 +983,9 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("merci @jean.dupont pour le fix, et @vercel pour rien", ["jean.dupont"]),
         ("@channel : la prod est down\n@admin : rollback lancé\n@jenkins : build ok\n@claude : résumé", []),
         ("{\n@timestamp: 2024-03-01T10:00:00\n@version: 1\n}", []),
+        # a study named by its publisher is a thing; its author named with "de" is a person
+        ("Le rapport Gartner sur le cloud souverain cite OVHcloud et Scaleway.", []),
+        ("Relis le rapport de Jean Dupont sur le budget.", ["Jean Dupont"]),
         # a civility glued to the name by its dot; a space forgotten after a full stop
         ("Le client M.Dupont a rappelé, Mme.Okafor aussi.", ["Dupont", "Okafor"]),
         ("Le diplôme M.Sc. en finance est requis.", []),
