@@ -381,7 +381,7 @@ _NAMED_THING_WORDS = _words(
     """loi lois plan projet programme opération prix salon marque label dispositif réforme stratégie
     méthode norme application appli logiciel outil plateforme offre pack formule gamme produit modèle
     version campagne fonds accord pacte traité grenelle agenda gare aéroport rapport étude baromètre
-    classement sondage enquête"""
+    sondage enquête"""
 )
 #: Words after which a lower-case word ending like an infinitive, then an article, is a verb and its
 #: object ("merci de checker le backlog", "pense à booker la salle"), not a name.
