@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from dlp_proxy.detect.recognizers.person import FrenchPersonRecognizer, PersonScores
+from dlp_proxy.detect.recognizers.person import (
+    FIRST_NAMES,
+    FrenchPersonRecognizer,
+    PersonScores,
+    _is_first_name,
+)
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -50,8 +55,6 @@ def test_a_first_name_given_to_both_sexes_keeps_its_more_frequent_class() -> Non
     models/make_wordlists.py once kept the class of the first list read, so "Marc", "Thomas" or
     "Nicolas" counted as uncommon and a lone "Marc" as an ambiguous word ("J'ai eu Marc au
     téléphone" went unfound)."""
-    from dlp_proxy.detect.recognizers.person import FIRST_NAMES, _is_first_name
-
     classes = {
         line.split("\t")[0]: line.split("\t")[1]
         for line in (RULES.parent / "models" / "prenoms.txt").read_text(encoding="utf-8").splitlines()

@@ -416,8 +416,8 @@ _HANDLE_RX = re.compile(
     re.MULTILINE,
 )
 #: Handles of channels, roles, bots and tools, and the keys of logs, code and docs that start with
-#: "@" ("@timestamp: …", "@param", "@media"), not people. AI assistants are added below.
-_HANDLE_NOT_PEOPLE = _words(
+#: "@" ("@timestamp: …", "@param", "@media"), not people; nor are the AI assistants ("@claude").
+_HANDLE_NOT_PEOPLE = _ASSISTANTS | _words(
     """here channel everyone all tous toutes admin admins administrateur root bot bots team equipe
     support helpdesk dev devs ops devops sre qa ci cd infra security securite rh hr compta finance
     direction sales ventes marketing contact info noreply no reply system systeme timestamp version
@@ -425,13 +425,12 @@ _HANDLE_NOT_PEOPLE = _words(
     override example media import charset namespace schema jenkins github gitlab dependabot renovate
     slackbot sentry datadog pagerduty jira"""
 )
-_HANDLE_NOT_PEOPLE |= _ASSISTANTS
 #: Keywords of programming languages that no name holds: the model sometimes calls a line of code
 #: a person ("public void run", "func handle").
-_CODE_WORDS = frozenset(
+_CODE_WORDS = _words(
     """void func def fn const async await null nil bool boolean struct enum impl extends implements
     public private protected static class return import export typeof instanceof lambda println
-    printf elif throws""".split()
+    printf elif throws"""
 )
 #: AI models named by family and tier ("Claude Sonnet", "Claude 3.5 Haiku", "Mistral Large", "Gemini
 #: Flash"): prompts that go through an AI proxy name them all the time, and "Claude" is a first name,
