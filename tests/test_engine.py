@@ -20,10 +20,12 @@ from dlp_proxy.detect.engine import (
     owned,
     resolve_findings,
     split_spans,
+    with_header,
 )
 from dlp_proxy.detect.findings import Finding, mask_value
 from dlp_proxy.detect.recognizers.address import find_addresses
 from dlp_proxy.errors import ConfigError
+from tests.test_person import PEOPLE_TABLES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -728,6 +730,62 @@ def test_finding_at_a_chunk_start_keeps_the_cue_before_it(engine, monkeypatch) -
     monkeypatch.setattr(engine_module, "LEFT_CONTEXT", 0)  # findings owned from the cut on, as before
     # Seen alone at the start of its chunk, "Chevalier" was a bare NER guess, or not found at all.
     assert ("Chevalier", cue) not in [(text[f.start : f.end], f.score) for f in engine.analyze(text)]
+
+
+#: A client export as people paste it: names in lower case, which only the header says are names.
+#: Names made of these syllables, one per row: no word list holds them, and a name seen in one row
+#: cannot vouch for another ("Dupont ... dupont").
+SYLLABLES = ("bo", "ka", "le", "mi", "nu", "ra", "si", "to", "vé", "za")
+
+#: The score from which the example policy acts on a PERSON finding (rules/policy.yaml).
+REPORTED = 0.5
+
+
+def client_table(rows: int) -> tuple[str, list[str]]:
+    """A prompt holding a ``;`` CSV of ``rows`` clients, and the names it holds, row by row."""
+    lines, names = ["Peux-tu trier ce tableau par montant ?", "id;nom;prénom;ville;montant"], []
+    for i in range(rows):
+        last = "".join(SYLLABLES[i // 10**k % 10] for k in range(3))
+        first = "".join(SYLLABLES[i // 10**k % 10] for k in (2, 0, 1)) + "ël"
+        lines.append(f"{i};{last};{first};Lyon;{100 + i}")
+        names += [last, first]
+    return "\n".join(lines), names
+
+
+def test_a_part_cut_inside_a_table_is_read_after_its_header() -> None:
+    text, _ = client_table(40)
+    cut = text.index("\n17;") + 5  # inside row 17
+    part, offset = with_header(text, cut, len(text))
+    assert part.startswith("id;nom;prénom;ville;montant\n17;")
+    assert text[offset + len("id;nom;prénom;ville;montant\n") :].startswith("17;")  # the row whole
+    assert part.endswith(text[-40:])
+    assert with_header(text, 0, 50) == (text[:50], 0)
+    prose = "Le comité a validé le budget. " * 20
+    assert with_header(prose, 300, 500) == (prose[300:500], 300)
+
+
+@pytest.mark.model
+def test_every_chunk_of_a_long_table_keeps_its_header(engine, monkeypatch) -> None:
+    """A CSV of clients longer than a chunk: every row's names, in every chunk. Without the header,
+    rows after the first cut lost their lower-case names."""
+    text, names = client_table(800)
+    assert len(split_spans(text, engine.config.chunk_size, engine.config.chunk_overlap)) >= 2
+    found = [text[f.start : f.end] for f in engine.analyze(text, ["PERSON"], REPORTED)]
+    assert found == names
+    from dlp_proxy.detect import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "table_header_above", lambda text, pos: None)  # as before
+    before = {text[f.start : f.end] for f in engine.analyze(text, ["PERSON"], REPORTED)}
+    assert len(set(names) - before) > 400  # the names after the first cut
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("text", "names"), PEOPLE_TABLES)
+def test_rows_of_people_without_a_header_of_names(engine, text: str, names: list[str]) -> None:
+    """Rows copied from a spreadsheet: the model reads "Okonkwo;Chidi;Metz" as one token and found
+    few of these names; a column of first names now vouches for its cells and the family names beside
+    it (tests/test_person.py has the rule alone, and tables without people)."""
+    assert [text[f.start : f.end] for f in engine.analyze(text, ["PERSON"], REPORTED)] == names
 
 
 @pytest.mark.model

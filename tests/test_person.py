@@ -16,6 +16,7 @@ from dlp_proxy.detect.recognizers.person import (
     FrenchPersonRecognizer,
     PersonScores,
     _is_first_name,
+    table_header_above,
 )
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
@@ -175,3 +176,96 @@ def test_runs_of_blanks_do_not_make_the_layout_rules_backtrack(
         started = time.perf_counter()
         person.analyze(text, ["PERSON"], None)
         assert time.perf_counter() - started < 1.0, repr(text[:20])
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables read in parts
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [
+        ("Voici la liste :\nid;nom;prénom\n1;durand;léa\n2;morel;ali\n", "id;nom;prénom"),
+        ("nom\tprénom\tville\ndurand\tléa\tLyon\nmorel\tali\tMetz\n", "nom\tprénom\tville"),
+        ("| Nom | Prénom |\n|---|---|\n| durand | léa |\n| morel | ali |\n", "| Nom | Prénom |"),
+        ("Société;Ville;CA\nMenuiserie Caron;Lyon;12\nGarage Lemoine;Metz;9\n", "Société;Ville;CA"),
+        # The nearest header heads another table, or a blank line ends the table: nothing to carry.
+        ("nom;prénom\ndurand;léa\n\nmorel;ali\n", None),
+        # Prose, and a table with no header of names or companies.
+        ("Le comité a validé le budget.\nRelancer le fournisseur, puis clore.\n", None),
+        ("produit;prix;stock\nclou;1;2\nvis;2;3\n", None),
+        # A row with fewer cells than the header is not a row of its table.
+        ("nom;prénom;ville\ndurand;léa;Lyon\nune note libre ; sans rien\nmorel;ali;Metz\n", None),
+    ],
+)
+def test_a_part_cut_inside_a_table_finds_the_header_above_it(text: str, header: str | None) -> None:
+    """A long text read in parts (chunks, pool pieces) keeps a table's header with every part: cells are
+    judged by their column's name. Asked for a position on the table's last row."""
+    last_row = text.rstrip("\n").rfind("\n") + 1
+    found = table_header_above(text, last_row + 2)
+    assert (text[found[0] : found[1]] if found else None) == header
+    assert table_header_above(text, 0) is None  # the first line has nothing above it
+
+
+#: Tables of people without a header of names, in the layouts people paste: copied rows, other
+#: headers, family name left or right, any case. Names from Faker's es_ES, en_GB and de_DE lists and
+#: invented ones; cities and jobs in the other columns.
+PEOPLE_TABLES = [
+    (
+        "Dupuis-Marlot;Océane;Lyon;12\nOkonkwo;Chidi;Metz;7\nLemaire;Inès;Brest;3\nKowalczyk;Anna;Nantes;9",
+        ["Dupuis-Marlot", "Océane", "Okonkwo", "Chidi", "Lemaire", "Inès", "Kowalczyk", "Anna"],
+    ),
+    (
+        "0 ; Lastra ; Lucía ; Rennes ; 100\n1 ; Ledesma ; Juan Antonio ; Pau ; 101\n"
+        "2 ; Fonseca ; María Ángeles ; Tarbes ; 102\n3 ; Haro ; Javier ; Bayonne ; 103",
+        ["Lastra", "Lucía", "Ledesma", "Juan Antonio", "Fonseca", "María Ángeles", "Haro", "Javier"],
+    ),
+    (
+        "Identité\tVille\tSolde\nsophie wright\tLeeds\t12,50\nmarc okafor\tBath\t3,10\n"
+        "elaine howells\tYork\t8",
+        ["sophie wright", "marc okafor", "elaine howells"],
+    ),
+    (
+        "| Prénom usuel | Famille | Service |\n|---|---|---|\n| Lukas | BRANDT | achats |\n"
+        "| Greta | VOGEL | paie |\n| Jonas | KRÜGER | achats |",
+        ["Lukas", "BRANDT", "Greta", "VOGEL", "Jonas", "KRÜGER"],
+    ),
+]
+
+#: Tables without people, in the shapes of public datasets (plotly/datasets, MIT: gapminder, iris,
+#: medicare, NHL draft codes) and of business exports: repeated categories, codes, cities, colours.
+PEOPLE_FREE_TABLES = [
+    "country,year,pop,continent\nAfghanistan,1952,8425333,Asia\nAfghanistan,1957,9240934,Asia\n"
+    "Albania,1952,1282697,Europe\nAlbania,1957,1476505,Europe",
+    "SepalLength,SepalWidth,Name\n5.1,3.5,Iris-setosa\n4.9,3.0,Iris-setosa\n7.0,3.2,Iris-versicolor",
+    "Provider City,Provider State,Region\nANCHORAGE,AK,AK - Anchorage\nJUNEAU,AK,AK - Anchorage\n"
+    "ANNISTON,AL,AL - Birmingham\nDOTHAN,AL,AL - Dothan",
+    "Team;POB;Pos\nCOL;CAN;C\nFLA;FIN;C\nTBL;CAN;LW\nNSH;SWE;D",
+    "Produit;Coloris;Stock\nChaise;Rose;12\nTable;Olive;3\nLampe;Marine;8\nBanc;Ambre;5",
+    "Ville;Région;Agence\nFlorence;Toscane;Nord\nNancy;Grand Est;Est\nAlbi;Occitanie;Sud\n"
+    "Morlaix;Bretagne;Ouest",
+]
+
+
+@pytest.mark.parametrize(("text", "names"), PEOPLE_TABLES)
+def test_a_table_column_of_first_names_makes_its_cells_names(
+    person: FrenchPersonRecognizer, text: str, names: list[str]
+) -> None:
+    """A column mostly of known first names (or of first name + family name) holds people: all its
+    cells are names, and so are those of the column of family names beside it, whatever the case and
+    whether the header names them or not. The model reads "Okonkwo;Chidi;Metz" as one token; before
+    this, most such cells went unfound. The rules alone, without the NER."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
+@pytest.mark.parametrize("text", PEOPLE_FREE_TABLES)
+def test_a_table_without_people_gets_no_names(person: FrenchPersonRecognizer, text: str) -> None:
+    """Columns of categories ("Asia" on every row), codes ("CAN", "AK"), colours and cities that are
+    also first names ("Rose", "Florence") are not columns of first names. (Other rules may still call a
+    lone "Toscane", a first name, a name: this is about the table's columns.)"""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [
+        text[r.start : r.end] for r in results if "(table)" in r.analysis_explanation.textual_explanation
+    ] == []

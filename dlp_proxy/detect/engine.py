@@ -46,6 +46,7 @@ from typing import Any
 from dlp_proxy.detect.findings import Finding
 from dlp_proxy.detect.normalize import Blob, Normalized, find_blobs, normalize
 from dlp_proxy.detect.recase import add_recased_names
+from dlp_proxy.detect.recognizers.person import table_header_above
 from dlp_proxy.detect.recognizers.phone import phone_memo
 from dlp_proxy.entities import TYPE_PRIORITY as ENTITY_PRIORITY
 from dlp_proxy.errors import ConfigError, ConfigProblem
@@ -716,6 +717,24 @@ def owned(spans: list[tuple[int, int]], overlap: int) -> list[tuple[int, int | N
     return list(zip(floors, limits, strict=True))
 
 
+def with_header(text: str, start: int, end: int) -> tuple[str, int]:
+    """The part ``text[start:end]`` as it must be read: ``(part, offset)``, ``offset`` being where the
+    part's first character sits in ``text`` (a finding at ``i`` in the part is at ``offset + i``).
+
+    A part that starts inside a table (a pasted CSV export, a Markdown table) is read from the start
+    of its row, after the table's header line, since cells are judged by their column's name
+    (:func:`~dlp_proxy.detect.recognizers.person.table_header_above`). The header's own findings land
+    before ``start``, below the part's floor (:func:`owned`): the part that holds the header keeps them.
+    """
+    if start > 0:
+        header = table_header_above(text, start)
+        if header is not None:
+            row_start = text.rfind("\n", 0, start) + 1
+            head = text[header[0] : header[1]] + "\n"
+            return head + text[row_start:end], row_start - len(head)
+    return text[start:end], start
+
+
 def _overlaps(a: Finding, b: Finding) -> bool:
     return a.start < b.end and b.start < a.end
 
@@ -810,7 +829,7 @@ class _Unit:
 
     owner: int
     text: str
-    offset: int  # start of the chunk in ``norm.text``
+    offset: int  # where ``text`` starts in ``norm.text`` (before the chunk when a header leads it)
     floor: int  # absolute offset in ``norm.text`` before which findings belong to the previous chunk
     limit: int | None  # absolute offset in ``norm.text`` from which findings belong to the next chunk
     norm: Normalized
@@ -997,7 +1016,16 @@ class DetectionEngine:
         spans = split_spans(norm.text, self.config.chunk_size, self.config.chunk_overlap)
         with_ner = without_ner is None
         return [
-            _Unit(owner, norm.text[start:end], start, floor, limit, norm, blob, with_ner, without_ner or ())
+            _Unit(
+                owner,
+                *with_header(norm.text, start, end),
+                floor,
+                limit,
+                norm,
+                blob,
+                with_ner,
+                without_ner or (),
+            )
             for (start, end), (floor, limit) in zip(
                 spans, owned(spans, self.config.chunk_overlap), strict=True
             )

@@ -56,6 +56,7 @@ from dlp_proxy.detect.engine import (
     owned,
     resolve_findings,
     split_spans,
+    with_header,
 )
 from dlp_proxy.detect.findings import Finding
 from dlp_proxy.errors import ConfigError, ConfigProblem
@@ -274,7 +275,7 @@ class _Piece:
     """A text, or a part of a long one, sent to a worker."""
 
     index: int  # which input text
-    offset: int  # where the piece starts in it
+    offset: int  # where ``text`` starts in it (before the piece when a table's header leads it)
     floor: int  # findings starting before this (in the text) belong to the previous piece
     limit: int | None  # findings starting at or after this (in the text) belong to the next piece
     text: str
@@ -721,7 +722,8 @@ class DetectorPool:
                 if any(_inside_blob(text, pos) for span in spans for pos in span):
                     spans = [(0, len(text))]  # a cut inside an encoded blob would keep it from decoding
             for (start, end), (floor, limit) in zip(spans, owned(spans, SPLIT_OVERLAP), strict=True):
-                pieces.append(_Piece(index, start, floor, limit, text[start:end]))
+                part, offset = with_header(text, start, end)
+                pieces.append(_Piece(index, offset, floor, limit, part))
         jobs: list[list[_Piece]] = [[] for _ in range(min(self.workers, len(pieces)))]
         loads = [0] * len(jobs)
         for piece in sorted(pieces, key=lambda p: -len(p.text)):
@@ -738,7 +740,7 @@ class DetectorPool:
         split: set[int] = set()
         for job, job_results in zip(jobs, results, strict=True):
             for piece, findings in zip(job, job_results, strict=True):
-                if piece.limit is not None or piece.offset:
+                if piece.limit is not None or piece.floor:
                     split.add(piece.index)
                 for f in findings:
                     start = f.start + piece.offset

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import signal
 import socket
 import ssl
@@ -311,6 +312,24 @@ def test_undecodable_and_oversized_bodies_fail_closed(proxy: ProxyProcess, provi
     assert big.status_code == 413 and big.headers["x-should-retry"] == "false"
     assert gzipped_ok.status_code == 200
     assert [r.path for r in provider.received] == ["/openai/v1/chat/completions"]
+
+
+def test_a_client_table_read_by_two_workers_never_reaches_the_provider(
+    proxy: ProxyProcess, provider: FakeProvider
+) -> None:
+    """A pasted CSV export of clients, names in lower case (only the header says they are names), long
+    enough that each detection worker reads a part of it: no name reaches the provider."""
+    from tests.test_engine import client_table
+
+    if "starting 1 worker(s)" in proxy.logs():
+        pytest.skip("one detection worker on this machine: nothing is split")
+    text, names = client_table(150)
+    openai_client(proxy).chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": text}]
+    )
+    sent = provider.received[0].json()["messages"][0]["content"]
+    assert sent.count("\n") == text.count("\n") and ";Lyon;249" in sent  # the table went, redacted
+    assert [n for n in names if re.search(rf"\b{n}\b", sent)] == []
 
 
 def test_metrics_health_and_no_secrets_in_logs(proxy: ProxyProcess) -> None:

@@ -39,7 +39,7 @@ import re
 import unicodedata
 import zlib
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -915,6 +915,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             add(start, end, score, "upper_case")
         for start, end, score in self._csv_names(text):
             add(start, end, score, "csv")
+        for start, end, score in self._table_names(text):
+            add(start, end, score, "table")
         for start, end, score in self._lower_case_names(text):
             add(start, end, score, "lower_case")
         if any(c.islower() for c in text):
@@ -1810,22 +1812,16 @@ class FrenchPersonRecognizer(LocalRecognizer):
             return
         lines = _lines_with_offsets(text)
         for i, (_, line) in enumerate(lines):
-            if len(line) > 500 or not _COMPANY_HINT_RX.search(line):
+            header = _company_header(line)
+            if header is None:
                 continue
-            for sep in (";", "\t", "|", ","):
-                if sep not in line:
-                    continue
-                heads = [" ".join(fold(c).split()) for _, c in _split_cells(line, sep)]
-                companies = {j for j, c in enumerate(heads) if c in _COMPANY_HEADERS}
-                if not companies:
-                    continue
-                for row_start, row in lines[i + 1 :]:
-                    if not row.strip() or row.count(sep) < len(heads) - 1:
-                        break
-                    for j, (cell_start, cell) in enumerate(_split_cells(row, sep)):
-                        if j in companies:
-                            yield row_start + cell_start, row_start + cell_start + len(cell)
-                break
+            sep, companies, width = header
+            for row_start, row in lines[i + 1 :]:
+                if not row.strip() or row.count(sep) < width - 1:
+                    break
+                for j, (cell_start, cell) in enumerate(_split_cells(row, sep)):
+                    if j in companies:
+                        yield row_start + cell_start, row_start + cell_start + len(cell)
 
     def _csv_names(self, text: str) -> Iterable[tuple[int, int, float]]:
         """Cells under a name or person column of a CSV-like table (``;``, ``,``, tab or ``|``).
@@ -1857,6 +1853,177 @@ class FrenchPersonRecognizer(LocalRecognizer):
                             if self._person_like(text, run, mixed=roles[index]):
                                 yield run.start, run.end, score
                 i += 1
+
+    def _table_names(self, text: str) -> Iterable[tuple[int, int, float]]:
+        """Cells of a table whose header names no people (or that has none: rows copied from a
+        spreadsheet), when a column shows what it holds: mostly known first names ("Sophie",
+        "chidi" is then one too), mostly full names ("DUPONT Jean", "jean dupont"), and beside a
+        first-name column, a column of words that look like family names.
+
+        Known first names count only when they are not also words or places ("Rose", "Florence"):
+        a column of colours or cities is not a column of people. The model reads "Dupont;Jean;Lyon"
+        as one token, so without this a table without its header lost most of its names.
+        """
+        for sep, rows in _table_blocks(text):
+            if _csv_header(rows[0][1]) is not None:
+                continue  # a header of names: _csv_names reads the table
+            columns = list(zip(*(_split_cells(row, sep) for _, row in rows), strict=True))
+            kinds: dict[int, str] = {}
+            for j, column in enumerate(columns):
+                values = _distinct_values(column)
+                if values is None:
+                    continue  # a category ("Asia", "Iris-setosa" on every row), not one person per row
+                known = sum(_first_name_weight(v) for v in values)
+                if known * 2 >= len(values):
+                    kinds[j] = "first"
+                elif known >= 2 and known * 3 >= len(values):
+                    kinds[j] = "first?"  # a first-name column if a family-name column is beside it
+                elif sum(_is_full_name_cell(v) for v in values) * 2 >= len(values):
+                    kinds[j] = "full"
+            for j in [j for j, kind in kinds.items() if kind.startswith("first")]:
+                # Family names are on one side, and the other column may be cities or job titles: the
+                # side more of whose cells a family name list holds, or both when neither tells.
+                beside = {
+                    k: _family_names(columns[k])
+                    for k in (j - 1, j + 1)
+                    if 0 <= k < len(columns) and k not in kinds and _is_family_column(columns[k])
+                }
+                most = max(beside.values(), default=0)
+                if kinds[j] == "first?" and not most:
+                    continue  # few first names, and no family name beside them: not a table of people
+                for k, known in beside.items():
+                    if known == most:
+                        kinds[j], kinds[k] = "first", "family"
+            named = [j for j, kind in kinds.items() if kind != "first?"]
+            first = 1 if named and _heads_table(columns, named) else 0
+            for j in named:
+                for (row_start, _), (cell_start, cell) in zip(rows[first:], columns[j][first:], strict=True):
+                    if _is_name_cell(cell) and not self._is_stopword(cell):
+                        yield row_start + cell_start, row_start + cell_start + len(cell), self.scores.ner
+
+
+#: Rows (a header included) a block of lines needs to be read as a table whose columns tell their kind.
+_MIN_TABLE_ROWS = 3
+
+
+def _table_blocks(text: str) -> Iterator[tuple[str, list[tuple[int, str]]]]:
+    """``(separator, rows)`` for each run of at least :data:`_MIN_TABLE_ROWS` lines that the same
+    separator cuts into the same number of cells (the longest run when several separators do)."""
+    if text.count("\n") < _MIN_TABLE_ROWS - 1 or not any(sep in text for sep in _CELL_SEPARATORS):
+        return
+    lines = _lines_with_offsets(text)
+    i = 0
+    while i < len(lines):
+        best: tuple[str, int] | None = None
+        for sep in _CELL_SEPARATORS:
+            count = lines[i][1].count(sep)
+            if not count:
+                continue
+            j = i + 1
+            while j < len(lines) and lines[j][1].count(sep) == count:
+                j += 1
+            if j - i >= _MIN_TABLE_ROWS and (best is None or j > best[1]):
+                best = (sep, j)
+        if best is None:
+            i += 1
+            continue
+        yield best[0], lines[i : best[1]]
+        i = best[1]
+
+
+def _distinct_values(column: Sequence[tuple[int, str]]) -> list[str] | None:
+    """The different values of a column that has letters, in order; None when they are too few, or
+    too few for its rows, for a column with one person per row (at least :data:`_MIN_TABLE_ROWS`
+    different values, and one row in four: first names repeat in a long list, categories repeat more).
+    Shares are counted on them, so that "Asia" on every row counts once."""
+    seen: dict[str, str] = {}
+    cells = [cell for _, cell in column if any(c.isalpha() for c in cell)]
+    for cell in cells:
+        seen.setdefault(fold(cell), cell)
+    if len(seen) < _MIN_TABLE_ROWS or len(seen) * 4 < len(cells):
+        return None
+    return list(seen.values())
+
+
+def _first_name_weight(cell: str) -> float:
+    """How surely ``cell`` is first names alone: 1 when each is a common first name that is not also a
+    word or a place ("Sophie", "Juan Antonio", "Jean-Luc"), 0.5 when some are rare ones ("Chidi", but
+    also "Florida", "Asia"), 0 otherwise ("Rose", "Florence", "Iris-setosa", codes such as "CAN", "AK")."""
+    words = cell.split()
+    if not 1 <= len(words) <= 3 or any(len(w) < 3 or _is_short_upper(w) for w in words):
+        return 0.0
+    parts = [p for w in words for p in fold(w).split("-")]
+    if any(p not in ALL_FIRST_NAMES or p in _AMBIGUOUS_FIRST_NAMES for p in parts):
+        return 0.0
+    return 1.0 if all(p in FIRST_NAMES for p in parts) else 0.5
+
+
+def _is_plain_first_name(cell: str) -> bool:
+    """First names alone, common or rare, none also a word or a place (see :func:`_first_name_weight`)."""
+    return _first_name_weight(cell) > 0
+
+
+def _is_full_name_cell(cell: str) -> bool:
+    """Two to four words, the first or the last a plain first name, none a French word that is not a
+    name: "DUPONT Jean", "jean dupont", "Okafor Chidi", not "Bonjour Marie"."""
+    words = cell.split()
+    if not 2 <= len(words) <= 4 or not _looks_like_name_cell(cell):
+        return False
+    if not (_is_plain_first_name(words[0]) or _is_plain_first_name(words[-1])):
+        return False
+    return not any(is_french_word(w) and not _is_name_word(w) for w in words)
+
+
+def _is_family_column(column: Sequence[tuple[int, str]]) -> bool:
+    """Beside a column of first names: cells that read as family names (one to three name-like words,
+    most not places, most not French words unless a family name list holds them)."""
+    values = _distinct_values(column)
+    if values is None:
+        return False
+    named = sum(
+        _is_name_cell(v) and len(v.split()) <= 3 and not _only_french_words(v) and not _is_short_upper(v)
+        for v in values
+    )
+    places = sum(fold(v) in PLACES for v in values)
+    return named * 10 >= len(values) * 7 and places * 2 < len(values)
+
+
+def _heads_table(columns: Sequence[Sequence[tuple[int, str]]], named: list[int]) -> bool:
+    """Whether the first row is the table's header rather than a row copied without it: none of its
+    cells under the ``named`` columns holds a known name ("Identité", "Team;Name"), and it has no digits
+    where most rows have some (an id, an amount: "0;Lastra;Ricarda;Lugo;100" is a row)."""
+    if any(_has_name_word(columns[j][0][1]) for j in named):
+        return False
+    numeric = [c for c in columns if sum(_has_digit(cell) for _, cell in c[1:]) * 2 > len(c) - 1]
+    return sum(_has_digit(c[0][1]) for c in numeric) * 2 <= len(numeric)
+
+
+def _has_digit(cell: str) -> bool:
+    return any(ch.isdigit() for ch in cell)
+
+
+def _family_names(column: Sequence[tuple[int, str]]) -> int:
+    """How many cells of ``column`` a list of family names holds (one name word at least)."""
+    return sum(any(_is_last_name(w) for w in cell.split()) for _, cell in column)
+
+
+def _has_name_word(cell: str) -> bool:
+    """A word of ``cell`` is in a list of first or family names ("Chidi", "Dupont", "DA SILVA Joana")."""
+    return any(_is_name_word(w) for w in cell.split())
+
+
+def _only_french_words(cell: str) -> bool:
+    """Every word of ``cell`` is a French word that no name list holds ("non renseigné", "Identité")."""
+    return all(is_french_word(w) and not _is_name_word(w) for w in cell.split())
+
+
+def _is_name_word(word: str) -> bool:
+    return _is_first_name(word, rare=True) or _is_last_name(word) or fold(word) in _WORD_SURNAMES
+
+
+def _is_name_cell(cell: str) -> bool:
+    """A cell that can hold a name: letters only, one to four words."""
+    return 1 <= len(cell.split()) <= 4 and _looks_like_name_cell(cell)
 
 
 _INITIAL_FULL = re.compile(_INITIAL)
@@ -2033,6 +2200,10 @@ _PERSON_HEADERS = {
 }
 
 
+#: What separates the cells of a CSV-like table, in the order they are tried on a header line.
+_CELL_SEPARATORS = (";", "\t", "|", ",")
+
+
 def _lines_with_offsets(text: str) -> list[tuple[int, str]]:
     out, pos = [], 0
     for line in text.splitlines(keepends=True):
@@ -2065,11 +2236,59 @@ _HEADER_HINT_RX = re.compile(
 )
 
 
+def _company_header(line: str) -> tuple[str, set[int], int] | None:
+    """(separator, company columns, column count) if ``line`` heads a table with a company column."""
+    if len(line) > 500 or not _COMPANY_HINT_RX.search(line):
+        return None
+    for sep in _CELL_SEPARATORS:
+        if sep not in line:
+            continue
+        heads = [" ".join(fold(c).split()) for _, c in _split_cells(line, sep)]
+        companies = {j for j, c in enumerate(heads) if c in _COMPANY_HEADERS}
+        if companies:
+            return sep, companies, len(heads)
+    return None
+
+
+def table_header_above(text: str, pos: int) -> tuple[int, int] | None:
+    """``(start, end)`` of the header line of the table whose row holds ``pos``, when that header lies
+    on an earlier line; None when ``pos`` is not in such a table.
+
+    For whoever reads a long text in parts (the engine's chunks, the worker pool's pieces): the cells of
+    a table are judged by their column's name (:meth:`FrenchPersonRecognizer._csv_names`,
+    ``_company_cells``), so a part that starts inside a table must be read with its header, or a CSV of
+    clients in lower case loses every name after the first cut. A header counts when every row
+    between it and ``pos`` is a row of its table, as those methods read them (no blank line, enough
+    separators). Walks back one line at a time and stops at the first line that no separator of the
+    row at ``pos`` runs through, so prose costs one line.
+    """
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", pos)
+    row = text[line_start : len(text) if line_end < 0 else line_end]
+    fewest = {sep: row.count(sep) for sep in _CELL_SEPARATORS}  # over the rows walked so far
+    hi = line_start - 1  # the line break that ends the line above
+    while hi >= 0 and any(fewest.values()):
+        lo = text.rfind("\n", 0, hi) + 1
+        line = text[lo:hi].rstrip("\r")
+        if not line.strip():
+            return None
+        people, companies = _csv_header(line), _company_header(line)
+        for header in (people, companies):
+            if header is not None and fewest[header[0]] >= header[-1] - 1:
+                return lo, lo + len(line)
+        if people is not None or companies is not None:
+            return None  # the nearest header heads another table
+        for sep in fewest:
+            fewest[sep] = min(fewest[sep], line.count(sep))
+        hi = lo - 1
+    return None
+
+
 def _csv_header(line: str) -> tuple[str, set[int], dict[int, bool], int] | None:
     """(separator, name columns, role columns -> mixed, column count) if ``line`` heads a table of people."""
     if len(line) > 500 or not _HEADER_HINT_RX.search(line):
         return None
-    for sep in (";", "\t", "|", ","):
+    for sep in _CELL_SEPARATORS:
         if sep not in line:
             continue
         cells = [
