@@ -16,7 +16,6 @@ from dlp_proxy.detect.recognizers.person import (
     FrenchPersonRecognizer,
     PersonScores,
     _is_first_name,
-    table_header_above,
 )
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
@@ -176,36 +175,6 @@ def test_runs_of_blanks_do_not_make_the_layout_rules_backtrack(
         started = time.perf_counter()
         person.analyze(text, ["PERSON"], None)
         assert time.perf_counter() - started < 1.0, repr(text[:20])
-
-
-# --------------------------------------------------------------------------------------------------
-# Tables read in parts
-# --------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "header"),
-    [
-        ("Voici la liste :\nid;nom;prénom\n1;durand;léa\n2;morel;ali\n", "id;nom;prénom"),
-        ("nom\tprénom\tville\ndurand\tléa\tLyon\nmorel\tali\tMetz\n", "nom\tprénom\tville"),
-        ("| Nom | Prénom |\n|---|---|\n| durand | léa |\n| morel | ali |\n", "| Nom | Prénom |"),
-        ("Société;Ville;CA\nMenuiserie Caron;Lyon;12\nGarage Lemoine;Metz;9\n", "Société;Ville;CA"),
-        # The nearest header heads another table, or a blank line ends the table: nothing to carry.
-        ("nom;prénom\ndurand;léa\n\nmorel;ali\n", None),
-        # Prose, and a table with no header of names or companies.
-        ("Le comité a validé le budget.\nRelancer le fournisseur, puis clore.\n", None),
-        ("produit;prix;stock\nclou;1;2\nvis;2;3\n", None),
-        # A row with fewer cells than the header is not a row of its table.
-        ("nom;prénom;ville\ndurand;léa;Lyon\nune note libre ; sans rien\nmorel;ali;Metz\n", None),
-    ],
-)
-def test_a_part_cut_inside_a_table_finds_the_header_above_it(text: str, header: str | None) -> None:
-    """A long text read in parts (chunks, pool pieces) keeps a table's header with every part: cells are
-    judged by their column's name. Asked for a position on the table's last row."""
-    last_row = text.rstrip("\n").rfind("\n") + 1
-    found = table_header_above(text, last_row + 2)
-    assert (text[found[0] : found[1]] if found else None) == header
-    assert table_header_above(text, 0) is None  # the first line has nothing above it
 
 
 #: Tables of people without a header of names, in the layouts people paste: copied rows, other

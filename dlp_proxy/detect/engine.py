@@ -46,8 +46,8 @@ from typing import Any
 from dlp_proxy.detect.findings import Finding
 from dlp_proxy.detect.normalize import Blob, Normalized, find_blobs, normalize
 from dlp_proxy.detect.recase import add_recased_names
-from dlp_proxy.detect.recognizers.person import table_header_above
 from dlp_proxy.detect.recognizers.phone import phone_memo
+from dlp_proxy.detect.tables import table_header_above
 from dlp_proxy.entities import TYPE_PRIORITY as ENTITY_PRIORITY
 from dlp_proxy.errors import ConfigError, ConfigProblem
 from dlp_proxy.yamlload import LineDict, LineList, load_yaml
@@ -723,7 +723,7 @@ def with_header(text: str, start: int, end: int) -> tuple[str, int]:
 
     A part that starts inside a table (a pasted CSV export, a Markdown table) is read from the start
     of its row, after the table's header line, since cells are judged by their column's name
-    (:func:`~dlp_proxy.detect.recognizers.person.table_header_above`). The header's own findings land
+    (:func:`~dlp_proxy.detect.tables.table_header_above`). The header's own findings land
     before ``start``, below the part's floor (:func:`owned`): the part that holds the header keeps them.
     """
     if start > 0:

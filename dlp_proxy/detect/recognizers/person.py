@@ -50,6 +50,14 @@ from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerRe
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect.recognizers.base import STRIP_MARKS
+from dlp_proxy.detect.tables import (
+    CELL_SEPARATORS,
+    COMPANY_HINT_RX,
+    company_header,
+    csv_header,
+    lines_with_offsets,
+    split_cells,
+)
 from dlp_proxy.errors import ConfigError, ConfigProblem
 
 logger = logging.getLogger(__name__)
@@ -1808,18 +1816,18 @@ class FrenchPersonRecognizer(LocalRecognizer):
     def _company_cells(self, text: str) -> Iterable[tuple[int, int]]:
         """(start, end) of the cells under a company column (``Société``, ``Entreprise``...) of a
         CSV-like table: what the model calls a person there is a company name."""
-        if not _COMPANY_HINT_RX.search(text):
+        if not COMPANY_HINT_RX.search(text):
             return
-        lines = _lines_with_offsets(text)
+        lines = lines_with_offsets(text)
         for i, (_, line) in enumerate(lines):
-            header = _company_header(line)
+            header = company_header(line)
             if header is None:
                 continue
             sep, companies, width = header
             for row_start, row in lines[i + 1 :]:
                 if not row.strip() or row.count(sep) < width - 1:
                     break
-                for j, (cell_start, cell) in enumerate(_split_cells(row, sep)):
+                for j, (cell_start, cell) in enumerate(split_cells(row, sep)):
                     if j in companies:
                         yield row_start + cell_start, row_start + cell_start + len(cell)
 
@@ -1830,10 +1838,10 @@ class FrenchPersonRecognizer(LocalRecognizer):
         ``Contact``, ``Salarié``...) give cells that look like a person (see :meth:`_person_like`).
         """
         score = self.scores.label
-        lines = _lines_with_offsets(text)
+        lines = lines_with_offsets(text)
         i = 0
         while i < len(lines):
-            header = _csv_header(lines[i][1])
+            header = csv_header(lines[i][1])
             if header is None:
                 i += 1
                 continue
@@ -1843,7 +1851,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 row_start, row = lines[i]
                 if not row.strip() or row.count(sep) < width - 1:
                     break
-                for index, (cell_start, cell) in enumerate(_split_cells(row, sep)):
+                for index, (cell_start, cell) in enumerate(split_cells(row, sep)):
                     if index in columns:
                         if _looks_like_name_cell(cell) and not self._is_stopword(cell):
                             yield row_start + cell_start, row_start + cell_start + len(cell), score
@@ -1865,9 +1873,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         as one token, so without this a table without its header lost most of its names.
         """
         for sep, rows in _table_blocks(text):
-            if _csv_header(rows[0][1]) is not None:
+            if csv_header(rows[0][1]) is not None:
                 continue  # a header of names: _csv_names reads the table
-            columns = list(zip(*(_split_cells(row, sep) for _, row in rows), strict=True))
+            columns = list(zip(*(split_cells(row, sep) for _, row in rows), strict=True))
             kinds: dict[int, str] = {}
             for j, column in enumerate(columns):
                 values = _distinct_values(column)
@@ -1909,13 +1917,13 @@ _MIN_TABLE_ROWS = 3
 def _table_blocks(text: str) -> Iterator[tuple[str, list[tuple[int, str]]]]:
     """``(separator, rows)`` for each run of at least :data:`_MIN_TABLE_ROWS` lines that the same
     separator cuts into the same number of cells (the longest run when several separators do)."""
-    if text.count("\n") < _MIN_TABLE_ROWS - 1 or not any(sep in text for sep in _CELL_SEPARATORS):
+    if text.count("\n") < _MIN_TABLE_ROWS - 1 or not any(sep in text for sep in CELL_SEPARATORS):
         return
-    lines = _lines_with_offsets(text)
+    lines = lines_with_offsets(text)
     i = 0
     while i < len(lines):
         best: tuple[str, int] | None = None
-        for sep in _CELL_SEPARATORS:
+        for sep in CELL_SEPARATORS:
             count = lines[i][1].count(sep)
             if not count:
                 continue
@@ -2090,230 +2098,6 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
     while end < n and (text[end].isalpha() or (text[end] == "-" and end + 1 < n and text[end + 1].isalpha())):
         end += 1
     return start, end
-
-
-_NAME_HEADERS = {
-    "nom",
-    "prenom",
-    "prenoms",
-    "nom de famille",
-    "nom complet",
-    "nom prenom",
-    "prenom nom",
-    "nom et prenom",
-    "patronyme",
-    "nom d'usage",
-    "nom de naissance",
-    "first name",
-    "firstname",
-    "last name",
-    "lastname",
-    "surname",
-    "full name",
-    "name",
-    "nom client",
-    "nom du client",
-    "nom contact",
-    "nom du contact",
-    "client name",
-    "customer name",
-    "contact name",
-}
-#: Columns of people, whatever the other columns say.
-_PERSON_ROLE_HEADERS = {
-    "salarie",
-    "salariee",
-    "employe",
-    "employee",
-    "collaborateur",
-    "collaboratrice",
-    "interlocuteur",
-    "interlocutrice",
-    "signataire",
-    "patient",
-    "patiente",
-    "beneficiaire",
-    "titulaire",
-    "locataire",
-    "conducteur",
-    "conductrice",
-    "candidat",
-    "candidate",
-    "stagiaire",
-    "responsable",
-    "manager",
-    "referent",
-    "demandeur",
-    "assure",
-    "assuree",
-}
-#: Columns of people or organisations: people when the table also has a company or first-name column.
-_MIXED_ROLE_HEADERS = {
-    "client",
-    "cliente",
-    "contact",
-    "destinataire",
-    "customer",
-    "owner",
-    "proprietaire",
-    "participant",
-    "participante",
-}
-_COMPANY_HEADERS = {
-    "societe",
-    "entreprise",
-    "raison sociale",
-    "company",
-    "organisation",
-    "organization",
-    "employeur",
-    "compte",
-    "account",
-}
-
-_GENERIC_NAME_HEADERS = {"nom", "name", "nom complet", "full name"}
-_PERSON_HEADERS = {
-    "civilite",
-    "email",
-    "e mail",
-    "mail",
-    "courriel",
-    "telephone",
-    "tel",
-    "portable",
-    "mobile",
-    "matricule",
-    "poste",
-    "fonction",
-    "service",
-    "date de naissance",
-    "naissance",
-    "adresse",
-    "salarie",
-    "employe",
-    "collaborateur",
-    "age",
-    "sexe",
-    "nir",
-    "phone",
-    "title",
-}
-
-
-#: What separates the cells of a CSV-like table, in the order they are tried on a header line.
-_CELL_SEPARATORS = (";", "\t", "|", ",")
-
-
-def _lines_with_offsets(text: str) -> list[tuple[int, str]]:
-    out, pos = [], 0
-    for line in text.splitlines(keepends=True):
-        out.append((pos, line.rstrip("\r\n")))
-        pos += len(line)
-    return out
-
-
-def _split_cells(row: str, sep: str) -> list[tuple[int, str]]:
-    """Cells of a row with their offsets, stripped of blanks and quotes (offsets point at the value)."""
-    cells, pos = [], 0
-    for raw in row.split(sep):
-        stripped = raw.strip().strip("\"'").strip()
-        offset = raw.find(stripped) if stripped else 0
-        cells.append((pos + offset, stripped))
-        pos += len(raw) + len(sep)
-    return cells
-
-
-#: A line that may head a table with a company column (checked exactly against _COMPANY_HEADERS).
-_COMPANY_HINT_RX = re.compile(
-    r"(?i:soci[ée]t[ée]|entreprise|raison sociale|company|organi[sz]ation|employeur|compte|account)"
-)
-#: Words one of which a header of a table of people holds (a cheap test before splitting the line).
-_HEADER_HINT_RX = re.compile(
-    r"(?:^|[;,\t|])[ \t\"'`]*(?i:nom|name|pr[ée]nom|patronyme|client|contact|salari|employ|collabor"
-    r"|interlocut|signataire|patient|b[ée]n[ée]ficiaire|titulaire|locataire|conduct|candidat|stagiaire"
-    r"|participant|responsable|manager|r[ée]f[ée]rent|demandeu|assur[ée]|destinataire|customer|owner"
-    r"|propri[ée]taire|first|last|full|surname)[^;,\t|]{0,25}(?:[;,\t|]|$)"
-)
-
-
-def _company_header(line: str) -> tuple[str, set[int], int] | None:
-    """(separator, company columns, column count) if ``line`` heads a table with a company column."""
-    if len(line) > 500 or not _COMPANY_HINT_RX.search(line):
-        return None
-    for sep in _CELL_SEPARATORS:
-        if sep not in line:
-            continue
-        heads = [" ".join(fold(c).split()) for _, c in _split_cells(line, sep)]
-        companies = {j for j, c in enumerate(heads) if c in _COMPANY_HEADERS}
-        if companies:
-            return sep, companies, len(heads)
-    return None
-
-
-def table_header_above(text: str, pos: int) -> tuple[int, int] | None:
-    """``(start, end)`` of the header line of the table whose row holds ``pos``, when that header lies
-    on an earlier line; None when ``pos`` is not in such a table.
-
-    For whoever reads a long text in parts (the engine's chunks, the worker pool's pieces): the cells of
-    a table are judged by their column's name (:meth:`FrenchPersonRecognizer._csv_names`,
-    ``_company_cells``), so a part that starts inside a table must be read with its header, or a CSV of
-    clients in lower case loses every name after the first cut. A header counts when every row
-    between it and ``pos`` is a row of its table, as those methods read them (no blank line, enough
-    separators). Walks back one line at a time and stops at the first line that no separator of the
-    row at ``pos`` runs through, so prose costs one line.
-    """
-    line_start = text.rfind("\n", 0, pos) + 1
-    line_end = text.find("\n", pos)
-    row = text[line_start : len(text) if line_end < 0 else line_end]
-    fewest = {sep: row.count(sep) for sep in _CELL_SEPARATORS}  # over the rows walked so far
-    hi = line_start - 1  # the line break that ends the line above
-    while hi >= 0 and any(fewest.values()):
-        lo = text.rfind("\n", 0, hi) + 1
-        line = text[lo:hi].rstrip("\r")
-        if not line.strip():
-            return None
-        people, companies = _csv_header(line), _company_header(line)
-        for header in (people, companies):
-            if header is not None and fewest[header[0]] >= header[-1] - 1:
-                return lo, lo + len(line)
-        if people is not None or companies is not None:
-            return None  # the nearest header heads another table
-        for sep in fewest:
-            fewest[sep] = min(fewest[sep], line.count(sep))
-        hi = lo - 1
-    return None
-
-
-def _csv_header(line: str) -> tuple[str, set[int], dict[int, bool], int] | None:
-    """(separator, name columns, role columns -> mixed, column count) if ``line`` heads a table of people."""
-    if len(line) > 500 or not _HEADER_HINT_RX.search(line):
-        return None
-    for sep in _CELL_SEPARATORS:
-        if sep not in line:
-            continue
-        cells = [
-            fold(c).replace("_", " ").replace("-", " ").replace("/", " ") for _, c in _split_cells(line, sep)
-        ]
-        cells = [" ".join(c.split()) for c in cells]
-        if len(cells) < 2:
-            continue
-        columns = {i for i, c in enumerate(cells) if c in _NAME_HEADERS}
-        # "Client;Société": with a company column (or a first-name column) beside it, "Client" is a person.
-        people_table = any(c in _COMPANY_HEADERS or c in ("prenom", "prenoms", "first name") for c in cells)
-        roles = {
-            i: (c in _MIXED_ROLE_HEADERS and not people_table)
-            for i, c in enumerate(cells)
-            if c in _PERSON_ROLE_HEADERS or c in _MIXED_ROLE_HEADERS
-        }
-        # "Nom;Prix" lists products: a bare "nom"/"name" column counts only next to a first-name
-        # column or a column that only people have (e-mail, phone, employee number...).
-        generic = {i for i in columns if cells[i] in _GENERIC_NAME_HEADERS}
-        if generic and generic == columns and not any(c in _PERSON_HEADERS for c in cells):
-            columns = set()
-        if not columns and not roles:
-            continue
-        return sep, columns, roles, len(cells)
-    return None
 
 
 def _looks_like_name_cell(cell: str) -> bool:
