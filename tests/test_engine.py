@@ -789,6 +789,36 @@ def test_rows_of_people_without_a_header_of_names(engine, text: str, names: list
 
 
 @pytest.mark.model
+def test_the_original_is_read_again_only_around_mended_numbers(engine, monkeypatch) -> None:
+    """Normalising only joined split numbers: the pattern recognizers read the original again around
+    those places, not the whole text, and find what a whole second reading finds (cues far before a
+    number included: "Tél. portable de Mme Okafor, à joindre …")."""
+    from dlp_proxy.detect import engine as engine_module
+    from dlp_proxy.detect.normalize import Normalized, normalize
+
+    filler = "Le comité a examiné les résultats trimestriels et les perspectives commerciales. " * 30
+    text = (
+        filler
+        + "Tél. portable de Mme Okafor, à joindre avant le comité du mois prochain : 06 12 34 56 78.\n"
+        + filler
+        + "IBAN FR76 3000 6000 0112 3456 7890 189, SIRET 732 829 320 00074.\n"
+        + filler
+    )
+    norm = normalize(text)
+    assert norm.digits_only and norm.changed
+    units = engine._reread_units(0, text, norm.changed_spans(text))
+    assert 0 < sum(len(u.text) for u in units) < len(text) / 2
+    windowed = engine.analyze(text)
+    monkeypatch.setattr(
+        engine_module.DetectionEngine,
+        "_reread_units",
+        lambda self, owner, text, changed: self._units(owner, Normalized(text), None, self._digit_entities),
+    )
+    assert windowed == engine.analyze(text)
+    assert {f.entity_type for f in windowed} >= {"PHONE_NUMBER", "IBAN_CODE", "FR_SIRET"}
+
+
+@pytest.mark.model
 def test_batch_equals_one_by_one(engine) -> None:
     texts = [t for _, t, _ in VALUES[:6]] + ["", "   ", CLEAN_PROMPTS[0]]
     assert engine.analyze_batch(texts) == [engine.analyze(t) for t in texts]

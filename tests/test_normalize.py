@@ -858,3 +858,20 @@ def test_hex_ids_and_numbers_are_not_text() -> None:
         for b in find_blobs("id 0123456789abcdef0123456789abcdef, carte 4970101234567893")
         if b.kind == "hex"
     ] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "changed"),
+    [
+        ("Tél : 06 12 34 56 78.", [" ", " ", " ", " "]),  # separators of a split number dropped
+        ("NIR 1 85 O5 78 OO6 O84 91", [" ", " O", " ", " OO", " O", " "]),  # letters O read as zeros
+        ("jean [at] exemple [dot] fr", [" [at] ", " [dot] "]),  # a marker standing for a character
+        ("Rien à changer ici.", []),
+    ],
+)
+def test_changed_spans_are_what_the_copy_does_not_hold_as_typed(text: str, changed: list[str]) -> None:
+    """The engine reads the original again around these places only (engine._reread_units)."""
+    norm = normalize(text)
+    spans = norm.changed_spans(text)
+    assert [text[a:b] for a, b in spans] == changed
+    assert spans == sorted(spans) and all(b <= c for (_, b), (c, _) in zip(spans, spans[1:], strict=False))

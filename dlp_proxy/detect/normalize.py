@@ -216,6 +216,40 @@ class Normalized:
             return p, p
         return m.char_start(start), m.char_end(end - 1)
 
+    def changed_spans(self, original: str) -> list[tuple[int, int]]:
+        """The spans of ``original`` (the text this copy was made from) that it does not hold as they
+        are, sorted and merged: characters dropped, replaced or standing for a longer run."""
+        m = self._map
+        if m is None:
+            return []
+        spans: list[tuple[int, int]] = []
+
+        def add(a: int, b: int) -> None:
+            if spans and a <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(b, spans[-1][1]))
+            elif a < b:
+                spans.append((a, b))
+
+        covered = 0  # original characters before this have been accounted for
+        pieces = len(m.out_start)
+        for k in range(pieces):
+            out_end = m.out_start[k + 1] if k + 1 < pieces else m.out_len
+            src_start, src_end = m.src_start[k], m.src_end[k]
+            if src_start > covered:
+                add(covered, src_start)  # dropped
+            if not m.linear[k]:
+                add(src_start, src_end)
+            elif self.text[m.out_start[k] : out_end] != original[src_start:src_end]:
+                for i, (a, b) in enumerate(
+                    zip(self.text[m.out_start[k] : out_end], original[src_start:src_end], strict=True)
+                ):
+                    if a != b:
+                        add(src_start + i, src_start + i + 1)
+            covered = max(covered, src_end)
+        if covered < len(original):
+            add(covered, len(original))
+        return spans
+
 
 # --------------------------------------------------------------------------------------------------
 # Character tables (built once at import; a few tens of ms)
