@@ -28,5 +28,5 @@ def test_backtracking_sweep_runs_and_summarises() -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert re.search(r"^\d+ pieces × 6 prefixes, 200 and 800 chars$", proc.stdout, re.M), proc.stdout
+    assert re.search(r"^\d+ pieces × \d+ prefixes, 200 and 800 chars$", proc.stdout, re.M), proc.stdout
     assert re.search(r"^\d+ case\(s\) grew faster than ×6 above 20 ms$", proc.stdout, re.M), proc.stdout

@@ -238,3 +238,32 @@ def test_a_table_without_people_gets_no_names(person: FrenchPersonRecognizer, te
     assert [
         text[r.start : r.end] for r in results if "(table)" in r.analysis_explanation.textual_explanation
     ] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ('[{"prenom": "chidi", "nom": "okonkwo"}, {"prenom": "inès", "nom": "lemaire"}]',
+         ["chidi", "okonkwo", "inès", "lemaire"]),
+        ('{"firstName": "chidi", "lastName": "okonkwo", "city": "Lyon"}', ["chidi", "okonkwo"]),
+        ("clients:\n  - nom: okonkwo\n    prenom: chidi\n  - nom: kowalczyk\n    prenom: anna",
+         ["okonkwo", "chidi", "kowalczyk", "anna"]),
+        ('2024-05-02 INFO login ok user_name="chidi okonkwo" ip=10.0.0.1', ["chidi okonkwo"]),
+        ('{"contact": {"full_name": "chidi okonkwo", "phone": "0612345678"}}', ["chidi okonkwo"]),
+        # Code and configuration: the keys are there, the values name no one.
+        ("class Client:\n    first_name: str\n    last_name: str\n    name: Optional[str] = None", []),
+        ("interface User {\n  firstName: string;\n  lastName: string;\n}", []),
+        ("user = User(first_name=first_name, last_name=last_name, name=name)", []),
+        ("metadata:\n  name: backend\n  labels:\n    app: backend", []),  # no first-name key beside it
+        ('{"prenom": "", "nom": "inconnu", "prenom_usage": null}', []),
+        ("log: user_name=anonymous action=login status=failed", []),
+        ("Le formulaire : nom: obligatoire, prenom: facultatif, ville: obligatoire.", []),
+    ],
+)  # fmt: skip
+def test_lower_case_values_of_name_keys(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
+    """JSON, YAML and logs pasted by developers carry names in lower case under their keys ("prenom",
+    "lastName", "user_name"; a bare "nom" or "name" beside a first-name key): the key vouches for the
+    value. Before, only capitalised values counted and all of these names went unfound. Types, empty
+    markers, accounts and French words under those keys are not names. The rules alone."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names

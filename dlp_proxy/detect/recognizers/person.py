@@ -150,6 +150,14 @@ _KEY_RX = re.compile(
 _LABEL_VALUE_RX = re.compile(
     rf"(?:(?<!{_SP})|(?!{_SP}))(?P<q>[\"'`]?){_SP}*+(?P<sep>:|=>?){_SP}*+[\"'`]?(?P<name>{_FIELD_NAME})"
 )
+#: A value typed in lower case after a label's separator, up to where the value ends (a quote, a comma,
+#: a bracket, the line's end): ``"prenom": "chidi"``, ``user_name="chidi okonkwo"``, YAML ``nom: okonkwo``.
+_LOWER_VALUE_RX = re.compile(
+    rf"(?:(?<!{_SP})|(?!{_SP}))[\"'`]?{_SP}*+(?::|=>?){_SP}*+[\"'`]?"
+    rf"(?P<name>[{_LO}]{{2,}}(?:['’-][{_LO}]+)*(?: [{_LO}]{{2,}}(?:['’-][{_LO}]+)*){{0,3}})"
+    rf"(?=[\"'`]|{_SP}*+(?:[,;}}\]\)<]|$))",
+    re.MULTILINE,
+)
 #: Where a key may start: a letter after a blank, a quote, "{", "," or the line start.
 _KEY_START_RX = re.compile(r"(?<![\w\-])[^\W\d_]")
 #: E-mail headers at the start of a line: "De : Jean Dupont <jean@...>".
@@ -289,6 +297,16 @@ def fold(word: str) -> str:
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(fold(w) for w in text.split())
+
+
+#: Lower-case values under a name key that name no one: empty markers, accounts, the types of code
+#: ("first_name: str", "firstName: string").
+_NOT_A_NAME_VALUE = _words(
+    """null none nil undefined nan true false inconnu inconnue unknown anonyme anonymous redacted masque
+    masqué todo tbd xxx str string int integer text varchar char bool boolean float double number any
+    object optional list dict array admin administrator administrateur root guest invité system
+    service daemon nobody default demo test user utilisateur"""
+)
 
 
 # Words spaCy's French model tags as PER in prompts, kept in code so the recogniser stays sane even
@@ -1489,6 +1507,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 continue
             for run in self._clean(text, m.start("name"), m.end("name")):
                 run = self._extend(text, run)
+                if text[run.end : run.end + 1] in ("[", "("):
+                    continue  # a type or a call in code: "name: Optional[str]", "nom = Field(…)"
                 if key.group("namekey") is not None:
                     ok = not self._has_company_word(text, run)
                 elif key.group("generic") is not None:
@@ -1506,6 +1526,20 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     ok = self._person_like(text, run, mixed=key.group("mixed") is not None)
                 if ok:
                     yield run.start, run.end, score, "label"
+        for m in _LOWER_VALUE_RX.finditer(text):
+            value = m.group("name")
+            if fold(value) in _NOT_A_NAME_VALUE or _KEY_RX.fullmatch(value) or _only_french_words(value):
+                continue  # "nom": "inconnu", name=name, first_name: str
+            if all(self._is_stopword(w) for w in value.split()):
+                continue
+            key = _key_before(text, m.start())
+            if key is None or key.group("role") is not None or key.group("mixed") is not None:
+                continue  # "client: acme", "user: root": a person only when the value looks like one
+            if key.group("generic") is not None:  # "nom", "name": a person's beside a first-name key
+                window = (max(0, m.start() - 300), min(len(text), m.end() + 300))
+                if _FIRST_NAME_KEY_NEAR.search(text, *window) is None:
+                    continue
+            yield m.start("name"), m.end("name"), score, "label"
         for m in _HEADER_RX.finditer(text):
             for run in self._clean(text, m.start("name"), m.end("name")):
                 run = self._extend(text, run)
