@@ -1092,6 +1092,10 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Claude Martin a testé Mistral Large hier.", ["Claude Martin"]),
         ("Envoie à Claude Sonnet-Rivière le comparatif des modèles.", ["Claude Sonnet-Rivière"]),
         ("On peut utiliser Claude Code pour refactorer le module ?", []),
+        # Lower-case values of name keys, pasted JSON and YAML; types in code are not names
+        ('Corrige ce JSON : [{"prenom": "chidi", "nom": "okonkwo", "ville": "Lyon"}]', ["chidi", "okonkwo"]),
+        ("Valide ce YAML :\nclients:\n  - nom: kowalczyk\n    prenom: anna", ["kowalczyk", "anna"]),
+        ("Ajoute un champ : class Client:\n    first_name: str\n    last_name: str", []),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:
