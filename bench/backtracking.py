@@ -27,9 +27,18 @@ PIECES = (
     "06 ", "é", "_", "/", "=", "'", '"', "a@", "1.", "a.", "M. ", "Jean ", "jean ", "de ", "FR76 ", "+33 ",
     "x-", "\u00a0", "0 ", "00", "a-", "A-", "Ab ", "ab-cd ", "(", "[", "%", "%41", "&#", "\\u00", "AB12",
     "ab1", "zz ", "\n- Ab Cd – 06 ", "- Ab ", "Ab (DDN ", "Ab Cd\n1 rue ", "Claude Pro ", "@ab : ", "@a.",
-    "void ", "M.Ab", '"nom": "ab ', "prenom: ab ", "= ab", ":ab ",
+    "void ", "M.Ab", '"nom": "ab ', "prenom: ab ", "= ab", ":ab ", "('ab', ", "''", "<nom>ab ", "<a ",
 )  # fmt: skip
-PREFIXES = ("", "Bonjour Jean Dupont, Tél. ", "Nom : ", "12 rue ", "IBAN ", "mail ", '{"prenom": "')
+PREFIXES = (
+    "",
+    "Bonjour Jean Dupont, Tél. ",
+    "Nom : ",
+    "12 rue ",
+    "IBAN ",
+    "mail ",
+    '{"prenom": "',
+    "INSERT INTO t (nom, prenom) VALUES ",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -250,7 +250,15 @@ def test_a_table_without_people_gets_no_names(person: FrenchPersonRecognizer, te
          ["okonkwo", "chidi", "kowalczyk", "anna"]),
         ('2024-05-02 INFO login ok user_name="chidi okonkwo" ip=10.0.0.1', ["chidi okonkwo"]),
         ('{"contact": {"full_name": "chidi okonkwo", "phone": "0612345678"}}', ["chidi okonkwo"]),
+        ("<client><nom>okonkwo</nom><prenom>chidi</prenom></client>", ["okonkwo", "chidi"]),
+        ("<ns:Client><ns:LastName>OKONKWO</ns:LastName><ns:FirstName>chidi</ns:FirstName></ns:Client>",
+         ["OKONKWO", "chidi"]),
+        ("INSERT INTO clients (id, nom, prenom, ville) VALUES (1, 'okonkwo', 'chidi', 'Lyon'), "
+         "(2, 'kowalczyk', 'anna', 'Metz');", ["okonkwo", "chidi", "kowalczyk", "anna"]),
         # Code and configuration: the keys are there, the values name no one.
+        ("<project><name>backend</name><version>1.0</version></project>", []),
+        ("INSERT INTO produits (nom, prix) VALUES ('chaise', 12), ('table', 30);", []),
+        ("INSERT INTO t (nom, prenom) VALUES ('unterminated, 'x", []),
         ("class Client:\n    first_name: str\n    last_name: str\n    name: Optional[str] = None", []),
         ("interface User {\n  firstName: string;\n  lastName: string;\n}", []),
         ("user = User(first_name=first_name, last_name=last_name, name=name)", []),
@@ -261,9 +269,10 @@ def test_a_table_without_people_gets_no_names(person: FrenchPersonRecognizer, te
     ],
 )  # fmt: skip
 def test_lower_case_values_of_name_keys(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
-    """JSON, YAML and logs pasted by developers carry names in lower case under their keys ("prenom",
-    "lastName", "user_name"; a bare "nom" or "name" beside a first-name key): the key vouches for the
-    value. Before, only capitalised values counted and all of these names went unfound. Types, empty
-    markers, accounts and French words under those keys are not names. The rules alone."""
+    """JSON, YAML, XML, SQL inserts and logs pasted by developers carry names in lower case under their
+    keys ("prenom", "lastName", "user_name"; a bare "nom" or "name" beside a first-name key): the key
+    vouches for the value. Before, only capitalised values counted and all of these names went
+    unfound. Types, empty markers, accounts and French words under those keys are not names. The rules
+    alone."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names

@@ -158,6 +158,20 @@ _LOWER_VALUE_RX = re.compile(
     rf"(?=[\"'`]|{_SP}*+(?:[,;}}\]\)<]|$))",
     re.MULTILINE,
 )
+#: An XML element holding text: ``<nom>okonkwo</nom>``, ``<ns:firstName type="x">Chidi</ns:firstName>``.
+_XML_FIELD_RX = re.compile(
+    r"<(?:[A-Za-z_][\w.-]{0,30}:)?(?P<key>[A-Za-z_][\w.-]{0,40})(?:\s[^<>]{0,200})?>"
+    r"\s*(?P<name>[^<>\n]{1,80}?)\s*</(?:[A-Za-z_][\w.-]{0,30}:)?(?P=key)>"
+)
+#: A first-name element near a generic ``<nom>``/``<name>`` (same record).
+_XML_FIRST_NAME_NEAR = re.compile(r"(?i)<(?:\w+:)?(?:pr[ée]noms?|first[ _\-]?names?|given[ _\-]?names?)[\s>]")
+#: ``INSERT INTO t (col, …) VALUES`` — the rows after it are read by :meth:`_sql_names`.
+_SQL_INSERT_RX = re.compile(
+    r"(?i)\binsert\s+into\s+[\w.`\"\[\]]{1,80}\s*\((?P<cols>[^()]{1,2000})\)\s*values\s*"
+)
+#: One row of values: ``(`` then literals (quoted strings with '' inside, or anything up to , or ``)``).
+_SQL_ROW_START_RX = re.compile(r"\s*,?\s*\(")
+_SQL_VALUE_RX = re.compile(r"\s*(?:'(?P<s>(?:[^']|'')*)'|[^,()']*)\s*(?P<end>[,)])")
 #: Where a key may start: a letter after a blank, a quote, "{", "," or the line start.
 _KEY_START_RX = re.compile(r"(?<![\w\-])[^\W\d_]")
 #: E-mail headers at the start of a line: "De : Jean Dupont <jean@...>".
@@ -1540,11 +1554,69 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 if _FIRST_NAME_KEY_NEAR.search(text, *window) is None:
                     continue
             yield m.start("name"), m.end("name"), score, "label"
+        if "</" in text:
+            yield from self._xml_names(text)
+        for m in _SQL_INSERT_RX.finditer(text):
+            yield from self._sql_names(text, m)
         for m in _HEADER_RX.finditer(text):
             for run in self._clean(text, m.start("name"), m.end("name")):
                 run = self._extend(text, run)
                 if self._person_like(text, run, mixed=True):
                     yield run.start, run.end, score, "label"
+
+    def _xml_names(self, text: str) -> Iterable[tuple[int, int, float, str]]:
+        """Text of XML elements named like a person's name, any case: ``<prenom>chidi</prenom>``,
+        ``<lastName>OKONKWO</lastName>``; a bare ``<nom>``/``<name>`` beside a first-name element."""
+        for m in _XML_FIELD_RX.finditer(text):
+            key = _KEY_RX.fullmatch(m.group("key"))
+            value = m.group("name")
+            if key is None or (key.group("namekey") is None and key.group("generic") is None):
+                continue
+            if not 1 <= len(value.split()) <= 4 or not _looks_like_name_cell(value):
+                continue
+            if fold(value) in _NOT_A_NAME_VALUE or _only_french_words(value):
+                continue
+            if key.group("generic") is not None:
+                window = (max(0, m.start() - 300), min(len(text), m.end() + 300))
+                if _XML_FIRST_NAME_NEAR.search(text, *window) is None:
+                    continue  # <name>backend</name> in a configuration
+            yield m.start("name"), m.end("name"), self.scores.label, "label"
+
+    def _sql_names(self, text: str, insert: re.Match[str]) -> Iterable[tuple[int, int, float, str]]:
+        """String values of an ``INSERT INTO t (nom, prenom, …) VALUES (…), (…)`` under name columns,
+        any case: the column list is the header of the rows that follow."""
+        keys = [_KEY_RX.fullmatch(c.strip().strip('`"[]')) for c in insert.group("cols").split(",")]
+        has_first = any(_FIRST_NAME_KEY_NEAR.search(c + ":") for c in insert.group("cols").split(","))
+        wanted = {
+            j
+            for j, key in enumerate(keys)
+            if key is not None
+            and (key.group("namekey") is not None or (key.group("generic") is not None and has_first))
+        }
+        if not wanted:
+            return
+        pos = insert.end()
+        for _ in range(10_000):  # rows
+            row = _SQL_ROW_START_RX.match(text, pos)
+            if row is None:
+                return
+            pos, j = row.end(), 0
+            while True:
+                value = _SQL_VALUE_RX.match(text, pos)
+                if value is None:
+                    return
+                literal = value.group("s")
+                if (
+                    j in wanted
+                    and literal
+                    and _is_name_cell(literal)
+                    and fold(literal) not in _NOT_A_NAME_VALUE
+                ):
+                    if not _only_french_words(literal):
+                        yield value.start("s"), value.end("s"), self.scores.label, "label"
+                pos, j = value.end(), j + 1
+                if value.group("end") == ")":
+                    break
 
     def _framed_names(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Names framed by a letter: after a greeting ("Bonjour Capucine,") or alone on the last line."""
