@@ -1,4 +1,5 @@
-"""Tables pasted in prompts: names found in tables of people, names reported in tables without people.
+"""Tables and records pasted in prompts: names found in tables and records of people, names reported
+in tables without people.
 
 People copy client lists, registrations and HR exports from spreadsheets into prompts, often without
 the header row. spaCy reads "Okonkwo;Chidi;Metz" as one token, so the detector judges cells by their
@@ -11,6 +12,9 @@ same tables in the same run.
   case, family name in capitals) and two headers: none (rows copied without it) and ``Nom;Prénom;…``.
   A name counts as found when a PERSON finding covers its cell. Strays: PERSON findings covering no
   name (cities, jobs).
+- **Records of people** as developers paste them (generated, seeded, the same locales): JSON,
+  camelCase JSON, YAML, XML, an SQL ``INSERT`` and ``key=value`` log lines, as written and in lower
+  case, 10 people each.
 - **Tables without people**: the CSV files of a public repository, ``plotly/datasets`` (MIT; countries,
   stocks, flights, cars, species, hospitals — and a few tables of people, listed apart), read as a
   prompt would hold them: the first 21 lines, with their header and without it. Counts the tables
@@ -85,6 +89,70 @@ def people_tables(locales: Sequence[str], seed: int = 20261205) -> Iterator[Peop
                         job = faker.job()[:40].replace(sep.strip() or sep, " ")
                         rows.append([family, first, city, job, f"{100 + i}.00"])
                     yield _layout(locale, sep, case, header, lines, rows)
+
+
+#: Records of people as developers paste them: one text per format, ``{first}``/``{family}`` slots.
+RECORD_FORMATS = {
+    "JSON": ('{{"id": {i}, "prenom": "{first}", "nom": "{family}", "ville": "{city}"}}', ",\n", "[\n", "\n]"),
+    "JSON camelCase": ('{{"firstName": "{first}", "lastName": "{family}", "active": true}}', ",\n", "[", "]"),
+    "YAML": ("  - nom: {family}\n    prenom: {first}\n    ville: {city}", "\n", "clients:\n", ""),
+    "XML": (
+        "<client><nom>{family}</nom><prenom>{first}</prenom></client>",
+        "\n",
+        "<clients>\n",
+        "\n</clients>",
+    ),
+    "SQL": ("({i}, '{family}', '{first}')", ",\n", "INSERT INTO clients (id, nom, prenom) VALUES\n", ";"),
+    "log": ('2026-12-05 INFO login ok user_name="{first} {family}" id={i}', "\n", "", ""),
+}
+
+
+@dataclass
+class Records:
+    locale: str
+    fmt: str
+    case: str
+    text: str
+    names: list[tuple[int, int]]
+
+
+def people_records(locales: Sequence[str], seed: int = 20261205) -> Iterator[Records]:
+    """Deterministic texts of 10 people per locale, format and case (as written, lower case)."""
+    from faker import Faker
+
+    for locale in locales:
+        faker = Faker(locale)
+        faker.seed_instance(seed + 1)
+        for fmt, (item, joiner, head, tail) in RECORD_FORMATS.items():
+            for case in CASES[:2]:
+                text, names = "Peux-tu corriger ce fichier ?\n" + head, []
+                for i in range(10):
+                    first, family, city = faker.first_name(), faker.last_name(), faker.city()
+                    if case == "lower case":
+                        first, family = first.lower(), family.lower()
+                    first, family = first.replace("'", " "), family.replace("'", " ")
+                    chunk = item.format(i=i, first=first, family=family, city=city.replace('"', " "))
+                    base = len(text) + (len(joiner) if i else 0)
+                    for value in (f"{first} {family}",) if fmt == "log" else (first, family):
+                        at = chunk.index(value)
+                        names.append((base + at, base + at + len(value)))
+                    text += (joiner if i else "") + chunk
+                yield Records(locale, fmt, case, text + tail, names)
+
+
+def evaluate_records(found: dict[str, Detector], locales: Sequence[str]) -> dict[str, dict[str, list[int]]]:
+    """Per detector and format: [names, found]."""
+    records = list(people_records(locales))
+    out: dict[str, dict[str, list[int]]] = {}
+    for name, detect in found.items():
+        per = {f"{fmt}, {case}": [0, 0] for fmt in RECORD_FORMATS for case in CASES[:2]}
+        for r in records:
+            findings = detect(r.text)
+            counts = per[f"{r.fmt}, {r.case}"]
+            counts[0] += len(r.names)
+            counts[1] += sum(_covered(span, findings) for span in r.names)
+        out[name] = per
+    return out
 
 
 def _layout(
@@ -228,9 +296,11 @@ def run(args: argparse.Namespace) -> dict:
     found["ours"] = ours_detector(DetectionEngine(args.rules))
     locales = QUICK_LOCALES if args.quick else LOCALES
     people = evaluate_people(found, locales)
+    records = evaluate_records(found, locales)
     csv = evaluate_csv(found, args.csv_repo) if args.csv_repo and not args.quick else {}
-    return {"people": people, "csv": csv, "seconds": round(time.perf_counter() - started, 1),
-            "locales": list(locales), "rows": ROWS}  # fmt: skip
+    seconds = round(time.perf_counter() - started, 1)
+    return {"people": people, "records": records, "csv": csv, "seconds": seconds, "locales": list(locales),
+            "rows": ROWS}  # fmt: skip
 
 
 def _variants(text: str) -> list[tuple[str, str]]:
@@ -253,6 +323,11 @@ def render(result: dict) -> str:
         )
         for loc in result["locales"]
     ))  # fmt: skip
+    out.append("Records of people pasted by developers (10 per locale, format and case): names found")
+    for key in result["records"][names[0]]:
+        out.append(f"  {key:28}" + "   ".join(
+            f"{n} {result['records'][n][key][1] / result['records'][n][key][0]:.3f}" for n in names
+        ))  # fmt: skip
     for name, figures in result["csv"].items():
         out.append(
             f"CSV files without a header of names ({figures['tables']} tables: each file with and without "

@@ -60,3 +60,16 @@ def test_small_evaluation_runs(bench, engine, tmp_path: Path) -> None:
     )
     csv = bench.evaluate_csv(found, tmp_path)["ours"]
     assert csv["tables"] == 2 and csv["table_rule"] >= 4  # the first-name column, with its header and without
+
+
+def test_records_hold_their_names_where_they_say(bench) -> None:
+    records = list(bench.people_records(["de_DE"]))
+    assert len(records) == len(bench.RECORD_FORMATS) * 2
+    assert [r.text for r in records] == [r.text for r in bench.people_records(["de_DE"])]
+    for r in records:
+        per_person = 1 if r.fmt == "log" else 2
+        assert len(r.names) == 10 * per_person
+        values = [r.text[s:e] for s, e in r.names]
+        assert all(v.strip() and "<" not in v and '"' not in v for v in values)
+        if r.case == "lower case":
+            assert all(v.islower() for v in values)
