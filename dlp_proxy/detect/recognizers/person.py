@@ -153,7 +153,7 @@ _LABEL_VALUE_RX = re.compile(
 #: A value typed in lower case after a label's separator, up to where the value ends (a quote, a comma,
 #: a bracket, the line's end): ``"prenom": "chidi"``, ``user_name="chidi okonkwo"``, YAML ``nom: okonkwo``.
 _LOWER_VALUE_RX = re.compile(
-    rf"(?:(?<!{_SP})|(?!{_SP}))[\"'`]?{_SP}*+(?::|=>?){_SP}*+[\"'`]?"
+    rf"(?::|=>?){_SP}*+[\"'`]?"
     rf"(?P<name>[{_LO}]{{2,}}(?:['’-][{_LO}]+)*(?: [{_LO}]{{2,}}(?:['’-][{_LO}]+)*){{0,3}})"
     rf"(?=[\"'`]|{_SP}*+(?:[,;}}\]\)<]|$))",
     re.MULTILINE,
@@ -1546,7 +1546,12 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 continue  # "nom": "inconnu", name=name, first_name: str
             if all(self._is_stopword(w) for w in value.split()):
                 continue
-            key = _key_before(text, m.start())
+            key_end = m.start()  # back over the blanks and the quote between the key and ":"
+            while key_end > 0 and text[key_end - 1] in " \u00a0\u202f":
+                key_end -= 1
+            if key_end and text[key_end - 1] in "\"'`":
+                key_end -= 1
+            key = _key_before(text, key_end)
             if key is None or key.group("role") is not None or key.group("mixed") is not None:
                 continue  # "client: acme", "user: root": a person only when the value looks like one
             if key.group("generic") is not None:  # "nom", "name": a person's beside a first-name key
