@@ -1542,7 +1542,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     yield run.start, run.end, score, "label"
         for m in _LOWER_VALUE_RX.finditer(text):
             value = m.group("name")
-            if fold(value) in _NOT_A_NAME_VALUE or _KEY_RX.fullmatch(value) or _only_french_words(value):
+            if _names_no_one(value) or _KEY_RX.fullmatch(value):
                 continue  # "nom": "inconnu", name=name, first_name: str
             if all(self._is_stopword(w) for w in value.split()):
                 continue
@@ -1579,7 +1579,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 continue
             if not 1 <= len(value.split()) <= 4 or not _looks_like_name_cell(value):
                 continue
-            if fold(value) in _NOT_A_NAME_VALUE or _only_french_words(value):
+            if _names_no_one(value):
                 continue
             if key.group("generic") is not None:
                 window = (max(0, m.start() - 300), min(len(text), m.end() + 300))
@@ -1611,14 +1611,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 if value is None:
                     return
                 literal = value.group("s")
-                if (
-                    j in wanted
-                    and literal
-                    and _is_name_cell(literal)
-                    and fold(literal) not in _NOT_A_NAME_VALUE
-                ):
-                    if not _only_french_words(literal):
-                        yield value.start("s"), value.end("s"), self.scores.label, "label"
+                if j in wanted and literal and _is_name_cell(literal) and not _names_no_one(literal):
+                    yield value.start("s"), value.end("s"), self.scores.label, "label"
                 pos, j = value.end(), j + 1
                 if value.group("end") == ")":
                     break
@@ -2129,6 +2123,12 @@ def _family_names(column: Sequence[tuple[int, str]]) -> int:
 def _has_name_word(cell: str) -> bool:
     """A word of ``cell`` is in a list of first or family names ("Chidi", "Dupont", "DA SILVA Joana")."""
     return any(_is_name_word(w) for w in cell.split())
+
+
+def _names_no_one(value: str) -> bool:
+    """A value under a name key that is no name: an empty marker, an account, a type of code
+    (:data:`_NOT_A_NAME_VALUE`), or French words alone ("obligatoire")."""
+    return fold(value) in _NOT_A_NAME_VALUE or _only_french_words(value)
 
 
 def _only_french_words(cell: str) -> bool:
