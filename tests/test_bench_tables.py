@@ -3,25 +3,16 @@ files are read as a prompt would hold them, a small evaluation runs. No accuracy
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location(
-        "detection_tables_bench", REPO / "bench" / "detection_tables.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/detection_tables.py", "detection_tables_bench")
 
 
 def test_people_tables_are_deterministic_and_their_spans_are_the_cells(bench) -> None:

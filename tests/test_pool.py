@@ -19,6 +19,7 @@ import pytest
 
 from dlp_proxy.detect.findings import Finding
 from dlp_proxy.detect.pool import (
+    PLAN_IN_THREAD_CHARS,
     SPLIT_OVERLAP,
     DetectorPool,
     ScanOverloaded,
@@ -187,6 +188,26 @@ def test_scan_does_not_block_the_event_loop(pool) -> None:
     # The loop kept running while the workers scanned: at least a third of the possible ticks.
     assert elapsed > 0.05
     assert ticks >= (elapsed / 0.005) / 3
+
+
+def test_long_texts_are_cut_off_the_event_loop(pool, monkeypatch) -> None:
+    """Cutting a long text walks a table's rows to its header: on the proxy's event loop, a 5 MB CSV held
+    every other request for half a second. Short texts are cut inline (a thread hop costs more)."""
+    import threading
+
+    threads: list[str] = []
+    plan = pool._plan
+
+    def recording(texts):
+        threads.append(threading.current_thread().name)
+        return plan(texts)
+
+    monkeypatch.setattr(pool, "_plan", recording)
+    pool.cache.clear()
+    long_text = "Rien à signaler. " * (PLAN_IN_THREAD_CHARS // 17 + 1)
+    asyncio.run(pool.scan([long_text], timeout=120))
+    asyncio.run(pool.scan(["Rien à signaler."], timeout=60))
+    assert threads[0] != "MainThread" and threads[1] == "MainThread"
 
 
 @pytest.mark.model

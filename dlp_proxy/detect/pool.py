@@ -65,6 +65,9 @@ logger = logging.getLogger(__name__)
 
 #: Texts longer than this are split across workers.
 SPLIT_CHARS = 3_000
+#: Texts longer than this (together) are cut into pieces off the event loop: finding the header of a
+#: table a cut falls in walks its rows (a 5 MB CSV cut in the middle: ~0.5 s).
+PLAN_IN_THREAD_CHARS = 100_000
 #: Overlap between the pieces of a split text: an entity shorter than half of it is found whole.
 SPLIT_OVERLAP = 400
 #: How long the workers may take to load the model before the pool gives up on them.
@@ -797,7 +800,10 @@ class DetectorPool:
         self._admit()
         try:
             todo = [texts[i] for i in missing]
-            pieces, futures = self._submit(todo, entities, min_score)
+            if sum(len(t) for t in todo) > PLAN_IN_THREAD_CHARS:  # a table's header is looked for in Python
+                pieces, futures = await asyncio.to_thread(self._submit, todo, entities, min_score)
+            else:
+                pieces, futures = self._submit(todo, entities, min_score)
             try:
                 out = await asyncio.wait_for(
                     asyncio.gather(*(asyncio.wrap_future(f) for f in futures)), timeout

@@ -150,6 +150,8 @@ _KEY_RX = re.compile(
 _LABEL_VALUE_RX = re.compile(
     rf"(?:(?<!{_SP})|(?!{_SP}))(?P<q>[\"'`]?){_SP}*+(?P<sep>:|=>?){_SP}*+[\"'`]?(?P<name>{_FIELD_NAME})"
 )
+#: Keys of a first name: "prénom", "first_name", "givenName".
+_FIRST_NAME_KEYS = r"pr[ée]noms?|first[ _\-]?names?|given[ _\-]?names?"
 #: A value typed in lower case after a label's separator, up to where the value ends (a quote, a comma,
 #: a bracket, the line's end): ``"prenom": "chidi"``, ``user_name="chidi okonkwo"``, YAML ``nom: okonkwo``.
 _LOWER_VALUE_RX = re.compile(
@@ -164,7 +166,9 @@ _XML_FIELD_RX = re.compile(
     r"\s*(?P<name>[^<>\n]{1,80}?)\s*</(?:[A-Za-z_][\w.-]{0,30}:)?(?P=key)>"
 )
 #: A first-name element near a generic ``<nom>``/``<name>`` (same record).
-_XML_FIRST_NAME_NEAR = re.compile(r"(?i)<(?:\w+:)?(?:pr[ée]noms?|first[ _\-]?names?|given[ _\-]?names?)[\s>]")
+_XML_FIRST_NAME_NEAR = re.compile(rf"(?i)<(?:\w+:)?(?:{_FIRST_NAME_KEYS})[\s>]")
+#: A column of an SQL insert that makes a generic "nom" a person's: a first name or a civility.
+_FIRST_NAME_COLUMN_RX = re.compile(rf"(?i:{_FIRST_NAME_KEYS}|civilit[ée]|salutation)[\"'`]?\s*$")
 #: ``INSERT INTO t (col, …) VALUES`` — the rows after it are read by :meth:`_sql_names`.
 _SQL_INSERT_RX = re.compile(
     r"(?i)\binsert\s+into\s+[\w.`\"\[\]]{1,80}\s*\((?P<cols>[^()]{1,2000})\)\s*values\s*"
@@ -179,9 +183,7 @@ _HEADER_RX = re.compile(
     rf"(?m)^[ \t>]*(?i:de|[àa]|from|to|cc|exp[ée]diteur|envoy[ée] par){_SP}*:{_SP}*[\"']?(?P<name>{_NAME})"
 )
 #: Keys beside a generic "nom"/"name" that make it a person's name (same JSON object, YAML block...).
-_FIRST_NAME_KEY_NEAR = re.compile(
-    r"(?i:pr[ée]noms?|first[ _\-]?names?|given[ _\-]?names?|civilit[ée]|salutation)[\"'`]?\s*[:=]"
-)
+_FIRST_NAME_KEY_NEAR = re.compile(rf"(?i:{_FIRST_NAME_KEYS}|civilit[ée]|salutation)[\"'`]?\s*[:=]")
 _PERSON_KEY_NEAR = re.compile(
     r"(?i:e-?mail|courriel|t[ée]l[ée]phone|t[ée]l|phone|mobile|portable|date[ _\-]?de[ _\-]?naissance"
     r"|birth[ _\-]?date|dob|matricule|adresse|address)[\"'`]?\s*[:=]"
@@ -1531,7 +1533,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     if plain_form:
                         ok = not self._has_company_word(text, run)
                     else:
-                        window = (max(0, m.start() - 300), min(len(text), m.end() + 300))
+                        window = _around(text, m)
                         near_first = _FIRST_NAME_KEY_NEAR.search(text, *window) is not None
                         ok = (near_first and not self._has_company_word(text, run)) or self._person_like(
                             text, run, mixed=_PERSON_KEY_NEAR.search(text, *window) is None
@@ -1555,8 +1557,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if key is None or key.group("role") is not None or key.group("mixed") is not None:
                 continue  # "client: acme", "user: root": a person only when the value looks like one
             if key.group("generic") is not None:  # "nom", "name": a person's beside a first-name key
-                window = (max(0, m.start() - 300), min(len(text), m.end() + 300))
-                if _FIRST_NAME_KEY_NEAR.search(text, *window) is None:
+                if _FIRST_NAME_KEY_NEAR.search(text, *_around(text, m)) is None:
                     continue
             yield m.start("name"), m.end("name"), score, "label"
         if "</" in text:
@@ -1582,8 +1583,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if _names_no_one(value):
                 continue
             if key.group("generic") is not None:
-                window = (max(0, m.start() - 300), min(len(text), m.end() + 300))
-                if _XML_FIRST_NAME_NEAR.search(text, *window) is None:
+                if _XML_FIRST_NAME_NEAR.search(text, *_around(text, m)) is None:
                     continue  # <name>backend</name> in a configuration
             yield m.start("name"), m.end("name"), self.scores.label, "label"
 
@@ -1591,7 +1591,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         """String values of an ``INSERT INTO t (nom, prenom, …) VALUES (…), (…)`` under name columns,
         any case: the column list is the header of the rows that follow."""
         keys = [_KEY_RX.fullmatch(c.strip().strip('`"[]')) for c in insert.group("cols").split(",")]
-        has_first = any(_FIRST_NAME_KEY_NEAR.search(c + ":") for c in insert.group("cols").split(","))
+        has_first = any(_FIRST_NAME_COLUMN_RX.search(c) for c in insert.group("cols").split(","))
         wanted = {
             j
             for j, key in enumerate(keys)
@@ -2180,6 +2180,11 @@ _CAP_TOKEN_RX = re.compile(rf"(?<![\w'’-]){_CAP_WORD}(?![\w'’-])")
 _EMAIL_LOCAL_RX = re.compile(r"(?<![\w.+-])([\w.+-]{4,64})@[\w-]+(?:\.[\w-]+)+")
 #: A capitalised or upper-case word (two in a row may be a first name and a family name).
 _NAME_WORD_RX = re.compile(rf"(?<![\w'’-])(?:{_CAP_WORD}|{_UPPER_WORD})(?![\w'’-])")
+
+
+def _around(text: str, m: re.Match[str]) -> tuple[int, int]:
+    """The record around a label's match, to look for its sibling keys: 300 characters each side."""
+    return max(0, m.start() - 300), min(len(text), m.end() + 300)
 
 
 def _key_before(text: str, end: int) -> re.Match[str] | None:
