@@ -1096,6 +1096,19 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ('Corrige ce JSON : [{"prenom": "chidi", "nom": "okonkwo", "ville": "Lyon"}]', ["chidi", "okonkwo"]),
         ("Valide ce YAML :\nclients:\n  - nom: kowalczyk\n    prenom: anna", ["kowalczyk", "anna"]),
         ("Ajoute un champ : class Client:\n    first_name: str\n    last_name: str", []),
+        # the subject of a sentence before a verb and a comma; a name after "(dont"; after "à" where
+        # only a person fits (permission, homage)
+        ("Okonkwo réagit, suivant les ordres du directeur.", ["Okonkwo"]),
+        ("Le projet (dont Wanjiru est la responsable) avance bien.", ["Wanjiru"]),
+        ("Ce budget, permettant à Tcheuko de recruter, est validé.", ["Tcheuko"]),
+        ("En hommage à Sigebert, la salle porte son nom.", ["Sigebert"]),
+        # a rare word of the dictionary typed in lower case as the subject of a sentence; not a common
+        # word or chat jargon there
+        ("pompée revient lundi avec les chiffres.", ["pompée"]),
+        ("facture envoyée hier, merci.", []),
+        ("relance faite auprès du client.", []),
+        # names listed beside a person, which the model leaves out
+        ("avec M. Paul Lefort, Jay-K, T.J. et d'autres invités", ["Paul Lefort", "Jay-K", "T.J."]),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

@@ -180,6 +180,36 @@ def test_runs_of_blanks_do_not_make_the_layout_rules_backtrack(
 #: Tables of people without a header of names, in the layouts people paste: copied rows, other
 #: headers, family name left or right, any case. Names from Faker's es_ES, en_GB and de_DE lists and
 #: invented ones; cities and jobs in the other columns.
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        (
+            "Étaient présents Mme Anne Morel, Okafor, Wanjiru et Tcheuko.",
+            ["Anne Morel", "Okafor", "Wanjiru", "Tcheuko"],
+        ),
+        ("avec M. Paul Lefort, Jay-K, T.J. et d'autres invités", ["Paul Lefort", "Jay-K", "T.J."]),
+        ("Mme Anne Morel et Okafor ont signé.", ["Anne Morel", "Okafor"]),  # two joined by "et"
+        ("Mme Anne Morel, Okafor a signé.", ["Anne Morel"]),  # two joined by a comma: an apposition
+        # a list that goes on with a thing is a contact line or an address, not a list of people
+        ("réunion avec Mme Anne Morel, Sofradis, 02 40 12 34 56", ["Anne Morel"]),
+        ("Mme Anne Morel, Sofradis, Lyon", ["Anne Morel"]),
+        ("Mme Anne Morel et Earth, Wind and Fire", ["Anne Morel"]),
+        ("Mme Anne Morel, Okafor et de Sofradis", ["Anne Morel"]),  # "de": a company's, not a person
+        # elided words, stop words, French words, places and acronyms end a list
+        ("Mme Anne Morel, Okafor et d'autres s'imposent.", ["Anne Morel"]),
+        ("M. Paul Lefort, Okafor, Metz et la DSI", ["Paul Lefort"]),
+        ("M. Paul Lefort, Okafor, facture et relance", ["Paul Lefort"]),
+        # a row of a comma-separated table: the columns decide (the table rule), not the list
+        ("Mme Anne Morel, Sofradis, Okafor\nM. Paul Lefort, Brevix, Wanjiru", ["Anne Morel", "Paul Lefort"]),
+    ],
+)
+def test_names_listed_beside_a_person(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
+    """Items of a list in running text beside a person found are names when every word of them is
+    name-like; the rules alone, without the NER (the model often calls such items companies)."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
 PEOPLE_TABLES = [
     (
         "Dupuis-Marlot;Océane;Lyon;12\nOkonkwo;Chidi;Metz;7\nLemaire;Inès;Brest;3\nKowalczyk;Anna;Nantes;9",

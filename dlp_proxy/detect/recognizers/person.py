@@ -588,14 +588,18 @@ _PERSON_SLOT_WORDS = _words(
 
 #: Verbs of address: after them, "à" introduces the person addressed ("réponds à Okonkwo", "demande
 #: à nwosu de valider"), not a place. Participles of sending ("envoyé à", "transmis à") are left out:
-#: things are sent to places too.
+#: things are sent to places too. So are the verbs and nouns whose object after "à" is a person:
+#: permission, succession, homage, reference, reproach ("permet à Okonkwo de", "succède à Trajan",
+#: "en référence à Samson").
 _ADDRESS_VERBS = _words(
     """réponds répondez répondre répondu écris écrivez écrire envoie envoyez transmets transmettez
     demande demandez demander demandé dis dites dire dit parle parlez parler parlé téléphone
     téléphonez téléphoner téléphoné explique expliquez expliquer expliqué propose proposez proposer
     proposé confirme confirmez confirmer confirmé signale signalez signaler signalé annonce annoncez
     annoncer annoncé indique indiquez indiquer indiqué précise précisez préciser précisé rappelle
-    rappelez rappeler rappelé"""
+    rappelez rappeler rappelé permet permettent permettez permettre permettant permis permise
+    succède succèdent succéder succédé succédant hommage référence références reproche reprochez
+    reprocher reproché"""
 )
 #: Words after which a lone unknown capitalised word is a place or a thing until a cue says otherwise
 #: ("à Margate", "dans Dus", "le Spodek", "de Leroy Merlin"); after any other word the model's PER
@@ -707,6 +711,11 @@ def is_french_word(word: str) -> bool:
     checksum = zlib.crc32(key.encode("utf-8"))
     i = bisect.bisect_left(_FRENCH_WORDS, checksum)
     return i < len(_FRENCH_WORDS) and _FRENCH_WORDS[i] == checksum
+
+
+def _is_common_word(key: str) -> bool:
+    """Whether the folded ``key`` is a frequent word form or prompt jargon ("jsp", "facture")."""
+    return key in _COMMON_WORDS or key in _PROMPT_JARGON
 
 
 def is_word_or_typo(word: str) -> bool:
@@ -982,6 +991,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         if strong:
             for start, end in self._bulleted_names(text, strong):
                 add(start, end, self.scores.ner_single, "listed")
+            for start, end in self._inline_listed_names(text, strong):
+                add(start, end, self.scores.ner_single, "listed")
         return [self._result(start, end, score, why) for (start, end), (score, why) in sorted(found.items())]
 
     def _listed_names(
@@ -1068,6 +1079,117 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 runs = self._clean(text, start, end)
                 if runs and runs[0].start == start and self._documented_run(text, runs[0], single=False):
                     yield runs[0].start, runs[0].end
+
+    def _inline_listed_names(self, text: str, strong: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+        """Names listed in running text beside a person found, that the model left out or called a
+        company or a work: "Kery James, Youssoupha, Lefa", "avec Jay-Z, Rihanna, T.I., Lil Wayne".
+
+        From each name of ``strong``, the list is walked left and right over its separators (a comma,
+        "et", "ou"); an item is one to three words that are all name-like: not a French word (unless
+        a known first or family name), a stop word, a place, a company word, an acronym, an assistant
+        or a code. The walk stops at the first item that is not. Only a list of three items or more,
+        or of two joined by "et" or "ou", counts (two joined by a comma are an apposition: "l'État,
+        Barthélemy Boganda"); never on a line of a comma-separated table ("Sophie Martin, Sofradis,
+        Lyon" above a row with as many commas), where :meth:`_table_names` reads the columns.
+        """
+        reach = 0  # where the lists walked so far end: each stretch of text is walked once (linear)
+        listing: dict[int, bool] = {}  # line start -> whether the line may hold a list
+        for start, end in strong:
+            if end <= reach:
+                continue
+            line_start = text.rfind("\n", 0, start) + 1
+            line_end = text.find("\n", end)
+            line_end = len(text) if line_end < 0 else line_end
+            if line_start not in listing:
+                listing[line_start] = bool(_LIST_SEPARATOR_RX.search(text, line_start, line_end)) and not (
+                    _in_comma_table(text, line_start, line_end)
+                )
+            if not listing[line_start]:
+                continue
+            found: list[tuple[int, int]] = []
+            joins: list[str] = []
+            mixed = False  # a list that goes on with a thing: a place, a company, a number
+            pos = end
+            while (join := _LIST_JOIN_RX.match(text, pos)) is not None and join.end() > pos:
+                item = self._list_item(text, join.end(), min(line_end, join.end() + _ITEM_WINDOW), True)
+                if item is None:
+                    nxt = text[join.end() : join.end() + 1]
+                    mixed = bool(_NOT_A_NAME_ITEM_RX.match(nxt)) and not nxt.islower()
+                    break
+                found.append(item)
+                joins.append(text[pos : join.end()])
+                pos = item[1]
+            floor, reach = max(line_start, reach), pos  # the walk back stops where an earlier list ended
+            pos = start
+            while not mixed and (
+                join := _LIST_JOIN_BEFORE_RX.search(text, max(floor, pos - _ITEM_WINDOW), pos)
+            ):
+                item = self._list_item(text, max(floor, join.start() - _ITEM_WINDOW), join.start(), False)
+                if item is None:
+                    prv = text[join.start() - 1 : join.start()] if join.start() > line_start else ""
+                    mixed = bool(_NOT_A_NAME_ITEM_RX.match(prv)) and not _ends_lower_word(text, join.start())
+                    break
+                found.append(item)
+                joins.append(join.group())
+                pos = item[0]
+            if (
+                mixed
+                or not found
+                or (len(found) == 1 and "," in joins[0] and not _AND_OR_RX.search(joins[0]))
+            ):
+                continue
+            yield from found
+
+    def _list_item(self, text: str, start: int, end: int, forward: bool) -> tuple[int, int] | None:
+        """The list item that starts at ``start`` (``forward``) or ends at ``end``: its longest run of
+        one to three name-like words (:meth:`_inline_listed_names`), or None."""
+        words = [(m.start(), m.end()) for m in _LIST_WORD_RX.finditer(text, start, end)]
+        if forward:
+            words = words[:3]
+            if not words or words[0][0] != start:
+                return None
+        else:
+            words = words[-3:]
+            if not words or words[-1][1] != end:
+                return None
+            words = words[::-1]
+        taken: list[tuple[int, int]] = []
+        for w_start, w_end in words:
+            if taken and text[min(taken[-1][1], w_end) : max(taken[-1][0], w_start)].strip(" \u00a0"):
+                break  # a word of the item must be next to the one before
+            if not self._list_word(text[w_start:w_end]):
+                break
+            taken.append((w_start, w_end))
+        if not taken:
+            return None
+        span = (min(a for a, _ in taken), max(b for _, b in taken))
+        if forward and span[0] != start or not forward and span[1] != end:
+            return None
+        if self._previous_word(text, span[0]) in _NOT_BEFORE_LISTED_WORD:
+            return None  # "des actionnaires de Disney, Robert Iger…", "à Đà Lạt et …": a thing or a place
+        if _ENGLISH_JOIN_RX.match(text, span[1]):
+            return None  # "Earth, Wind and Fire": a name of its own
+        return span
+
+    def _list_word(self, word: str) -> bool:
+        """Whether ``word`` may be a word of a name in a list (:meth:`_inline_listed_names`)."""
+        key = fold(word)
+        if (
+            not any(c.isalpha() for c in word)
+            or _ELIDED_RX.match(word)  # "s'impose", "l'annonce", "d'entraîneur"
+            or self._is_stopword(word)
+            or key in _LOWER_STOPWORDS
+            or key in PLACES
+            or key in _COMPANY_WORDS
+            or key in _ACRONYMS
+            or key in _ASSISTANTS
+            or _is_short_upper(word)
+            or (word.isupper() and len(word) > 1 and "." not in word)
+        ):
+            return False
+        if is_french_word(word.replace(".", "")):
+            return not word.islower() and (_is_first_name(word, rare=True) or _is_last_name(word))
+        return True
 
     def _english_lower_run(self, text: str, run: _Run) -> _Run | None:
         """A lower-case run the model tagged PER in English text, cut to the name it holds: from its
@@ -1416,15 +1538,24 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if next_word is None or next_word.group(1)[0] in ":-–0123456789":
                 return None
             word = next_word.group(1)
-            if fold(word) in _AFTER_IMPERATIVE or fold(word.split("'")[0] + "'") in _AFTER_IMPERATIVE:
+            if (
+                fold(word.rstrip(",;.!?")) in _AFTER_IMPERATIVE
+                or fold(word.split("'")[0] + "'") in _AFTER_IMPERATIVE
+            ):
                 return None
             sentence_start = not before or before[-1] in ".!?"
             if (
                 sentence_start
-                and (token[0].isupper() or unknown_lower)  # "Hergé, à…", "chilpéric obtient…"
+                # "Hergé, à…", "chilpéric obtient…", "pompée envoie…" (a rare word: not "jsp si…")
+                and (token[0].isupper() or unknown_lower or (token.islower() and not _is_common_word(key)))
                 and (
                     word[0] == ","
-                    or (word[0].islower() and word.isalpha() and not word.endswith(("er", "ir")))
+                    or (
+                        # "Antipater réagit, suivant…": the verb before a comma
+                        (verb := word.rstrip(",;.!?"))[:1].islower()
+                        and verb.isalpha()
+                        and not verb.endswith(("er", "ir"))
+                    )
                 )
             ):
                 # "Hergé, à l'aide de…", "Mylyn joue le rôle…": the subject of a sentence of running
@@ -1471,7 +1602,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
             return nxt is None or not (any(c.isdigit() for c in nxt.group(1)) or nxt.group(1).isupper())
 
         words = fold(before).split()
-        previous = words[-1] if words else ""
+        previous = words[-1].lstrip("([{\"'«“") if words else ""  # "(dont Lysias est…)"
         elided = fold(text[start : start + 2]) in ("d'", "d’")
         if previous in ("de", "d'", "d") or elided:
             # "collaborateur de Mazzini", "élève d'Aristote"; not "les offres de Leroy Merlin et de
@@ -2019,6 +2150,25 @@ class FrenchPersonRecognizer(LocalRecognizer):
 _MIN_TABLE_ROWS = 3
 
 
+def _ends_lower_word(text: str, end: int) -> bool:
+    """Whether the word that ends at ``end`` is in lower case (running text, not a list item)."""
+    m = re.search(r"([\w'’-]+)\Z", text[max(0, end - 40) : end])
+    return m is not None and m.group(1).islower()
+
+
+def _in_comma_table(text: str, line_start: int, line_end: int) -> bool:
+    """Whether the line is a row of a comma-separated table: a line next to it holds as many commas."""
+    commas = text.count(",", line_start, line_end)
+    if commas < 2:
+        return False
+    before_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    if line_start > 0 and text.count(",", before_start, line_start - 1) == commas:
+        return True
+    after_end = text.find("\n", line_end + 1)
+    after_end = len(text) if after_end < 0 else after_end
+    return line_end < len(text) and text.count(",", line_end + 1, after_end) == commas
+
+
 def _table_blocks(text: str) -> Iterator[tuple[str, list[tuple[int, str]]]]:
     """``(separator, rows)`` for each run of at least :data:`_MIN_TABLE_ROWS` lines that the same
     separator cuts into the same number of cells (the longest run when several separators do)."""
@@ -2151,6 +2301,23 @@ _INITIAL_FULL = re.compile(_INITIAL)
 _LIST_JOIN_RX = re.compile(
     r"[ \u00a0]*(?:,[ \u00a0]*(?:(?:et|ou)[ \u00a0]+)?|(?:et|ou)[ \u00a0]+)(?:(?:de|d'|d’)[ \u00a0]*)?"
 )
+#: The separator of a list before a name, at the end of the text before it (see _LIST_JOIN_RX).
+_LIST_JOIN_BEFORE_RX = re.compile(
+    r"(?:[ \u00a0]*,[ \u00a0]*(?:(?:et|ou)[ \u00a0]+)?|[ \u00a0]+(?:et|ou)[ \u00a0]+)"
+    r"(?:(?:de|d'|d’)[ \u00a0]*)?\Z"
+)
+_NOT_BEFORE_LISTED_WORD = frozenset("le la les l un une des du de d au aux a en dans sur vers".split())
+_ENGLISH_JOIN_RX = re.compile(r"[ \u00a0]+(?:and|&)[ \u00a0]")
+_ELIDED_RX = re.compile(r"(?:[cdjlmnst]|qu)['’]", re.IGNORECASE)
+_LIST_SEPARATOR_RX = re.compile(r",| et | ou ")
+#: How far a list item or its separator may reach (three words of a name and a separator).
+_ITEM_WINDOW = 120
+_AND_OR_RX = re.compile(r"\b(?:et|ou)\b")
+#: A word of a listed name: letters, then letters, digits, dots, hyphens ("Jay-Z", "T.I.", "Ne-Yo").
+_LIST_WORD_RX = re.compile(r"(?<![\w.'’-])(?:(?:[^\W\d_]\.){2,}|[^\W\d_](?:[\w'’-]*\w)?(?![\w'’-]))")
+#: What ends a list of names when it comes after a separator: another item that is not a name (a
+#: capitalised word, a number: "Anne Morel, Sofradis, Lyon", "Anne Morel, Sofradis, 02 40 …").
+_NOT_A_NAME_ITEM_RX = re.compile(r"[\d\w]")
 #: An item of a bulleted or numbered list, up to its first separator: the bullet, then the item
 #: ("- Laurick Sainsard – 02 40 …", "• Anne Morel (Sofradis) : …", "2) Kahir Mustač, …").
 _BULLET_ITEM_RX = re.compile(
