@@ -1107,6 +1107,8 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("pompée revient lundi avec les chiffres.", ["pompée"]),
         ("facture envoyée hier, merci.", []),
         ("relance faite auprès du client.", []),
+        # companies named with an English company word
+        ("Le contrat avec Carolco Pictures et Arista Records est signé.", []),
         # names listed beside a person, which the model leaves out
         ("avec M. Paul Lefort, Jay-K, T.J. et d'autres invités", ["Paul Lefort", "Jay-K", "T.J."]),
     ],

@@ -416,7 +416,8 @@ _COMPANY_WORDS = _words(
     métal métallerie acier béton matériaux peintures toiture charpente chauffage climatisation
     plastiques plastique papeterie fournitures équipements équipement matériel outillage machines
     robotique composants textile cosmétiques beauté coiffure fils frères maison business pro premium
-    lite"""
+    lite records pictures entertainment publishing worldwide films trucks games interactive networks
+    magazine ventures holdings brewing brewery"""
 )
 #: Words after which a capitalised word names a thing, not a person ("loi Climat", "offre Pro").
 _NAMED_THING_WORDS = _words(
