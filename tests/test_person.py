@@ -210,6 +210,50 @@ def test_names_listed_beside_a_person(person: FrenchPersonRecognizer, text: str,
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Bonjour Madame mandrel,", ["mandrel"]),
+        ("interlocuteur Mme dieux (02 13 38 48 54).", ["dieux"]),  # a word, but after "Mme" a name
+        ("Arrêt maladie : Monsieur melvin baffort (numéro de sécurité sociale …)", ["melvin baffort"]),
+        ("Bonjour Monsieur di marcone, votre dossier est complet.", ["di marcone"]),
+        ("Bonjour Madame le hirec,", ["le hirec"]),
+        ("madame dupont demande un rendez-vous", ["dupont"]),  # "demande" is not part of the name
+        ("Bonjour Madame la directrice,", []),
+        ("bonjour monsieur le maire, merci", []),
+        ("Madame, Monsieur,", []),
+        ("Mesdames et messieurs, bonjour.", []),
+    ],
+)
+def test_a_name_in_lower_case_after_a_civility(
+    person: FrenchPersonRecognizer, text: str, names: list[str]
+) -> None:
+    """After "Madame", "Monsieur", "Mme", the next word is a name whatever its case and meaning; a stop
+    word or a title there is not. The rules alone."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        (
+            "Client;Société;Email\nnorina gentrec;Ecoplast;gentrec.norina@gmail.com\n"
+            "yakin pancrazo;Alpha Maintenance;yakin.pancrazo@yahoo.fr",
+            ["norina gentrec", "yakin pancrazo"],
+        ),
+        ("De : mai-lyn eschenbrun <mai-lyn_eschenbrun@icloud.com>", ["mai-lyn eschenbrun"]),
+        ("Écris au service client (service.client@acme.fr).", []),  # two French words
+    ],
+)
+def test_lower_case_names_an_address_spells(
+    person: FrenchPersonRecognizer, text: str, names: list[str]
+) -> None:
+    """Two lower-case words that an e-mail address of the text spells are the address owner's name."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
 PEOPLE_TABLES = [
     (
         "Dupuis-Marlot;Océane;Lyon;12\nOkonkwo;Chidi;Metz;7\nLemaire;Inès;Brest;3\nKowalczyk;Anna;Nantes;9",
@@ -285,6 +329,11 @@ def test_a_table_without_people_gets_no_names(person: FrenchPersonRecognizer, te
          ["OKONKWO", "chidi"]),
         ("INSERT INTO clients (id, nom, prenom, ville) VALUES (1, 'okonkwo', 'chidi', 'Lyon'), "
          "(2, 'kowalczyk', 'anna', 'Metz');", ["okonkwo", "chidi", "kowalczyk", "anna"]),
+        # names the French dictionary also holds in lower case (proper nouns of its corpora): under a
+        # name key they are names; only common words and markers name no one
+        ('{"nom": "quillard", "prenom": "violeta"}, {"nom": "poteau", "prenom": "john"}',
+         ["quillard", "violeta", "poteau", "john"]),
+        ('{"nom": "optionnel", "prenom": "vide"}', []),
         # Code and configuration: the keys are there, the values name no one.
         ("<project><name>backend</name><version>1.0</version></project>", []),
         ("INSERT INTO produits (nom, prix) VALUES ('chaise', 12), ('table', 30);", []),

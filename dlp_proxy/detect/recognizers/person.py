@@ -107,6 +107,15 @@ _CUE_RX = re.compile(
     rf"|(?:MM?|Mmes?|Mlles?|Dr|Pr)\.(?=[{_UP}][{_LO}]{{2}}))(?P<name>{_NAME})"
 )
 
+#: A civility typed before a name in lower case ("Bonjour Madame mandrillon", "mme dieux", "Monsieur
+#: melchior baffert"): up to three lower-case words, a particle maybe first ("Madame le hir",
+#: "Monsieur di marco"); :meth:`FrenchPersonRecognizer._lower_cue_names` says which are the name.
+_LOWER_CUE_RX = re.compile(
+    rf"(?<![\w.])(?:(?i:monsieur|madame|mademoiselle|mme|mlle|mmes|mlles)\.?|MM?\.){_SP}+"
+    rf"(?P<name>[{_LO}]{{2,}}(?:['’-][{_LO}]+)*(?:{_SP}+[{_LO}]{{2,}}(?:['’-][{_LO}]+)*){{0,2}})"
+    rf"(?![\w'’-])"
+)
+
 # -- labels: "Nom : Dupont", "nom": "Dupont", client_name=Dupont, YAML "name: Dupont" -----------------
 _W = r"[ _\-]?"  # between the words of a key: "first name", "first_name", "firstName", "first-name"
 #: Keys whose value is a person's name whatever it looks like.
@@ -321,7 +330,8 @@ _NOT_A_NAME_VALUE = _words(
     """null none nil undefined nan true false inconnu inconnue unknown anonyme anonymous redacted masque
     masqué todo tbd xxx str string int integer text varchar char bool boolean float double number any
     object optional list dict array admin administrator administrateur root guest invité system
-    service daemon nobody default demo test user utilisateur"""
+    service daemon nobody default demo test user utilisateur optionnel facultatif requis obligatoire
+    renseigné vide"""
 )
 
 
@@ -957,6 +967,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     run = self._extend(text, run)
                     if not self._has_company_word(text, run):
                         add(run.start, run.end, score, why)
+        for start, end in self._lower_cue_names(text):
+            add(start, end, self.scores.cue, "cue")
         for start, end, score, why in self._labelled_names(text):
             add(start, end, score, why)
         for start, end, score, why in self._framed_names(text):
@@ -1640,6 +1652,37 @@ class FrenchPersonRecognizer(LocalRecognizer):
             return bool(known) or not all(fold(t) in PLACES for t in tokens)
         return bool(_UPPER_FULL.fullmatch(tokens[0])) and len(tokens[0]) >= 4
 
+    def _lower_cue_names(self, text: str) -> Iterable[tuple[int, int]]:
+        """A name typed in lower case after a civility ("Bonjour Madame mandrillon", "mme dieux",
+        "Monsieur melchior baffert"): after "Madame" or "Monsieur", the next word is the name whatever
+        it means ("Madame profit"), unless it is a stop word ("Madame la directrice", "monsieur le
+        maire", "madame votre mère") or a role ("Monsieur maire"); a particle first needs a word French
+        does not know after it ("Madame le hir", "Monsieur di marco"). The words after it are more of
+        the name when French does not know them or they are known names ("Monsieur melchior baffert";
+        not "Madame dupont demande…")."""
+        if not any(c.islower() for c in text):
+            return
+        for m in _LOWER_CUE_RX.finditer(text):
+            words = list(re.finditer(r"[^\s\u00a0\u202f]+", m.group("name")))
+            offset = m.start("name")
+            first = words[0].group()
+            key = fold(first)
+            taken = 1
+            if key in _PARTICLES:
+                if len(words) < 2 or is_french_word(words[1].group()) or self._is_stopword(words[1].group()):
+                    continue
+                taken = 2
+            elif key in _LOWER_STOPWORDS or self._is_stopword(first) or key in _ROLE_WORDS:
+                continue
+            for w in words[taken:]:
+                word = w.group()
+                if self._is_stopword(word) or fold(word) in _LOWER_STOPWORDS:
+                    break
+                if is_french_word(word) and not (_is_first_name(word) or _is_last_name(word)):
+                    break
+                taken += 1
+            yield offset + words[0].start(), offset + words[taken - 1].end()
+
     def _labelled_names(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Values of labels and keys: "Nom : Dupont", ``"prenom": "Jean"``, ``Salarié : DUPONT Jean``.
 
@@ -1849,6 +1892,37 @@ class FrenchPersonRecognizer(LocalRecognizer):
             ):
                 continue
             yield a.start(), b.end(), self.scores.label, "email"
+        yield from self._lower_names_in_addresses(text, locals_)
+
+    def _lower_names_in_addresses(
+        self, text: str, locals_: list[str]
+    ) -> Iterable[tuple[int, int, float, str]]:
+        """The same, typed in lower case ("noria gentric;Ecoplast;gentric.noria@gmail.com",
+        "mai-ly eschenbrenner <mai-ly_eschenbrenner@…>"): both words are parts of one address, or
+        the address is the two words glued; not two words French knows ("service client",
+        service.client@…). Parts are looked up in sets, so a table of many rows stays linear."""
+        if not any(c.islower() for c in text):
+            return
+        parts: set[str] = set()
+        glued: set[str] = set()
+        for local in locals_:
+            parts.update(p for p in re.split(r"[^a-z]+", local) if len(p) >= 2)
+            glued.add(re.sub(r"[^a-z]", "", local))
+        for m in _LOWER_PAIR_RX.finditer(text):
+            words = (m.group("first"), m.group("last"))
+            first, last = (re.sub(r"[^a-z]", "", fold(w)) for w in words)
+            if min(len(first), len(last)) < 2 or not (
+                (first in parts and last in parts) or first + last in glued or last + first in glued
+            ):
+                continue
+            keys = [fold(w) for w in words]
+            if any(k in PLACES or k in _COMPANY_WORDS or k in _LOWER_STOPWORDS for k in keys) or any(
+                map(self._is_stopword, words)
+            ):
+                continue
+            if all(is_french_word(w) and not (_is_first_name(w) or _is_last_name(w)) for w in words):
+                continue
+            yield m.start(), m.end("last"), self.scores.label, "email"
 
     def _chat_handles(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """User handles of a chat pasted in a prompt ("@jodi : le build casse", "merci @jean.dupont"):
@@ -2278,8 +2352,14 @@ def _has_name_word(cell: str) -> bool:
 
 def _names_no_one(value: str) -> bool:
     """A value under a name key that is no name: an empty marker, an account, a type of code
-    (:data:`_NOT_A_NAME_VALUE`), or French words alone ("obligatoire")."""
-    return fold(value) in _NOT_A_NAME_VALUE or _only_french_words(value)
+    (:data:`_NOT_A_NAME_VALUE`), or common French words alone ("obligatoire", "non renseigné").
+
+    Common, not merely French: the dictionary also holds proper nouns in lower case ("quillard",
+    "violeta"), and under a name key such a word is the name."""
+    return fold(value) in _NOT_A_NAME_VALUE or all(
+        (_is_common_word(fold(w)) or fold(w) in _NOT_A_NAME_VALUE) and not _is_name_word(w)
+        for w in value.split()
+    )
 
 
 def _only_french_words(cell: str) -> bool:
