@@ -28,6 +28,8 @@ PIECES = (
     "x-", "\u00a0", "0 ", "00", "a-", "A-", "Ab ", "ab-cd ", "(", "[", "%", "%41", "&#", "\\u00", "AB12",
     "ab1", "zz ", "\n- Ab Cd – 06 ", "- Ab ", "Ab (DDN ", "Ab Cd\n1 rue ", "Claude Pro ", "@ab : ", "@a.",
     "void ", "M.Ab", '"nom": "ab ', "prenom: ab ", "= ab", ":ab ", "('ab', ", "''", "<nom>ab ", "<a ",
+    "Madame ab ", "Excusée : ab cd, ", "ab cd, né le ", "ab cd (DDN ", ".\nab ", "A+ ab ", "Ab, ab, ",
+    " et Ab-C, T.I., ", "ab.cd@x.fr ab cd ",
 )  # fmt: skip
 PREFIXES = (
     "",

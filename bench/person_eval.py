@@ -451,6 +451,8 @@ def run_persons(
     lowered = [lower_names(s) for s in with_person]
     heldout = _doc_sentences(generate_corpus(docs, seed + 101, heldout_people(seed + 101)))
     foreign = _doc_sentences(generate_corpus(docs, seed + 202, heldout_people(seed + 202, foreign=True)))
+    heldout_low = [lower_names(s) for s in heldout]
+    foreign_low = [lower_names(s) for s in foreign]
     prompts = clean_place_prompts(clean, seed + 303, **vocab)
     out: dict[str, Any] = {
         "split": split,
@@ -477,6 +479,8 @@ def run_persons(
             ),
             "heldout": score_persons(heldout, detector.run([s.text for s in heldout])),
             "heldout_foreign": score_persons(foreign, detector.run([s.text for s in foreign])),
+            "heldout_lower": score_persons(heldout_low, detector.run([s.text for s in heldout_low])),
+            "heldout_foreign_lower": score_persons(foreign_low, detector.run([s.text for s in foreign_low])),
             "clean_places": score_flagged(prompts, detector.run(prompts), False),
         }
     return out
@@ -487,6 +491,9 @@ ROWS = (
     ("lower_case", "WikiNEuRal fr, names lower-cased", "recall", RECALL_LOWER_TARGET),
     ("heldout", "project corpus, held-out INSEE names", "recall", HELDOUT_TARGET),
     ("heldout_foreign", "project corpus, foreign first names", "recall", HELDOUT_TARGET),
+    # the same prompts with the names typed in lower case (no target of their own: never below vanilla)
+    ("heldout_lower", "project corpus, held-out names, lower-cased", "recall", None),
+    ("heldout_foreign_lower", "project corpus, foreign names, lower-cased", "recall", None),
 )
 
 

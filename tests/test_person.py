@@ -254,6 +254,66 @@ def test_lower_case_names_an_address_spells(
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # minutes and records: the items of a role label's value
+        ("Excusée : barrin onnor", ["barrin onnor"]),
+        ("Présents : anatol sapetti, setta tavernier, djibrel dedingo",
+         ["anatol sapetti", "setta tavernier", "djibrel dedingo"]),
+        ("Salarié : tarin sid-ahmed", ["tarin sid-ahmed"]),
+        ("Absent : toute la journée", []),
+        ("Présents : tous", []),
+        ("Responsable : service achats", []),
+        ("Responsable : tbd", []),
+        # before a date of birth; a role before the name is left out
+        ("Planning : 9h dgino fournel (DDN 27/03/84), 10h30 gaspard merlo (DDN 01/02/90)",
+         ["dgino fournel", "gaspard merlo"]),
+        ("Bail : locataire matys ammouri, né le 05/09/05, logement situé", ["matys ammouri"]),
+        ("le rapport annuel (né le projet Atlas)", []),
+        # a bulleted list of contacts where another item is a person
+        ("Participants :\n- amedeo hornek (Hexagone) – amedeo_hornek@arpege.eu\n"
+         "- janik parmentel – 07 98 14 14 31\n- support technique – 01 23 45 67 89",
+         ["amedeo hornek", "janik parmentel"]),
+        # an address made of the first name's initial and the family name
+        ("Client;Société;Email\nmordjan alglavo;Hexagone Télécom;malglavo@sofradis.eu", ["mordjan alglavo"]),
+    ],
+)  # fmt: skip
+def test_names_in_lower_case_in_business_layouts(
+    person: FrenchPersonRecognizer, text: str, names: list[str]
+) -> None:
+    """The layouts that make a name of capitalised words (role labels, dates of birth, contact lists,
+    e-mail addresses) do so in lower case too when the words are not common French. The rules alone."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Le colis est arrivé abîmé, merci de me rappeler au 0744130741.\nmichalka", ["michalka"]),
+        ("Je vous prie d'agréer l'expression de mes salutations distinguées.\n\nnathan le barbet",
+         ["nathan le barbet"]),
+        ("« Je peux t'aider pour le dossier de Limoges. A+ devrane »", ["devrane"]),
+        ("Bien à vous,\nkowalczyk", ["kowalczyk"]),
+        ("Peux-tu relire ce mail ?\nmerci", []),
+        ("Corrige ce script.\nnpm install", []),
+        ("Résume ce texte.\nthx", []),
+        ("Traduis en anglais.\ncdt", []),
+        ("Rédige une réponse polie.\nbonne journée", []),
+        ("Voici le log.\ngithub", []),
+        ("Fais un résumé.\nurgent", []),
+        ("Cordialement,\nle service client", []),
+    ],
+)  # fmt: skip
+def test_a_signature_in_lower_case(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
+    """The last line of a message, typed in lower case: after a closing, a word French uses little is
+    its author; alone under a sentence, a word French does not know. Chat sign-offs, English and
+    tools are not. The rules alone."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
 PEOPLE_TABLES = [
     (
         "Dupuis-Marlot;Océane;Lyon;12\nOkonkwo;Chidi;Metz;7\nLemaire;Inès;Brest;3\nKowalczyk;Anna;Nantes;9",

@@ -140,6 +140,15 @@ _PERSON_ROLE_KEYS = (
     r"|(?:valid[ée]e?|sign[ée]e?|[ée]mise?|suivie?|pr[ée]par[ée]e?|approuv[ée]e?|r[ée]dig[ée]e?"
     r"|attribu[ée]e?|assign[ée]e?|affect[ée]e?)[ _\-](?:par|[àa])"
 )
+#: A role label, its colon, then its value to the end of the line ("Excusée : barry onno", "Présents :
+#: anatole sapet, seta tavernier"): :meth:`FrenchPersonRecognizer._lower_role_values` reads its items.
+_LOWER_ROLE_RX = re.compile(
+    rf"(?:^|(?<=[\s(,;]))(?P<key>(?i:{_PERSON_ROLE_KEYS}){_SP}*:){_SP}*[^\n]{{1,200}}", re.MULTILINE
+)
+#: An item of a list value: up to a comma, a semicolon, "et", a bracket or the end.
+_LIST_ITEM_SPLIT_RX = re.compile(
+    r"(?<![^\s,;:(])[^\s,;:()<>\[\]\"«»]+(?:[ \u00a0](?!et\b|ou\b|né|née)[^\s,;:()<>\[\]\"«»]+)*"
+)
 #: Keys whose value is a person or an organisation: a person only with a known name in it.
 _MIXED_ROLE_KEYS = (
     r"clients?|clientes?|contacts?|destinataires?|propri[ée]taire|bailleur|aut(?:eur|rice)|customer|owner"
@@ -212,6 +221,20 @@ _LAST_LINE_RX = re.compile(
     rf"(?P<name>{_NAME})"
     rf"[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
 )
+#: The same typed in lower case (read by ``_lower_signature``): one to three words, particles between.
+_LOWER_SIGNED = (
+    rf"(?P<name>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?"
+    rf"(?:[ \t]+(?:(?:de|du|le|la|van|von|di|da|dos)[ \t]+)?[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?){{0,2}})"
+)
+_LOWER_LAST_LINE_RX = re.compile(
+    r"\n[ \t]*(?:(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|merci|cordialement))[ \t]*,?[ \t]*)?"
+    rf"{_LOWER_SIGNED}[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
+)
+_LOWER_INLINE_CLOSING_RX = re.compile(
+    r"[.!?][ \t]+(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|cordialement))[ \t]*,?[ \t]*"
+    rf"{_LOWER_SIGNED}[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
+)
+_CLOSING_LINE_RX = re.compile(rf"(?<![\w'’-])(?i:{_CLOSINGS})[ \t]*[,.!]?\Z")
 #: A closing and a name ending a message written on one line: "… pour le dossier. A+ Tancrède »".
 _INLINE_CLOSING_RX = re.compile(
     r"[.!?][ \t]+(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|cordialement))[ \t]*,?[ \t]*"
@@ -459,6 +482,10 @@ _NOT_GREETED = _words(
     " infiniment bien"
 )
 #: Assistants addressed by name in prompts ("Merci Claude, ..."): not a person after a greeting.
+#: Chat sign-offs and abbreviations that end a message without naming anyone.
+_CHAT_SIGN_OFFS = _words(
+    "thanks thank thx tks cdlt cordialt bisous bises ciao bye byebye mdr ptdr lol merci++"
+)
 _ASSISTANTS = _words("claude alexa siri cortana bard grok")
 #: A user handle in a pasted chat: "@jodi : …" opening a line (a speaker of the transcript, ``speaker``),
 #: "@jean.dupont" elsewhere. Not part of an e-mail address (a letter or digit right before the "@").
@@ -969,6 +996,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                         add(run.start, run.end, score, why)
         for start, end in self._lower_cue_names(text):
             add(start, end, self.scores.cue, "cue")
+        for start, end, score in self._lower_role_values(text):
+            add(start, end, score, "label")
         for start, end, score, why in self._labelled_names(text):
             add(start, end, score, why)
         for start, end, score, why in self._framed_names(text):
@@ -1092,6 +1121,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 runs = self._clean(text, start, end)
                 if runs and runs[0].start == start and self._documented_run(text, runs[0], single=False):
                     yield runs[0].start, runs[0].end
+                elif text[start:end].islower() and self._lower_documented(text[start:end].split()):
+                    yield start, end  # "- janique parmentier – 07-98-14-14-31": typed in lower case
 
     def _inline_listed_names(self, text: str, strong: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
         """Names listed in running text beside a person found, that the model left out or called a
@@ -1683,6 +1714,39 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 taken += 1
             yield offset + words[0].start(), offset + words[taken - 1].end()
 
+    def _lower_role_values(self, text: str) -> Iterable[tuple[int, int, float]]:
+        """People typed in lower case after a role label ("Excusée : barry onno", "Présents : anatole
+        sapet, seta tavernier", "Salarié : tarin sid-ahmed", "locataire matis ammour, né le …"): each
+        item of the value (up to a comma, "et", ";" or the end of the line) of one to three words, none
+        a stop word nor a role, is a person when a word of it is not French or is a known name
+        (`label`; one word alone: `first_name`). Not common French ("Absent : toute la journée",
+        "Présents : tous", "Responsable : service achats")."""
+        if not any(c.islower() for c in text):
+            return
+        for m in _LOWER_ROLE_RX.finditer(text):
+            for item in _LIST_ITEM_SPLIT_RX.finditer(text, m.end("key"), m.end()):
+                words = item.group().split()
+                if not 1 <= len(words) <= 3 or not all(_LOWER_TOKEN_FULL.fullmatch(w) for w in words):
+                    continue
+                keys = [fold(w) for w in words]
+                if any(
+                    k in _LOWER_STOPWORDS
+                    or k in _ROLE_WORDS
+                    or k in PLACES
+                    or k in _COMPANY_WORDS
+                    or k in _ACRONYMS
+                    or k in _NOT_A_NAME_VALUE
+                    for k in keys
+                ) or any(map(self._is_stopword, words)):
+                    continue
+                if all(
+                    _is_common_word(k) or (is_french_word(w) and not _is_name_word(w))
+                    for w, k in zip(words, keys, strict=True)
+                ):
+                    continue
+                score = self.scores.label if len(words) >= 2 else self.scores.first_name
+                yield item.start(), item.end(), score
+
     def _labelled_names(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Values of labels and keys: "Nom : Dupont", ``"prenom": "Jean"``, ``Salarié : DUPONT Jean``.
 
@@ -1826,8 +1890,65 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 if _is_first_name(run.name_tokens[0]) or closed:
                     yield run.start, run.end, self.scores.signature, "signature"
                 break
+        elif any(c.islower() for c in text[tail:]):
+            yield from self._lower_signature(text, tail)
         yield from self._names_in_addresses(text)
         yield from self._chat_handles(text)
+
+    def _lower_signature(self, text: str, tail: int) -> Iterable[tuple[int, int, float, str]]:
+        """A signature typed in lower case: the last line of a message after a closing ("salutations
+        distinguées.⏎⏎nathane le barbier", "… le dossier. A+ devran »"), or alone under a sentence
+        ("merci de me rappeler au 06….⏎michaela"). After a closing, a word French uses little
+        suffices; alone, every word must be unknown to French (or a known first name) and no chat
+        word, English word, acronym or tool ("merci", "thx", "cdt", "asap", "github")."""
+        m = _LOWER_LAST_LINE_RX.search(text, tail) or _LOWER_INLINE_CLOSING_RX.search(text, tail)
+        if m is None:
+            return
+        words = [w for w in m.group("name").split() if fold(w) not in _PARTICLES]
+        english = _stop_words()[0]
+        keys = [fold(w) for w in words]
+        if (
+            not words
+            or any(
+                k in _LOWER_STOPWORDS
+                or k in english
+                or k in PLACES
+                or k in _COMPANY_WORDS
+                or k in _ACRONYMS
+                or k in _NOT_A_NAME_VALUE
+                or k in _PROMPT_JARGON
+                or k in self.allowlist
+                or len(k) < 3
+                for k in keys
+            )
+            or any(map(self._is_stopword, words))
+        ):
+            return
+        before = text[: m.start("name")].rstrip()
+        if m.group("closing") is None:
+            previous_line = before.rsplit("\n", 1)[-1]
+            if _CLOSING_LINE_RX.search(previous_line.strip()):
+                closed = True  # the line above ends with a closing ("… mes salutations distinguées.")
+            elif (
+                before[-1:] in (".", "!", "?")
+                and len(keys[0]) >= 4  # "thx", "cdt", "slt": chat sign-offs are short
+                and not any(k in _CHAT_SIGN_OFFS for k in keys)
+                and all(
+                    not is_word_or_typo(w) or (_is_first_name(w) and fold(w) not in _AMBIGUOUS_FIRST_NAMES)
+                    for w in words
+                )
+            ):
+                yield m.start("name"), m.end("name"), self.scores.first_name, "signature"
+                return
+            else:
+                return
+        else:
+            closed = True
+        if closed and any(
+            not _is_common_word(k) and (not is_word_or_typo(w) or _is_name_word(w))
+            for w, k in zip(words, keys, strict=True)
+        ):
+            yield m.start("name"), m.end("name"), self.scores.signature, "signature"
 
     def _documented_names(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Names a document says are people: right before a date of birth ("Soham Dorkeld (DDN
@@ -1844,11 +1965,35 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if runs and not text[runs[-1].end : m.start()].strip():
                 if self._documented_run(text, runs[-1], single=True):
                     yield runs[-1].start, runs[-1].end, self.scores.label, "birth"
+                continue
+            # typed in lower case: "9h dgino fournil (DDN …)", "locataire matis ammour, né le …"
+            low = _LOWER_WORDS_BEFORE_RX.search(text, max(0, m.start() - 80), m.start())
+            if low is None:
+                continue
+            words = list(re.finditer(r"\S+", low.group("name")))
+            if len(words) == 3 and is_french_word(words[0].group()) and not _is_name_word(words[0].group()):
+                words = words[1:]  # "locataire matis ammour": the role before the name
+            if self._lower_documented([w.group() for w in words]):
+                base = low.start("name")
+                yield base + words[0].start(), base + words[-1].end(), self.scores.label, "birth"
         for m in _RECIPIENT_LINE_RX.finditer(text):
             runs = self._clean(text, m.start("name"), m.end("name"))
             if len(runs) == 1 and (runs[0].start, runs[0].end) == (m.start("name"), m.end("name")):
                 if self._documented_run(text, runs[0], single=False):
                     yield runs[0].start, runs[0].end, self.scores.label, "recipient"
+
+    def _lower_documented(self, words: list[str]) -> bool:
+        """Whether lower-case words a layout points at are a name: two or three words, none a stop word,
+        a role, a place or a company word, one of them unknown to French or a known name."""
+        keys = [fold(w) for w in words]
+        return (
+            2 <= len(words) <= 3
+            and not any(
+                k in _LOWER_STOPWORDS or k in _ROLE_WORDS or k in PLACES or k in _COMPANY_WORDS for k in keys
+            )
+            and not any(map(self._is_stopword, words))
+            and any(not is_french_word(w) or _is_name_word(w) for w in words)
+        )
 
     def _documented_run(self, text: str, run: _Run, single: bool) -> bool:
         """Whether a run a document's layout points at (:meth:`_documented_names`, :meth:`_bulleted_names`)
@@ -1912,7 +2057,10 @@ class FrenchPersonRecognizer(LocalRecognizer):
             words = (m.group("first"), m.group("last"))
             first, last = (re.sub(r"[^a-z]", "", fold(w)) for w in words)
             if min(len(first), len(last)) < 2 or not (
-                (first in parts and last in parts) or first + last in glued or last + first in glued
+                (first in parts and last in parts)
+                or first + last in glued
+                or last + first in glued
+                or first[0] + last in glued  # "asma ondet", aondet@…
             ):
                 continue
             keys = [fold(w) for w in words]
@@ -2413,6 +2561,10 @@ _BUILDING_WORDS = _words("tour immeuble zone site domaine hôtel château villa 
 _BIRTH_AFTER_NAME_RX = re.compile(
     r"(?:\([ \u00a0]*(?i:DDN|n[ée]e?|n[ée]\(e\)|date de naissance)(?![\w'’-])"
     r"|,[ \u00a0]*(?i:n[ée]e?)[ \u00a0]+le(?![\w'’-]))"
+)
+#: Two or three lower-case words right before a cue, at the end of the text searched.
+_LOWER_WORDS_BEFORE_RX = re.compile(
+    rf"(?<![\w'’-])(?P<name>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?(?:{_SP}+[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?){{1,2}}){_SP}*\Z"
 )
 #: A line alone above a postal address (a flat, building or number and street, then more lines).
 _RECIPIENT_LINE_RX = re.compile(
