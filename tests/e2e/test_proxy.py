@@ -331,6 +331,37 @@ def test_a_client_table_read_by_two_workers_never_reaches_the_provider(
     assert [n for n in names if re.search(rf"\b{n}\b", sent)] == []
 
 
+LOWER_CASE_PROMPT = (
+    "Bonjour Madame mandrelle,\n"
+    "voici le compte rendu de la réunion du 20/01.\n"
+    "Présents : anatol sapetti, setta tavernier\n"
+    "Excusée : barrin onnor\n"
+    "Contacts à relancer :\n"
+    "Client;Société;Email\n"
+    "norina gentrec;Ecoplast;gentrec.norina@gmail.com\n"
+    "mordjan alglavo;Hexagone Télécom;malglavo@sofradis.eu\n"
+    "Je vous prie d'agréer l'expression de mes salutations distinguées.\n\n"
+    "nathan le barbet"
+)
+LOWER_CASE_NAMES = (
+    "mandrelle", "anatol sapetti", "setta tavernier", "barrin onnor", "norina gentrec", "mordjan alglavo",
+    "nathan le barbet",
+)  # fmt: skip
+
+
+def test_names_typed_in_lower_case_never_reach_the_provider(
+    proxy: ProxyProcess, provider: FakeProvider
+) -> None:
+    """A business message typed in lower case, names nobody's list holds: after a civility, under role
+    labels, in a CSV whose e-mail column spells them, as the signature. None reaches the provider."""
+    anthropic_client(proxy).messages.create(
+        model="claude-sonnet-5", max_tokens=50, messages=[{"role": "user", "content": LOWER_CASE_PROMPT}]
+    )
+    sent = provider.received[0].json()["messages"][0]["content"]
+    assert "compte rendu de la réunion" in sent and "Ecoplast" in sent  # the message went, redacted
+    assert [n for n in LOWER_CASE_NAMES if n in sent or n.split()[-1] in sent] == []
+
+
 def test_metrics_health_and_no_secrets_in_logs(proxy: ProxyProcess) -> None:
     client = openai_client(proxy)
     with pytest.raises(openai.PermissionDeniedError):
