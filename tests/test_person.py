@@ -275,6 +275,9 @@ def test_lower_case_names_an_address_spells(
         ("Participants :\n- amedeo hornek (Hexagone) – amedeo_hornek@arpege.eu\n"
          "- janik parmentel – 07 98 14 14 31\n- support technique – 01 23 45 67 89",
          ["amedeo hornek", "janik parmentel"]),
+        # a word of a name found, mentioned again alone; not a word French knows ("tavernier")
+        ("Présents : anatol sapetti, setta tavernier\n2. setta relance le prestataire ; le tavernier livre.",
+         ["anatol sapetti", "setta tavernier", "setta"]),
         # an address made of the first name's initial and the family name
         ("Client;Société;Email\nmordjan alglavo;Hexagone Télécom;malglavo@sofradis.eu", ["mordjan alglavo"]),
     ],

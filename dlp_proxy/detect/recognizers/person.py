@@ -482,6 +482,8 @@ _NOT_GREETED = _words(
     " infiniment bien"
 )
 #: Assistants addressed by name in prompts ("Merci Claude, ..."): not a person after a greeting.
+#: A lower-case word of a name (for its other mentions).
+_LOWER_TOKEN_RX = re.compile(rf"(?<![\w'’-])[{_LO}]{{3,}}(?:-[{_LO}]{{2,}})*(?![\w'’-])")
 #: Chat sign-offs and abbreviations that end a message without naming anyone.
 _CHAT_SIGN_OFFS = _words(
     "thanks thank thx tks cdlt cordialt bisous bises ciao bye byebye mdr ptdr lol merci++"
@@ -1026,6 +1028,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         strong = sorted(span for span, (score, _) in found.items() if score >= 0.5)
         for start, end in self._same_names(text, strong, caps):
             add(start, end, self.scores.ner, "same_name")
+        for start, end in self._same_lower_names(text, strong):
+            add(start, end, self.scores.ner, "same_name")
         if nlp_artifacts is not None and strong:
             strong = sorted(span for span, (score, _) in found.items() if score >= 0.5)  # with the same names
             for start, end in self._listed_names(text, strong, nlp_artifacts.entities):
@@ -1315,6 +1319,35 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 continue
             if not self._has_company_word(text, _Run(start, end, (word,))):
                 yield start, end
+
+    def _same_lower_names(self, text: str, spans: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+        """Other mentions of a lower-case word of a name already found ("Présents : seta tavernier"
+        … "2. seta relance le prestataire"), when French does not know the word: "tavernier", a
+        word too, is not followed elsewhere. Linear: one pass over the words of the text, and the
+        word tests only for words met both inside and outside the names."""
+        if not spans:
+            return
+        starts = [start for start, _ in spans]  # sorted
+        inside: set[str] = set()
+        outside: list[re.Match[str]] = []
+        for m in _LOWER_TOKEN_RX.finditer(text):
+            i = bisect.bisect_right(starts, m.start()) - 1
+            if i >= 0 and m.end() <= spans[i][1]:
+                inside.add(m.group())
+            elif text[m.end() : m.end() + 1] != "@" and text[m.start() - 1 : m.start()] not in (".", "@"):
+                outside.append(m)  # not part of an e-mail address
+        words = {
+            w
+            for w in inside.intersection(m.group() for m in outside)
+            if not is_word_or_typo(w)
+            and fold(w) not in _PARTICLES
+            and fold(w) not in PLACES
+            and fold(w) not in _AMBIGUOUS_FIRST_NAMES
+            and not self._is_stopword(w)
+        }
+        for m in outside:
+            if m.group() in words:
+                yield m.start(), m.end()
 
     def _result(self, start: int, end: int, score: float, why: str) -> RecognizerResult:
         explanation = AnalysisExplanation(
