@@ -147,7 +147,7 @@ _LOWER_ROLE_RX = re.compile(
 )
 #: An item of a list value: up to a comma, a semicolon, "et", a bracket or the end.
 _LIST_ITEM_SPLIT_RX = re.compile(
-    r"(?<![^\s,;:(])[^\s,;:()<>\[\]\"«»]+(?:[ \u00a0](?!et\b|ou\b|né|née)[^\s,;:()<>\[\]\"«»]+)*"
+    r"(?<![^\s,;:(])[^\s,;:()<>\[\]\"«»]+(?:[ \u00a0](?!et\b|ou\b|née?\b)[^\s,;:()<>\[\]\"«»]+)*"
 )
 #: Keys whose value is a person or an organisation: a person only with a known name in it.
 _MIXED_ROLE_KEYS = (
@@ -481,13 +481,11 @@ _NOT_GREETED = _words(
     "world monde team everyone everybody all guys folks there tous toutes amis collègues beaucoup encore"
     " infiniment bien"
 )
-#: Assistants addressed by name in prompts ("Merci Claude, ..."): not a person after a greeting.
 #: A lower-case word of a name (for its other mentions).
 _LOWER_TOKEN_RX = re.compile(rf"(?<![\w'’-])[{_LO}]{{3,}}(?:-[{_LO}]{{2,}})*(?![\w'’-])")
 #: Chat sign-offs and abbreviations that end a message without naming anyone.
-_CHAT_SIGN_OFFS = _words(
-    "thanks thank thx tks cdlt cordialt bisous bises ciao bye byebye mdr ptdr lol merci++"
-)
+_CHAT_SIGN_OFFS = _words("thanks thank thx tks cdlt cordialt bisous bises ciao bye byebye mdr ptdr lol")
+#: Assistants addressed by name in prompts ("Merci Claude, ..."): not a person after a greeting.
 _ASSISTANTS = _words("claude alexa siri cortana bard grok")
 #: A user handle in a pasted chat: "@jodi : …" opening a line (a speaker of the transcript, ``speaker``),
 #: "@jean.dupont" elsewhere. Not part of an e-mail address (a letter or digit right before the "@").
@@ -1748,8 +1746,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             yield offset + words[0].start(), offset + words[taken - 1].end()
 
     def _lower_role_values(self, text: str) -> Iterable[tuple[int, int, float]]:
-        """People typed in lower case after a role label ("Excusée : barry onno", "Présents : anatole
-        sapet, seta tavernier", "Salarié : tarin sid-ahmed", "locataire matis ammour, né le …"): each
+        """People typed in lower case after a role label and its colon ("Excusée : barry onno",
+        "Présents : anatole sapet, seta tavernier", "Salarié : tarin sid-ahmed"): each
         item of the value (up to a comma, "et", ";" or the end of the line) of one to three words, none
         a stop word nor a role, is a person when a word of it is not French or is a known name
         (`label`; one word alone: `first_name`). Not common French ("Absent : toute la journée",
@@ -1958,11 +1956,10 @@ class FrenchPersonRecognizer(LocalRecognizer):
         ):
             return
         before = text[: m.start("name")].rstrip()
-        if m.group("closing") is None:
-            previous_line = before.rsplit("\n", 1)[-1]
-            if _CLOSING_LINE_RX.search(previous_line.strip()):
-                closed = True  # the line above ends with a closing ("… mes salutations distinguées.")
-            elif (
+        # a closing before the name, or ending the line above ("… mes salutations distinguées.")
+        closed = m.group("closing") is not None or bool(_CLOSING_LINE_RX.search(before.rsplit("\n", 1)[-1]))
+        if not closed:
+            if (
                 before[-1:] in (".", "!", "?")
                 and len(keys[0]) >= 4  # "thx", "cdt", "slt": chat sign-offs are short
                 and not any(k in _CHAT_SIGN_OFFS for k in keys)
@@ -1972,12 +1969,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 )
             ):
                 yield m.start("name"), m.end("name"), self.scores.first_name, "signature"
-                return
-            else:
-                return
-        else:
-            closed = True
-        if closed and any(
+            return
+        if any(
             not _is_common_word(k) and (not is_word_or_typo(w) or _is_name_word(w))
             for w, k in zip(words, keys, strict=True)
         ):
