@@ -397,6 +397,9 @@ def test_a_table_without_people_gets_no_names(person: FrenchPersonRecognizer, te
         ('{"nom": "quillard", "prenom": "violeta"}, {"nom": "poteau", "prenom": "john"}',
          ["quillard", "violeta", "poteau", "john"]),
         ('{"nom": "optionnel", "prenom": "vide"}', []),
+        # a common word under "nom", which the record's e-mail address spells
+        ('{"nom": "appel", "prenom": "carmelo", "email": "carmelo.appel58@x.fr"}, {"nom": "bouteille"}',
+         ["appel", "carmelo"]),
         # Code and configuration: the keys are there, the values name no one.
         ("<project><name>backend</name><version>1.0</version></project>", []),
         ("INSERT INTO produits (nom, prix) VALUES ('chaise', 12), ('table', 30);", []),

@@ -1812,10 +1812,19 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     ok = self._person_like(text, run, mixed=key.group("mixed") is not None)
                 if ok:
                     yield run.start, run.end, score, "label"
+        address_parts: set[str] | None = None
         for m in _LOWER_VALUE_RX.finditer(text):
             value = m.group("name")
-            if _names_no_one(value) or _KEY_RX.fullmatch(value):
-                continue  # "nom": "inconnu", name=name, first_name: str
+            if _KEY_RX.fullmatch(value):
+                continue  # name=name, first_name: str
+            if _names_no_one(value):
+                # "nom": "inconnu"; but "nom": "appel" beside carmelo.appel@…: the address says it is one
+                if address_parts is None:
+                    address_parts = _address_parts(text)
+                if fold(value) in _NOT_A_NAME_VALUE or not all(
+                    fold(w) in address_parts for w in value.split()
+                ):
+                    continue
             if all(self._is_stopword(w) for w in value.split()):
                 continue
             key_end = m.start()  # back over the blanks and the quote between the key and ":"
@@ -2074,11 +2083,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         service.client@…). Parts are looked up in sets, so a table of many rows stays linear."""
         if not any(c.islower() for c in text):
             return
-        parts: set[str] = set()
-        glued: set[str] = set()
-        for local in locals_:
-            parts.update(p for p in re.split(r"[^a-z]+", local) if len(p) >= 2)
-            glued.add(re.sub(r"[^a-z]", "", local))
+        parts = _address_parts(text)
+        glued = {re.sub(r"[^a-z]", "", local) for local in locals_}
         for m in _LOWER_PAIR_RX.finditer(text):
             words = (m.group("first"), m.group("last"))
             first, last = (re.sub(r"[^a-z]", "", fold(w)) for w in words)
@@ -2397,6 +2403,17 @@ class FrenchPersonRecognizer(LocalRecognizer):
 
 #: Rows (a header included) a block of lines needs to be read as a table whose columns tell their kind.
 _MIN_TABLE_ROWS = 3
+
+
+def _address_parts(text: str) -> set[str]:
+    """The letter runs of the local parts of the e-mail addresses of ``text`` ("carmelo", "appel" for
+    carmelo.appel58@…), folded."""
+    return {
+        part
+        for m in _EMAIL_LOCAL_RX.finditer(text)
+        for part in re.split(r"[^a-z]+", fold(m.group(1)))
+        if len(part) >= 2
+    }
 
 
 def _ends_lower_word(text: str, end: int) -> bool:
