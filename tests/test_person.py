@@ -244,6 +244,8 @@ def test_a_name_in_lower_case_after_a_civility(
         ),
         ("De : mai-lyn eschenbrun <mai-lyn_eschenbrun@icloud.com>", ["mai-lyn eschenbrun"]),
         ("Écris au service client (service.client@acme.fr).", []),  # two French words
+        ("Contact : venise villato\nEmail : vvillato@orange.fr", ["venise villato"]),  # a place as first name
+        ("Écris à agence lyon (agence.lyon@acme.fr).", []),  # a word and a place
     ],
 )
 def test_lower_case_names_an_address_spells(

@@ -2096,11 +2096,16 @@ class FrenchPersonRecognizer(LocalRecognizer):
             ):
                 continue
             keys = [fold(w) for w in words]
-            if any(k in PLACES or k in _COMPANY_WORDS or k in _LOWER_STOPWORDS for k in keys) or any(
+            if any(k in _COMPANY_WORDS or k in _LOWER_STOPWORDS for k in keys) or any(
                 map(self._is_stopword, words)
             ):
                 continue
-            if all(is_french_word(w) and not (_is_first_name(w) or _is_last_name(w)) for w in words):
+            # a place or a word is one of the names only beside a word that is neither ("venise
+            # villatte", vvillatte@…; not "agence lyon", agence.lyon@…)
+            if all(
+                k in PLACES or (is_french_word(w) and not _is_name_word(w))
+                for w, k in zip(words, keys, strict=True)
+            ):
                 continue
             yield m.start(), m.end("last"), self.scores.label, "email"
 
