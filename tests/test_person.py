@@ -309,12 +309,17 @@ def test_names_in_lower_case_in_business_layouts(
         ("Voici le log.\ngithub", []),
         ("Fais un résumé.\nurgent", []),
         ("Cordialement,\nle service client", []),
+        # a question about a term, not a message: its last line is the term
+        ("Traduis ce mot.\nheadcount", []),
+        ("Explique cette commande.\nkubectl apply", []),
+        ("Résume.\nlorem ipsum", []),
     ],
 )  # fmt: skip
 def test_a_signature_in_lower_case(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
     """The last line of a message, typed in lower case: after a closing, a word French uses little is
-    its author; alone under a sentence, a word French does not know. Chat sign-offs, English and
-    tools are not. The rules alone."""
+    its author; alone, under a message that greets or gives a number to call back, a word French does
+    not know. Chat sign-offs, English, tools and the term a prompt asks about are not. The rules
+    alone."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 

@@ -234,6 +234,8 @@ _LOWER_INLINE_CLOSING_RX = re.compile(
     r"[.!?][ \t]+(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|cordialement))[ \t]*,?[ \t]*"
     rf"{_LOWER_SIGNED}[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
 )
+#: A line that opens a message to someone ("Bonjour, je conteste…", "« Salut Paul, …").
+_MESSAGE_OPENING_RX = re.compile(r"[ \t«\"“]*(?i:bonjour|bonsoir|salut|coucou|hello|madame|monsieur)\b")
 _CLOSING_LINE_RX = re.compile(rf"(?<![\w'’-])(?i:{_CLOSINGS})[ \t]*[,.!]?\Z")
 #: A closing and a name ending a message written on one line: "… pour le dossier. A+ Tancrède »".
 _INLINE_CLOSING_RX = re.compile(
@@ -1965,11 +1967,15 @@ class FrenchPersonRecognizer(LocalRecognizer):
         ):
             return
         before = text[: m.start("name")].rstrip()
+        above = before.rsplit("\n", 1)[-1]
         # a closing before the name, or ending the line above ("… mes salutations distinguées.")
-        closed = m.group("closing") is not None or bool(_CLOSING_LINE_RX.search(before.rsplit("\n", 1)[-1]))
+        closed = m.group("closing") is not None or bool(_CLOSING_LINE_RX.search(above))
         if not closed:
+            # alone, under a message that greets or gives a number to call back ("Bonjour, … merci de me
+            # rappeler au 06….⏎michaela"), not under a question about a term ("Traduis ce mot.⏎headcount")
             if (
-                before[-1:] in (".", "!", "?")
+                (_MESSAGE_OPENING_RX.match(above) or _CONTACT_VALUE_RX.search(above))
+                and before[-1:] in (".", "!", "?")
                 and len(keys[0]) >= 4  # "thx", "cdt", "slt": chat sign-offs are short
                 and not any(k in _CHAT_SIGN_OFFS for k in keys)
                 and all(
