@@ -216,32 +216,23 @@ _SIGNATURE_RX = re.compile(
     rf"(?im)^[ \t]*(?:{_CLOSINGS})[ \t]*[,.!]?[ \t]*\r?\n(?:[ \t]*\r?\n)?[ \t]*(?P<name>(?-i:{_NAME}))"
 )
 #: The last line of a text, a name alone (after "A+" or a closing at most): a signature.
-_LAST_LINE_RX = re.compile(
-    r"\n[ \t]*(?:(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|merci|cordialement))[ \t]*,?[ \t]*)?"
-    rf"(?P<name>{_NAME})"
-    rf"[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
-)
+_LAST_LINE_HEAD = r"\n[ \t]*(?:(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|merci|cordialement))[ \t]*,?[ \t]*)?"
+#: A closing and a name ending a message written on one line: "… pour le dossier. A+ Tancrède »".
+_INLINE_CLOSING_HEAD = r"[.!?][ \t]+(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|cordialement))[ \t]*,?[ \t]*"
+#: What may follow a signature to the end of the text.
+_SIGNED_TAIL = r"[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
+_LAST_LINE_RX = re.compile(rf"{_LAST_LINE_HEAD}(?P<name>{_NAME}){_SIGNED_TAIL}")
+_INLINE_CLOSING_RX = re.compile(rf"{_INLINE_CLOSING_HEAD}(?P<name>{_NAME}){_SIGNED_TAIL}")
 #: The same typed in lower case (read by ``_lower_signature``): one to three words, particles between.
 _LOWER_SIGNED = (
     rf"(?P<name>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?"
     rf"(?:[ \t]+(?:(?:de|du|le|la|van|von|di|da|dos)[ \t]+)?[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?){{0,2}})"
 )
-_LOWER_LAST_LINE_RX = re.compile(
-    r"\n[ \t]*(?:(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|merci|cordialement))[ \t]*,?[ \t]*)?"
-    rf"{_LOWER_SIGNED}[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
-)
-_LOWER_INLINE_CLOSING_RX = re.compile(
-    r"[.!?][ \t]+(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|cordialement))[ \t]*,?[ \t]*"
-    rf"{_LOWER_SIGNED}[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
-)
+_LOWER_LAST_LINE_RX = re.compile(rf"{_LAST_LINE_HEAD}{_LOWER_SIGNED}{_SIGNED_TAIL}")
+_LOWER_INLINE_CLOSING_RX = re.compile(rf"{_INLINE_CLOSING_HEAD}{_LOWER_SIGNED}{_SIGNED_TAIL}")
 #: A line that opens a message to someone ("Bonjour, je conteste…", "« Salut Paul, …").
 _MESSAGE_OPENING_RX = re.compile(r"[ \t«\"“]*(?i:bonjour|bonsoir|salut|coucou|hello|madame|monsieur)\b")
 _CLOSING_LINE_RX = re.compile(rf"(?<![\w'’-])(?i:{_CLOSINGS})[ \t]*[,.!]?\Z")
-#: A closing and a name ending a message written on one line: "… pour le dossier. A+ Tancrède »".
-_INLINE_CLOSING_RX = re.compile(
-    r"[.!?][ \t]+(?P<closing>(?i:a\+|@\+|bises|amiti[ée]s|cordialement))[ \t]*,?[ \t]*"
-    rf"(?P<name>{_NAME})[ \t]*[.!]?[ \t]*[»\"”]?\s*$"
-)
 #: "Bonjour Capucine,", "Chère Solange,", "Salut Lila !", "Merci Julie."
 _GREETING_RX = re.compile(
     rf"(?<![\w])(?i:bonjour|bonsoir|salut|coucou|hello|hi|hey|cher|ch[èe]re|merci|bravo|f[ée]licitations)"
