@@ -1216,10 +1216,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         if (
             not any(c.isalpha() for c in word)
             or _ELIDED_RX.match(word)  # "s'impose", "l'annonce", "d'entraîneur"
-            or self._is_stopword(word)
-            or key in _LOWER_STOPWORDS
-            or key in PLACES
-            or key in _COMPANY_WORDS
+            or self._names_a_thing(word)
             or key in _ACRONYMS
             or key in _ASSISTANTS
             or _is_short_upper(word)
@@ -1316,7 +1313,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         … "2. seta relance le prestataire"), when French does not know the word: "tavernier", a
         word too, is not followed elsewhere. Linear: one pass over the words of the text, and the
         word tests only for words met both inside and outside the names."""
-        if not spans:
+        # Most names are capitalised: without a lower-case word inside them, the text is not read.
+        if not any(_LOWER_TOKEN_RX.search(text, start, end) for start, end in spans):
             return
         starts = [start for start, _ in spans]  # sorted
         inside: set[str] = set()
@@ -1753,15 +1751,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 if not 1 <= len(words) <= 3 or not all(_LOWER_TOKEN_FULL.fullmatch(w) for w in words):
                     continue
                 keys = [fold(w) for w in words]
-                if any(
-                    k in _LOWER_STOPWORDS
-                    or k in _ROLE_WORDS
-                    or k in PLACES
-                    or k in _COMPANY_WORDS
-                    or k in _ACRONYMS
-                    or k in _NOT_A_NAME_VALUE
-                    for k in keys
-                ) or any(map(self._is_stopword, words)):
+                if any(map(self._names_a_thing, words)) or any(
+                    k in _ROLE_WORDS or k in _ACRONYMS or k in _NOT_A_NAME_VALUE for k in keys
+                ):
                     continue
                 if all(
                     _is_common_word(k) or (is_french_word(w) and not _is_name_word(w))
@@ -1942,11 +1934,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         keys = [fold(w) for w in words]
         if (
             not words
+            or any(map(self._names_a_thing, words))
             or any(
-                k in _LOWER_STOPWORDS
-                or k in english
-                or k in PLACES
-                or k in _COMPANY_WORDS
+                k in english
                 or k in _ACRONYMS
                 or k in _NOT_A_NAME_VALUE
                 or k in _PROMPT_JARGON
@@ -1954,7 +1944,6 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 or len(k) < 3
                 for k in keys
             )
-            or any(map(self._is_stopword, words))
         ):
             return
         before = text[: m.start("name")].rstrip()
@@ -2014,16 +2003,18 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 if self._documented_run(text, runs[0], single=False):
                     yield runs[0].start, runs[0].end, self.scores.label, "recipient"
 
+    def _names_a_thing(self, word: str) -> bool:
+        """Whether ``word`` is never a word of a name typed in lower case: a stop word (French, a cue,
+        an allowlisted tool), a place or a company word. Shared by the lower-case layout rules."""
+        key = fold(word)
+        return self._is_stopword(word) or key in _LOWER_STOPWORDS or key in PLACES or key in _COMPANY_WORDS
+
     def _lower_documented(self, words: list[str]) -> bool:
         """Whether lower-case words a layout points at are a name: two or three words, none a stop word,
         a role, a place or a company word, one of them unknown to French or a known name."""
-        keys = [fold(w) for w in words]
         return (
             2 <= len(words) <= 3
-            and not any(
-                k in _LOWER_STOPWORDS or k in _ROLE_WORDS or k in PLACES or k in _COMPANY_WORDS for k in keys
-            )
-            and not any(map(self._is_stopword, words))
+            and not any(self._names_a_thing(w) or fold(w) in _ROLE_WORDS for w in words)
             and any(not is_french_word(w) or _is_name_word(w) for w in words)
         )
 
