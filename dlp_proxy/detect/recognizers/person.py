@@ -1132,18 +1132,19 @@ class FrenchPersonRecognizer(LocalRecognizer):
         Lyon" above a row with as many commas), where :meth:`_table_names` reads the columns.
         """
         reach = 0  # where the lists walked so far end: each stretch of text is walked once (linear)
-        listing: dict[int, bool] = {}  # line start -> whether the line may hold a list
+        line_start = line_end = -1  # the line of the name at hand, found once per line (names are sorted)
+        listing = False  # whether that line may hold a list
         for start, end in strong:
             if end <= reach:
                 continue
-            line_start = text.rfind("\n", 0, start) + 1
-            line_end = text.find("\n", end)
-            line_end = len(text) if line_end < 0 else line_end
-            if line_start not in listing:
-                listing[line_start] = bool(_LIST_SEPARATOR_RX.search(text, line_start, line_end)) and not (
+            if not line_start <= start < line_end:
+                line_start = text.rfind("\n", 0, start) + 1
+                line_end = text.find("\n", end)
+                line_end = len(text) if line_end < 0 else line_end
+                listing = bool(_LIST_SEPARATOR_RX.search(text, line_start, line_end)) and not (
                     _in_comma_table(text, line_start, line_end)
                 )
-            if not listing[line_start]:
+            if not listing:
                 continue
             found: list[tuple[int, int]] = []
             joins: list[str] = []
