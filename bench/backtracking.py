@@ -29,7 +29,8 @@ PIECES = (
     "ab1", "zz ", "\n- Ab Cd – 06 ", "- Ab ", "Ab (DDN ", "Ab Cd\n1 rue ", "Claude Pro ", "@ab : ", "@a.",
     "void ", "M.Ab", '"nom": "ab ', "prenom: ab ", "= ab", ":ab ", "('ab', ", "''", "<nom>ab ", "<a ",
     "Madame ab ", "Excusée : ab cd, ", "ab cd, né le ", "ab cd (DDN ", ".\nab ", "A+ ab ", "Ab, ab, ",
-    " et Ab-C, T.I., ", "ab.cd@x.fr ab cd ",
+    " et Ab-C, T.I., ", "ab.cd@x.fr ab cd ", "Appelle ab ", "appelle ab cd au ", "ab cd, IBAN ",
+    "ab le cd (DDN ", ", (", "Ab Cd RIB ",
 )  # fmt: skip
 PREFIXES = (
     "",

@@ -164,11 +164,13 @@ def test_english_is_told_from_french_by_its_stop_words() -> None:
 def test_runs_of_blanks_do_not_make_the_layout_rules_backtrack(
     person: FrenchPersonRecognizer, blank: str
 ) -> None:
-    """The date-of-birth, contact-list and recipient-line rules read every position of a prompt: a
+    """The date-of-birth, payee, contact-list and recipient-line rules read every position of a prompt: a
     pattern that began with a run of blanks took time growing with its square (20 000 no-break spaces:
     seconds, found by bench/backtracking.py). Milliseconds now; the bound is ~100x that."""
     for text in (
         "Anne Morel" + blank * 20_000 + "née",
+        "anne morel," + blank * 20_000 + "IBAN",
+        ("Appelle" + blank * 50 + "ab") * 400 + " au 06",
         "- Anne Morel – 06 12 34 56 78\n" + ("-" + blank * 50 + "\n") * 400,
         ("Ab" + blank * 60 + "\n") * 300 + "12 rue de la Paix",
     ):
@@ -252,6 +254,41 @@ def test_lower_case_names_an_address_spells(
     person: FrenchPersonRecognizer, text: str, names: list[str]
 ) -> None:
     """Two lower-case words that an e-mail address of the text spells are the address owner's name."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # whom to call or warn, before how to reach them: the model often calls a foreign name a place
+        ("Appelle Zdzimir au 06 98 14 21 68 pour confirmer la livraison.", ["Zdzimir"]),
+        ("Salarié absent jusqu'au 26/04. Prévenir ilvana au service paie.", ["ilvana"]),
+        ("appelle meiront au poste 2231 stp", ["meiront"]),
+        ("Contacte Brazan Öztekin sur son portable.", ["Brazan Öztekin"]),
+        ("Appelle Zdzimir demain au 06 98 14 21 68.", ["Zdzimir"]),
+        ("Appelle demain au 06 98 14 21 68.", []),
+        ("Prévenir Support au service paie.", []),
+        ("Appelle Orange au 3900 pour la box.", []),
+        ("Préviens la DSI au poste 4500.", []),
+        ("Appelle RH au poste 4500.", []),
+        ("Appelle Paris au 01 02 03 04 05.", []),
+        ("Appelle-moi au 06 98 14 21 68.", []),
+        # a payee right before bank details, a particle inside a name typed in lower case
+        ("Merci de virer 67,70 € HT à kamira le morvan, IBAN FR3726579082903542201958640, motif facture.",
+         ["kamira le morvan"]),
+        ("Virement de 670 € à Perlina Sautrel (IBAN FR5264867836658469113999823).", ["Perlina Sautrel"]),
+        ("Planning : 9h hochard le livrec (DDN 02/12/75)", ["hochard le livrec"]),
+        ("Merci de virer 670 € à Sofradis, IBAN FR5264867836658469113999823.", []),
+        ("Merci de virer 670 € au fournisseur habituel, IBAN FR5264867836658469113999823.", []),
+        ("Merci de virer 670 € à horizon logistique, IBAN FR5264867836658469113999823.", []),
+        ("Peux-tu vérifier le format de cet iban FR5264867836658469113999823 ?", []),
+    ],
+)  # fmt: skip
+def test_whom_to_call_and_whom_to_pay(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
+    """A verb of calling or warning before a word and a way to reach them ("Appelle X au 06…",
+    "Prévenir X au service paie"), and a payee right before an IBAN, are people, whatever the case,
+    when the words are not common French, a company word, an acronym or a place. The rules alone."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 

@@ -145,6 +145,16 @@ _PERSON_ROLE_KEYS = (
 _LOWER_ROLE_RX = re.compile(
     rf"(?:^|(?<=[\s(,;]))(?P<key>(?i:{_PERSON_ROLE_KEYS}){_SP}*:){_SP}*[^\n]{{1,200}}", re.MULTILINE
 )
+#: A verb of reaching someone, one or two words, then how to reach them: "Appelle Cezary au 06 98 14 21 68",
+#: "Prévenir isalys au service paie", "contacte meir au poste 2231", "joindre Ilse sur son portable".
+#: The words are read by :meth:`FrenchPersonRecognizer._contact_names`.
+_CONTACT_RX = re.compile(
+    r"(?<![\w'’-])(?i:r?appelle[rz]?|r?appeler|pr[ée]vien[ts]|pr[ée]venez|pr[ée]venir|contacte[rz]?"
+    r"|joins|joignez|joindre|avertis|avertissez|avertir)"
+    rf"{_SP}+(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*)?)"
+    rf"{_SP}+(?=(?i:au|sur){_SP}+(?:\+?\d|(?i:(?:le|son|sa){_SP}+)?(?i:service|poste|num[ée]ro|standard"
+    r"|portable|mobile|fixe|bureau|t[ée]l[ée]phone|t[ée]l)\b))"
+)
 #: An item of a list value: up to a comma, a semicolon, "et", a bracket or the end.
 _LIST_ITEM_SPLIT_RX = re.compile(
     r"(?<![^\s,;:(])[^\s,;:()<>\[\]\"«»]+(?:[ \u00a0](?!et\b|ou\b|née?\b)[^\s,;:()<>\[\]\"«»]+)*"
@@ -991,6 +1001,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             add(start, end, self.scores.cue, "cue")
         for start, end, score in self._lower_role_values(text):
             add(start, end, score, "label")
+        for start, end, score in self._contact_names(text):
+            add(start, end, score, "contact")
         for start, end, score, why in self._labelled_names(text):
             add(start, end, score, why)
         for start, end, score, why in self._framed_names(text):
@@ -1764,6 +1776,34 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 score = self.scores.label if len(words) >= 2 else self.scores.first_name
                 yield item.start(), item.end(), score
 
+    def _contact_names(self, text: str) -> Iterable[tuple[int, int, float]]:
+        """Whom a prompt asks to call or warn, before how to reach them: "Appelle Cezary au 06 98 14…",
+        "Prévenir isalys au service paie" (see ``_CONTACT_RX``). The model often calls such a lone
+        foreign first name a place. Words that are a stop word, a place, a company word, a role, an
+        acronym or common French ("Appelle demain au…", "Prévenir Support au…") are not a name; a
+        second word that is ("Appelle Cezary demain au…") is left out. One word scores as a lone first
+        name, two as NER."""
+        for m in _CONTACT_RX.finditer(text):
+            words = list(re.finditer(r"\S+", m.group("name")))
+            keep = []
+            for w in words:
+                word, key = w.group(), fold(w.group())
+                if (
+                    self._names_a_thing(word)
+                    or key in _ROLE_WORDS
+                    or key in _ACRONYMS
+                    or _is_short_upper(word)
+                    or _is_common_word(key)
+                    or (is_french_word(word) and not _is_name_word(word))
+                ):
+                    break
+                keep.append(w)
+            if not keep:
+                continue
+            base = m.start("name")
+            score = self.scores.ner if len(keep) >= 2 else self.scores.first_name
+            yield base + keep[0].start(), base + keep[-1].end(), score
+
     def _labelled_names(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Values of labels and keys: "Nom : Dupont", ``"prenom": "Jean"``, ``Salarié : DUPONT Jean``.
 
@@ -1982,22 +2022,32 @@ class FrenchPersonRecognizer(LocalRecognizer):
         characters), or the whole line above the address; a company word, a place or words French
         knows (a department: "Service Comptabilité") leave it out.
         """
-        for m in _BIRTH_AFTER_NAME_RX.finditer(text):
-            runs = self._clean(text, max(0, m.start() - 80), m.start())
-            if runs and not text[runs[-1].end : m.start()].strip():
-                if self._documented_run(text, runs[-1], single=True):
-                    yield runs[-1].start, runs[-1].end, self.scores.label, "birth"
-                continue
-            # typed in lower case: "9h dgino fournil (DDN …)", "locataire matis ammour, né le …"
-            low = _LOWER_WORDS_BEFORE_RX.search(text, max(0, m.start() - 80), m.start())
-            if low is None:
-                continue
-            words = list(re.finditer(r"\S+", low.group("name")))
-            if len(words) == 3 and is_french_word(words[0].group()) and not _is_name_word(words[0].group()):
-                words = words[1:]  # "locataire matis ammour": the role before the name
-            if self._lower_documented([w.group() for w in words]):
-                base = low.start("name")
-                yield base + words[0].start(), base + words[-1].end(), self.scores.label, "birth"
+        cues = (
+            (_BIRTH_AFTER_NAME_RX, True, "birth"),
+            # "virer 670 € à Perle Sautel, IBAN FR…": a payee of one word is as often a company
+            (_BANK_AFTER_NAME_RX, False, "payee"),
+        )
+        for rx, single, why in cues:
+            for m in rx.finditer(text):
+                head = text[max(0, m.start() - 6) : m.start()]
+                cue = m.start() - (len(head) - len(head.rstrip(" \u00a0,(")))  # "Anne Morel, IBAN"
+                runs = self._clean(text, max(0, cue - 80), cue)
+                if runs and not text[runs[-1].end : cue].strip():
+                    if self._documented_run(text, runs[-1], single=single):
+                        yield runs[-1].start, runs[-1].end, self.scores.label, why
+                    continue
+                # typed in lower case: "9h dgino fournil (DDN …)", "locataire matis ammour, né le …",
+                # "à kamissa le meur, IBAN …"
+                low = _LOWER_WORDS_BEFORE_RX.search(text, max(0, cue - 80), cue)
+                if low is None:
+                    continue
+                words = list(re.finditer(r"\S+", low.group("name")))
+                first = words[0].group()
+                if len(words) >= 3 and is_french_word(first) and not _is_name_word(first):
+                    words = words[1:]  # "locataire matis ammour": the role before the name
+                if self._lower_documented([w.group() for w in words]):
+                    base = low.start("name")
+                    yield base + words[0].start(), base + words[-1].end(), self.scores.label, why
         for m in _RECIPIENT_LINE_RX.finditer(text):
             runs = self._clean(text, m.start("name"), m.end("name"))
             if len(runs) == 1 and (runs[0].start, runs[0].end) == (m.start("name"), m.end("name")):
@@ -2011,8 +2061,11 @@ class FrenchPersonRecognizer(LocalRecognizer):
         return self._is_stopword(word) or key in _LOWER_STOPWORDS or key in PLACES or key in _COMPANY_WORDS
 
     def _lower_documented(self, words: list[str]) -> bool:
-        """Whether lower-case words a layout points at are a name: two or three words, none a stop word,
-        a role, a place or a company word, one of them unknown to French or a known name."""
+        """Whether lower-case words a layout points at are a name: two or three words (a particle
+        between them aside: "kamissa le meur"), none a stop word, a role, a place or a company word, one
+        of them unknown to French or a known name."""
+        inner = [w for w in words[1:-1] if fold(w) not in _LOWER_PARTICLES]
+        words = words[:1] + inner + words[-1:] if len(words) > 1 else words
         return (
             2 <= len(words) <= 3
             and not any(self._names_a_thing(w) or fold(w) in _ROLE_WORDS for w in words)
@@ -2599,10 +2652,17 @@ _BIRTH_AFTER_NAME_RX = re.compile(
     r"(?:\([ \u00a0]*(?i:DDN|n[ée]e?|n[ée]\(e\)|date de naissance)(?![\w'’-])"
     r"|,[ \u00a0]*(?i:n[ée]e?)[ \u00a0]+le(?![\w'’-]))"
 )
-#: Two or three lower-case words right before a cue, at the end of the text searched.
+#: Particles inside a name typed in lower case ("kamissa le meur", "hoche le lievre").
+_LOWER_PARTICLES = frozenset("de du des le la van von di da dos del ben el".split())
+#: Two or three lower-case words right before a cue, at the end of the text searched, a particle
+#: possibly between them.
 _LOWER_WORDS_BEFORE_RX = re.compile(
-    rf"(?<![\w'’-])(?P<name>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?(?:{_SP}+[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?){{1,2}}){_SP}*\Z"
+    rf"(?<![\w'’-])(?P<name>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?"
+    rf"(?:{_SP}+(?:(?:{'|'.join(sorted(_LOWER_PARTICLES))}){_SP}+)?[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?){{1,2}})"
+    rf"{_SP}*\Z"
 )
+#: Bank details right after a payee: ", IBAN FR76…", " (RIB : …)".
+_BANK_AFTER_NAME_RX = re.compile(r"(?<![\w'’-])(?:IBAN|RIB|iban|rib)(?![\w'’-])")
 #: A line alone above a postal address (a flat, building or number and street, then more lines).
 _RECIPIENT_LINE_RX = re.compile(
     r"(?:^|\n)[ \t]*(?P<name>[^\W\d_][^\n\r]{2,60}?)[ \t]*\r?\n[ \t]*"
