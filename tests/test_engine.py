@@ -1114,8 +1114,10 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         # whom to call (the model tags a lone foreign first name LOC there) and whom to pay
         ("Appelle Zdzimir au 06 98 14 21 68 pour confirmer la livraison.", ["Zdzimir"]),
         ("Absent jusqu'au 26/04. Prévenir ilvana au service paie.", ["ilvana"]),
-        ("Merci de virer 67,70 € à kamira le morvan, IBAN FR3726579082903542201958640.",
-         ["kamira le morvan"]),
+        (
+            "Merci de virer 67,70 € à kamira le morvan, IBAN FR3726579082903542201958640.",
+            ["kamira le morvan"],
+        ),
         ("Appelle Orange au 3900 pour la box.", []),
     ],
 )
