@@ -41,6 +41,11 @@ def person() -> FrenchPersonRecognizer:
         ("le ministre de la santé a parlé", []),
         ("mon collègue du support répond", []),
         ("son partenaire danseur arrive demain", []),  # a role is not a name
+        ("la comédienne Vanka Morrel joue ce soir", ["Vanka Morrel"]),
+        ("sur l'avis du satrape Orontobate, il marche", ["Orontobate"]),
+        ("le gardien nigérian ne rejoue pas", []),  # an adjective French knows, not a name
+        ("Le président géorgien, Saakadze, répond", []),
+        ("le président du jury tranche", []),
     ],
 )
 def test_person_after_a_role_noun(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:

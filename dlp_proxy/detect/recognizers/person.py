@@ -276,6 +276,14 @@ _ROLE_NOUNS = (
     "|ministre|sénateur|sénatrice|député|députée|empereur|impératrice|prince|princesse|roi|reine|pharaon"
     "|sultan|général|amiral|frère|sœur|soeur|fils|fille|époux|épouse|mari|cousin|cousine|oncle|tante"
     "|neveu|nièce|ami|amie|collègue|partenaire|coéquipier|coéquipière|adversaire|avocat|avocate"
+    "|comédien|comédienne|humoriste|animateur|animatrice|présentateur|présentatrice|scénariste|photographe"
+    "|styliste|chorégraphe|mannequin|cycliste|nageur|nageuse|athlète|lutteur|lutteuse|lanceur|attaquant"
+    "|attaquante|défenseur|gardien|candidat|candidate|président|présidente|chancelier|chancelière"
+    "|dictateur|pape|cardinal|évêque|archevêque|abbé|prophète|satrape|tsar|calife|émir|consul|gouverneur"
+    "|maire|superstar|rival|rivale|mentor|disciple|fondateur|fondatrice|biographe|inventeur|mathématicien"
+    "|mathématicienne|physicien|physicienne|chimiste|astronome|aviateur|aviatrice|alpiniste|économiste"
+    "|sociologue|théologien|linguiste|chirurgien|militant|militante|opposant|opposante|compagnon|compagne"
+    "|fiancé|fiancée|veuve|successeur|prédécesseur"
 )
 _ROLE_RX = re.compile(
     r"(?<![\w'’-])(?i:le|la|l['’]|son|sa|leur|au|du|un|une|d['’]|de\s+la|ton|ta|mon|ma|notre|votre)\s*"
@@ -2329,8 +2337,14 @@ class FrenchPersonRecognizer(LocalRecognizer):
             skipped = False
             while len(words) < 3 and (w := _ROLE_WORD_RX.match(text, pos)) is not None:
                 key = fold(w.group(1))
+                # "le gardien nigérian", "le président géorgien": a French word in lower case that no
+                # name list knows is an adjective of the role, not a name
+                adjective = (
+                    w.group(1).islower() and is_french_word(w.group(1)) and not _is_name_word(w.group(1))
+                )
                 possible = not (
-                    key in _COMMON_WORDS
+                    adjective
+                    or key in _COMMON_WORDS
                     or key in _LOWER_STOPWORDS
                     or self._is_stopword(w.group(1))
                     or key in PLACES
@@ -2342,7 +2356,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 )
                 if possible:
                     words.append(w)
-                elif not words and not skipped and key in _COMMON_WORDS and key not in _LOWER_STOPWORDS:
+                elif (
+                    not words
+                    and not skipped
+                    and (key in _COMMON_WORDS or adjective)
+                    and key not in _LOWER_STOPWORDS
+                    and not self._is_stopword(w.group(1))
+                ):
                     skipped = True  # "le philosophe allemand heidegger": one adjective between
                 else:
                     break
