@@ -46,6 +46,8 @@ def person() -> FrenchPersonRecognizer:
         ("le gardien nigérian ne rejoue pas", []),  # an adjective French knows, not a name
         ("Le président géorgien, Saakadze, répond", []),
         ("le président du jury tranche", []),
+        ("Le candidat UDF arrive en tête.", []),  # an acronym
+        ("Le fondateur Nexora Conseil a répondu.", []),  # a company word ends a company's name
     ],
 )
 def test_person_after_a_role_noun(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:

@@ -2334,9 +2334,12 @@ class FrenchPersonRecognizer(LocalRecognizer):
         """
         for m in _ROLE_RX.finditer(text):
             pos, words = m.end(), []
-            skipped = False
+            skipped = company = False
             while len(words) < 3 and (w := _ROLE_WORD_RX.match(text, pos)) is not None:
                 key = fold(w.group(1))
+                if key in _COMPANY_WORDS and words:
+                    company = True  # "le fondateur Nexora Conseil": a company's name, not a person's
+                    break
                 # "le gardien nigérian", "le président géorgien": a French word in lower case that no
                 # name list knows is an adjective of the role, not a name
                 adjective = (
@@ -2351,6 +2354,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     or key in _COMPANY_WORDS
                     or key in _ROLE_WORDS
                     or len(key) < 2
+                    or _is_short_upper(w.group(1))  # "le candidat UDF"
                     or _ELIDED.match(key) is not None  # "la chanteuse s'amorce", "l'acteur"
                     or (not words and _ADJECTIVE_OR_VERB.search(w.group(1).lower()) is not None)
                 )
@@ -2367,7 +2371,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 else:
                     break
                 pos = w.end()
-            if words:
+            if words and not company:
                 score = self.scores.ner if len(words) >= 2 else self.scores.first_name
                 yield words[0].start(1), words[-1].end(1), score
 
