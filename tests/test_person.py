@@ -47,6 +47,7 @@ def person() -> FrenchPersonRecognizer:
         ("Le président géorgien, Saakadze, répond", []),
         ("le président du jury tranche", []),
         ("Le candidat UDF arrive en tête.", []),  # an acronym
+        ("le ministre SPD gustav noske est chargé", ["gustav noske"]),  # an acronym between
         ("Le fondateur Nexora Conseil a répondu.", []),  # a company word ends a company's name
     ],
 )
@@ -281,6 +282,7 @@ def test_lower_case_names_an_address_spells(
         ("Appelle RH au poste 4500.", []),
         ("Appelle Paris au 01 02 03 04 05.", []),
         ("Appelle-moi au 06 98 14 21 68.", []),
+        ("appelle enedis au 09 72 67 50 75 pour la coupure", []),  # a company of rules/allowlist.txt
         # a payee right before bank details, a particle inside a name typed in lower case
         ("Merci de virer 67,70 € HT à kamira le morvan, IBAN FR3726579082903542201958640, motif facture.",
          ["kamira le morvan"]),

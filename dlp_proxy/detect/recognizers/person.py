@@ -2363,11 +2363,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 elif (
                     not words
                     and not skipped
-                    and (key in _COMMON_WORDS or adjective)
+                    and (key in _COMMON_WORDS or adjective or _is_short_upper(w.group(1)))
                     and key not in _LOWER_STOPWORDS
                     and not self._is_stopword(w.group(1))
                 ):
-                    skipped = True  # "le philosophe allemand heidegger": one adjective between
+                    # "le philosophe allemand heidegger", "le ministre SPD gustav noske": one adjective
+                    # or party between
+                    skipped = True
                 else:
                     break
                 pos = w.end()
