@@ -340,12 +340,14 @@ LOWER_CASE_PROMPT = (
     "Client;Société;Email\n"
     "norina gentrec;Ecoplast;gentrec.norina@gmail.com\n"
     "mordjan alglavo;Hexagone Télécom;malglavo@sofradis.eu\n"
+    "Appelle zdzimir au 06 98 14 21 68, prévenir ilvana au service paie\n"
+    "et virer 67,70 € à kamira le morvan, IBAN FR7630006000011234567890189.\n"
     "Je vous prie d'agréer l'expression de mes salutations distinguées.\n\n"
     "nathan le barbet"
 )
 LOWER_CASE_NAMES = (
     "mandrelle", "anatol sapetti", "setta tavernier", "barrin onnor", "norina gentrec", "mordjan alglavo",
-    "nathan le barbet",
+    "nathan le barbet", "zdzimir", "ilvana", "kamira le morvan",
 )  # fmt: skip
 
 
@@ -353,7 +355,8 @@ def test_names_typed_in_lower_case_never_reach_the_provider(
     proxy: ProxyProcess, provider: FakeProvider
 ) -> None:
     """A business message typed in lower case, names nobody's list holds: after a civility, under role
-    labels, in a CSV whose e-mail column spells them, as the signature. None reaches the provider."""
+    labels, in a CSV whose e-mail column spells them, whom to call or pay, as the signature. None
+    reaches the provider."""
     anthropic_client(proxy).messages.create(
         model="claude-sonnet-5", max_tokens=50, messages=[{"role": "user", "content": LOWER_CASE_PROMPT}]
     )
