@@ -145,8 +145,9 @@ _PERSON_ROLE_KEYS = (
 _LOWER_ROLE_RX = re.compile(
     rf"(?:^|(?<=[\s(,;]))(?P<key>(?i:{_PERSON_ROLE_KEYS}){_SP}*:){_SP}*[^\n]{{1,200}}", re.MULTILINE
 )
-#: A verb of reaching someone, one or two words, then how to reach them: "Appelle Cezary au 06 98 14 21 68",
-#: "Prévenir isalys au service paie", "contacte meir au poste 2231", "joindre Ilse sur son portable".
+#: A verb of reaching someone, one or two words, then how to reach them: "Appelle Zdzimir au 06 98 14 21
+#: 68", "Prévenir ilvana au service paie", "contacte meiront au poste 2231", "joindre Brazan sur son
+#: portable".
 #: The words are read by :meth:`FrenchPersonRecognizer._contact_names`.
 _CONTACT_RX = re.compile(
     r"(?<![\w'’-])(?i:r?appelle[rz]?|r?appeler|pr[ée]vien[ts]|pr[ée]venez|pr[ée]venir|contacte[rz]?"
@@ -1785,11 +1786,11 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 yield item.start(), item.end(), score
 
     def _contact_names(self, text: str) -> Iterable[tuple[int, int, float]]:
-        """Whom a prompt asks to call or warn, before how to reach them: "Appelle Cezary au 06 98 14…",
-        "Prévenir isalys au service paie" (see ``_CONTACT_RX``). The model often calls such a lone
+        """Whom a prompt asks to call or warn, before how to reach them: "Appelle Zdzimir au 06 98 14…",
+        "Prévenir ilvana au service paie" (see ``_CONTACT_RX``). The model often calls such a lone
         foreign first name a place. Words that are a stop word, a place, a company word, a role, an
         acronym or common French ("Appelle demain au…", "Prévenir Support au…") are not a name; a
-        second word that is ("Appelle Cezary demain au…") is left out. One word scores as a lone first
+        second word that is ("Appelle Zdzimir demain au…") is left out. One word scores as a lone first
         name, two as NER."""
         for m in _CONTACT_RX.finditer(text):
             words = list(re.finditer(r"\S+", m.group("name")))
@@ -2022,7 +2023,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
 
     def _documented_names(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Names a document says are people: right before a date of birth ("Soham Dorkeld (DDN
-        24/12/1973)", "Voicu Loyer, né le …"), and on the line above a postal address in a letter
+        24/12/1973)", "Voicu Loyer, né le …") or bank details ("à Perlina Sautrel, IBAN …"; two words at
+        least: one is as often a company), and on the line above a postal address in a letter
         ("Mordjane Lanoir" then "Appartement 12", "124 impasse de Verdun"), where the model, seeing
         neither a cue nor a known name, often tags nothing or a place.
 
@@ -2045,7 +2047,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                         yield runs[-1].start, runs[-1].end, self.scores.label, why
                     continue
                 # typed in lower case: "9h dgino fournil (DDN …)", "locataire matis ammour, né le …",
-                # "à kamissa le meur, IBAN …"
+                # "à kamira le morvan, IBAN …"
                 low = _LOWER_WORDS_BEFORE_RX.search(text, max(0, cue - 80), cue)
                 if low is None:
                     continue
@@ -2070,7 +2072,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
 
     def _lower_documented(self, words: list[str]) -> bool:
         """Whether lower-case words a layout points at are a name: two or three words (a particle
-        between them aside: "kamissa le meur"), none a stop word, a role, a place or a company word, one
+        between them aside: "kamira le morvan"), none a stop word, a role, a place or a company word, one
         of them unknown to French or a known name."""
         inner = [w for w in words[1:-1] if fold(w) not in _LOWER_PARTICLES]
         words = words[:1] + inner + words[-1:] if len(words) > 1 else words
@@ -2678,7 +2680,7 @@ _BIRTH_AFTER_NAME_RX = re.compile(
     r"(?:\([ \u00a0]*(?i:DDN|n[ée]e?|n[ée]\(e\)|date de naissance)(?![\w'’-])"
     r"|,[ \u00a0]*(?i:n[ée]e?)[ \u00a0]+le(?![\w'’-]))"
 )
-#: Particles inside a name typed in lower case ("kamissa le meur", "hoche le lievre").
+#: Particles inside a name typed in lower case ("kamira le morvan", "hochard le livrec").
 _LOWER_PARTICLES = frozenset("de du des le la van von di da dos del ben el".split())
 #: Two or three lower-case words right before a cue, at the end of the text searched, a particle
 #: possibly between them.
