@@ -23,6 +23,7 @@ import certifi
 import pytest
 
 from tests.e2e.fakeprovider import FakeProvider
+from tests.ports import free_port as free_port  # re-exported: the e2e modules import it from here
 
 REPO = Path(__file__).resolve().parents[2]
 DLP_PROXY = str(Path(sys.executable).parent / "dlp-proxy")
@@ -37,12 +38,6 @@ ROUTES = {
     "chatgpt.com": "web",
     "llm.interne.example.fr": "ollama",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
