@@ -2113,7 +2113,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if text[a.end() : b.start()].strip(" \u00a0\u202f"):
                 continue  # not side by side
             keys = [fold(a.group()), fold(b.group())]
-            first, last = (re.sub(r"[^a-z]", "", k) for k in keys)
+            first, last = (_letters(k) for k in keys)
             # Spelled by an address: the test almost every pair fails, before the word lists.
             if min(len(first), len(last)) < 2 or not any(
                 (first in local and last in local) or last + first in local for local in locals_
@@ -2136,10 +2136,11 @@ class FrenchPersonRecognizer(LocalRecognizer):
         if not any(c.islower() for c in text):
             return
         parts = _address_parts(text)
-        glued = {re.sub(r"[^a-z]", "", local) for local in locals_}
+        glued = {_letters(local) for local in locals_}
+        letters: dict[str, str] = {}  # each word is read as the first of a pair, then as the last
         for m in _LOWER_PAIR_RX.finditer(text):
             words = (m.group("first"), m.group("last"))
-            first, last = (re.sub(r"[^a-z]", "", fold(w)) for w in words)
+            first, last = (letters.get(w) or letters.setdefault(w, _letters(fold(w))) for w in words)
             if min(len(first), len(last)) < 2 or not (
                 (first in parts and last in parts)
                 or first + last in glued
@@ -2478,6 +2479,12 @@ class FrenchPersonRecognizer(LocalRecognizer):
 
 #: Rows (a header included) a block of lines needs to be read as a table whose columns tell their kind.
 _MIN_TABLE_ROWS = 3
+
+
+def _letters(key: str) -> str:
+    """The letters a-z of a folded word ("mai-ly" -> "maily"): how an e-mail address spells it. Most
+    words are letters only, and skip the regular expression (this runs on every pair of words)."""
+    return key if key.isascii() and key.isalpha() else re.sub(r"[^a-z]", "", key)
 
 
 def _address_parts(text: str) -> set[str]:
