@@ -292,12 +292,23 @@ def test_lower_case_names_an_address_spells(
         ("Merci de virer 670 € au fournisseur habituel, IBAN FR5264867836658469113999823.", []),
         ("Merci de virer 670 € à horizon logistique, IBAN FR5264867836658469113999823.", []),
         ("Peux-tu vérifier le format de cet iban FR5264867836658469113999823 ?", []),
+        # whom a thing is handed to; an address made of the initial and the family name
+        ("Le véhicule AB-123-CD est désormais attribué à Talvi Gaffeng.", ["Talvi Gaffeng"]),
+        ("poste PC-11 attribué à talvi gaffeng, IP 10.1.2.3", ["talvi gaffeng"]),
+        ("Avoir émis pour Francia-Lin Perrovet (fperrovet@orange.fr) : remboursement.",
+         ["Francia-Lin Perrovet"]),
+        ("Le marché a été attribué à Vinci Construction pour 2 M€.", []),
+        ("Le poste est affecté à Saint-Denis depuis lundi.", []),
+        ("Le rôle est attribué à Product Owner.", []),
+        ("le ticket est assigné à service client.", []),
+        ("Le lot est attribué à la société Datacrest.", []),
     ],
 )  # fmt: skip
 def test_whom_to_call_and_whom_to_pay(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
     """A verb of calling or warning before a word and a way to reach them ("Appelle X au 06…",
-    "Prévenir X au service paie"), and a payee right before an IBAN, are people, whatever the case,
-    when the words are not common French, a company word, an acronym or a place. The rules alone."""
+    "Prévenir X au service paie"), a payee right before an IBAN and whom a thing is handed to
+    ("attribué à X Y") are people, whatever the case, when the words are not common French, office
+    English, a company word, an acronym or a place. The rules alone."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 

@@ -748,7 +748,8 @@ _PROMPT_JARGON = _words(
     benchmark benchmarks timeline timesheet payroll pricing upsell insights growth reviewer reviewers
     updater checker booker forwarder releaser team teams building brainstorming meeting meetings call
     calls conf call visio feedback coaching reporting follow refacto refactorer refactoriser debugger
-    débugger"""
+    débugger product owner owners manager managers master analyst analysts officer account accounts
+    sales customer success business head key"""
 )
 
 
@@ -2058,6 +2059,18 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 if self._lower_documented([w.group() for w in words]):
                     base = low.start("name")
                     yield base + words[0].start(), base + words[-1].end(), self.scores.label, why
+        # what is handed to someone: "poste PC-11 attribué à Tala Gaffet", "badge remis à tala gaffet"
+        for m in _ASSIGNED_TO_RX.finditer(text):
+            runs = self._clean(text, m.end(), min(len(text), m.end() + 80))
+            if runs and runs[0].start == m.end():
+                if self._documented_run(text, runs[0], single=False):
+                    yield runs[0].start, runs[0].end, self.scores.label, "assigned"
+                continue
+            low = _LOWER_WORDS_AFTER_RX.match(text, m.end())
+            if low is not None:
+                words = low.group("name").split()
+                if self._lower_documented(words):
+                    yield low.start("name"), low.end("name"), self.scores.label, "assigned"
         for m in _RECIPIENT_LINE_RX.finditer(text):
             runs = self._clean(text, m.start("name"), m.end("name"))
             if len(runs) == 1 and (runs[0].start, runs[0].end) == (m.start("name"), m.end("name")):
@@ -2103,11 +2116,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
     def _names_in_addresses(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Two name words that an e-mail address of the same text spells ("Madyson Delbaere (…) –
         madyson.delbaere80@…", "Mahana Peillon (mahanapeillon@…)"): the address is the person's, so
-        the words are a name whether the lists know them or not. Needs both words (a lone "Lyon" in
-        agence.lyon@… proves nothing) and no place or company word among them."""
+        the words are a name whether the lists know them or not; so does an address made of the first
+        name's initial and the family name ("France-Line Perriot (fperriot@…)"). Needs both words (a lone
+        "Lyon" in agence.lyon@… proves nothing) and no place or company word among them."""
         locals_ = [fold(m.group(1)) for m in _EMAIL_LOCAL_RX.finditer(text)]
         if not locals_:
             return
+        glued = {_letters(local) for local in locals_}
         words = list(_NAME_WORD_RX.finditer(text))
         for a, b in zip(words, words[1:], strict=False):
             if text[a.end() : b.start()].strip(" \u00a0\u202f"):
@@ -2115,8 +2130,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
             keys = [fold(a.group()), fold(b.group())]
             first, last = (_letters(k) for k in keys)
             # Spelled by an address: the test almost every pair fails, before the word lists.
-            if min(len(first), len(last)) < 2 or not any(
-                (first in local and last in local) or last + first in local for local in locals_
+            if min(len(first), len(last)) < 2 or not (
+                any((first in local and last in local) or last + first in local for local in locals_)
+                or first[0] + last in glued  # "France-Line Perriot (fperriot@…)"
             ):
                 continue
             if any(k in PLACES or k in _COMPANY_WORDS for k in keys) or any(
@@ -2695,6 +2711,17 @@ _LOWER_WORDS_BEFORE_RX = re.compile(
     rf"(?<![\w'’-])(?P<name>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?"
     rf"(?:{_SP}+(?:(?:{'|'.join(sorted(_LOWER_PARTICLES))}){_SP}+)?[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?){{1,2}})"
     rf"{_SP}*\Z"
+)
+#: Two or three lower-case words, a particle possibly between them, up to a separator or the end.
+_LOWER_WORDS_AFTER_RX = re.compile(
+    rf"(?P<name>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?"
+    rf"(?:{_SP}+(?:(?:{'|'.join(sorted(_LOWER_PARTICLES))}){_SP}+)?[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?){{1,2}})"
+    r"(?=[ \u00a0]*(?:[.,;:!?()\r\n]|\Z))"
+)
+#: A thing handed to someone, just before that someone: "attribué à", "remise à", "affectés à".
+_ASSIGNED_TO_RX = re.compile(
+    r"(?<![\w'’-])(?i:attribu[ée]e?s?|assign[ée]e?s?|affect[ée]e?s?|remise?s?|confi[ée]e?s?"
+    rf"|d[ée]livr[ée]e?s?|pr[êe]t[ée]e?s?)(?![\w'’-]){_SP}+(?i:à|a){_SP}+"
 )
 #: Bank details right after a payee: ", IBAN FR76…", " (RIB : …)".
 _BANK_AFTER_NAME_RX = re.compile(r"(?<![\w'’-])(?:IBAN|RIB|iban|rib)(?![\w'’-])")
