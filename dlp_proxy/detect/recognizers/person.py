@@ -769,6 +769,12 @@ def _is_common_word(key: str) -> bool:
     return key in _COMMON_WORDS or key in _PROMPT_JARGON
 
 
+def _is_plain_word(word: str) -> bool:
+    """Whether ``word`` reads as ordinary French rather than a name: a frequent form or prompt jargon,
+    or a dictionary word that no name list holds ("demain", "support"; not "pierre", "zdzimir")."""
+    return _is_common_word(fold(word)) or (is_french_word(word) and not _is_name_word(word))
+
+
 def is_word_or_typo(word: str) -> bool:
     """Whether ``word`` is French, or French typed with one of the commonest slips: the apostrophe of
     an elision left out ("dhier", "lentreprise", "quil"), a last letter left out ("relir", "factur"),
@@ -1778,10 +1784,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     k in _ROLE_WORDS or k in _ACRONYMS or k in _NOT_A_NAME_VALUE for k in keys
                 ):
                     continue
-                if all(
-                    _is_common_word(k) or (is_french_word(w) and not _is_name_word(w))
-                    for w, k in zip(words, keys, strict=True)
-                ):
+                if all(map(_is_plain_word, words)):
                     continue
                 score = self.scores.label if len(words) >= 2 else self.scores.first_name
                 yield item.start(), item.end(), score
@@ -1803,8 +1806,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     or key in _ROLE_WORDS
                     or key in _ACRONYMS
                     or _is_short_upper(word)
-                    or _is_common_word(key)
-                    or (is_french_word(word) and not _is_name_word(word))
+                    or _is_plain_word(word)
                 ):
                     break
                 keep.append(w)
@@ -2087,7 +2089,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         """Whether lower-case words a layout points at are a name: two or three words (a particle
         between them aside: "kamira le morvan"), none a stop word, a role, a place or a company word, one
         of them unknown to French or a known name."""
-        inner = [w for w in words[1:-1] if fold(w) not in _LOWER_PARTICLES]
+        inner = [w for w in words[1:-1] if fold(w) not in _PARTICLES]
         words = words[:1] + inner + words[-1:] if len(words) > 1 else words
         return (
             2 <= len(words) <= 3
@@ -2140,19 +2142,17 @@ class FrenchPersonRecognizer(LocalRecognizer):
             ):
                 continue
             yield a.start(), b.end(), self.scores.label, "email"
-        yield from self._lower_names_in_addresses(text, locals_)
+        yield from self._lower_names_in_addresses(text, glued)
 
-    def _lower_names_in_addresses(
-        self, text: str, locals_: list[str]
-    ) -> Iterable[tuple[int, int, float, str]]:
+    def _lower_names_in_addresses(self, text: str, glued: set[str]) -> Iterable[tuple[int, int, float, str]]:
         """The same, typed in lower case ("noria gentric;Ecoplast;gentric.noria@gmail.com",
         "mai-ly eschenbrenner <mai-ly_eschenbrenner@…>"): both words are parts of one address, or
-        the address is the two words glued; not two words French knows ("service client",
-        service.client@…). Parts are looked up in sets, so a table of many rows stays linear."""
+        an address (``glued``: the letters of each) is the two words glued; not two words French
+        knows ("service client", service.client@…). Parts are looked up in sets, so a table of many
+        rows stays linear."""
         if not any(c.islower() for c in text):
             return
         parts = _address_parts(text)
-        glued = {_letters(local) for local in locals_}
         letters: dict[str, str] = {}  # each word is read as the first of a pair, then as the last
         for m in _LOWER_PAIR_RX.finditer(text):
             words = (m.group("first"), m.group("last"))
@@ -2703,21 +2703,16 @@ _BIRTH_AFTER_NAME_RX = re.compile(
     r"(?:\([ \u00a0]*(?i:DDN|n[ée]e?|n[ée]\(e\)|date de naissance)(?![\w'’-])"
     r"|,[ \u00a0]*(?i:n[ée]e?)[ \u00a0]+le(?![\w'’-]))"
 )
-#: Particles inside a name typed in lower case ("kamira le morvan", "hochard le livrec").
-_LOWER_PARTICLES = frozenset("de du des le la van von di da dos del ben el".split())
-#: Two or three lower-case words right before a cue, at the end of the text searched, a particle
-#: possibly between them.
-_LOWER_WORDS_BEFORE_RX = re.compile(
-    rf"(?<![\w'’-])(?P<name>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?"
-    rf"(?:{_SP}+(?:(?:{'|'.join(sorted(_LOWER_PARTICLES))}){_SP}+)?[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?){{1,2}})"
-    rf"{_SP}*\Z"
-)
-#: Two or three lower-case words, a particle possibly between them, up to a separator or the end.
-_LOWER_WORDS_AFTER_RX = re.compile(
+#: Two or three lower-case words, a particle possibly between them ("kamira le morvan", "hochard le
+#: livrec"): a name a layout points at, read by :meth:`FrenchPersonRecognizer._lower_documented`.
+_LOWER_LAYOUT_NAME = (
     rf"(?P<name>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?"
-    rf"(?:{_SP}+(?:(?:{'|'.join(sorted(_LOWER_PARTICLES))}){_SP}+)?[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?){{1,2}})"
-    r"(?=[ \u00a0]*(?:[.,;:!?()\r\n]|\Z))"
+    rf"(?:{_SP}+(?:{_PARTICLE_RX}{_SP}+)?[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?){{1,2}})"
 )
+#: The same right before a cue, at the end of the text searched.
+_LOWER_WORDS_BEFORE_RX = re.compile(rf"(?<![\w'’-]){_LOWER_LAYOUT_NAME}{_SP}*\Z")
+#: The same up to a separator or the end.
+_LOWER_WORDS_AFTER_RX = re.compile(rf"{_LOWER_LAYOUT_NAME}(?=[ \u00a0]*(?:[.,;:!?()\r\n]|\Z))")
 #: A thing handed to someone, just before that someone: "attribué à", "remise à", "affectés à".
 _ASSIGNED_TO_RX = re.compile(
     r"(?<![\w'’-])(?i:attribu[ée]e?s?|assign[ée]e?s?|affect[ée]e?s?|remise?s?|confi[ée]e?s?"
