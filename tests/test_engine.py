@@ -1119,6 +1119,16 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
             ["kamira le morvan"],
         ),
         ("Appelle Orange au 3900 pour la box.", []),
+        # the person in charge of a project, a product, a place: the noun is the role's complement, not
+        # the start of a thing's name; things named after someone stay things
+        ("Le chef de projet Marc Lemoine valide le planning vendredi.", ["Marc Lemoine"]),
+        ("Envoie le rapport à la cheffe de produit Léa Fontaine avant midi.", ["Léa Fontaine"]),
+        ("La responsable du centre Nadia Benali attend le devis.", ["Nadia Benali"]),
+        ("Le directeur de la clinique Paul Morel signe la convention.", ["Paul Morel"]),
+        ("Réunion avec le responsable projet Yannick Le Goff demain.", ["Yannick Le Goff"]),
+        ("L'historien du cinéma Paulin Soumanou Vieyra couvre l'événement.", ["Paulin Soumanou Vieyra"]),
+        ("La salle Jean Moulin est réservée pour le projet Phoenix.", []),
+        ("Le lycée Victor Hugo accueille le salon.", []),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

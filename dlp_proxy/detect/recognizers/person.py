@@ -290,6 +290,26 @@ _ROLE_RX = re.compile(
     r"(?<![\w'’-])(?i:le|la|l['’]|son|sa|leur|au|du|un|une|d['’]|de\s+la|ton|ta|mon|ma|notre|votre)\s*"
     rf"(?i:{_ROLE_NOUNS})(?=[ \u00a0]+[{_LO}{_UP}])"
 )
+#: Nouns of a job in a company, before what they are in charge of: "le chef de projet Marc Lemoine",
+#: "la responsable du centre Nadia Benali", "le directeur de la clinique Paul Morel". The thing or place
+#: noun there ("projet", "centre") is the role's complement, not the start of a thing's name ("le projet
+#: Phoenix", "la salle Jean Moulin").
+_OFFICE_ROLE_NOUNS = (
+    "chef|cheffe|responsable|directeur|directrice|gestionnaire|pilote|chargé|chargée|coordinateur"
+    "|coordinatrice|manager|référent|référente|délégué|déléguée|administrateur|administratrice|professeur"
+    "|professeure|enseignant|enseignante|ingénieur|ingénieure|technicien|technicienne|conseiller"
+    "|conseillère|secrétaire|assistant|assistante|adjoint|adjointe|superviseur|superviseuse|contrôleur"
+    "|contrôleuse|agent|agente|médecin|infirmier|infirmière|consultant|consultante|architecte|gérant"
+    "|gérante|commercial|commerciale|interlocuteur|interlocutrice|contact|correspondant|correspondante"
+    "|membre|patron|patronne|animatrice|vendeur|vendeuse|acheteur|acheteuse|formateur|formatrice"
+)
+#: A role and its complement right before a name: the role noun, at most one word (an adjective, a
+#: department: "chef adjoint de", "responsable RH du"), a preposition and the complement's noun.
+_ROLE_COMPLEMENT_RX = re.compile(
+    rf"(?:(?<=[lLdD]['’])|(?<![\w'’-]))(?i:{_ROLE_NOUNS}|{_OFFICE_ROLE_NOUNS})"
+    r"(?:[ \u00a0]+[\w-]+)?"
+    r"(?:[ \u00a0]+(?i:de[ \u00a0]+la|de[ \u00a0]+l['’]|du|des|de|d['’]))?[ \u00a0]*[\w-]+[ \u00a0]*$"
+)
 #: An elided article or pronoun glued to the word ("l'acteur", "s'engage"), not a name ("o'brien").
 _ELIDED = re.compile(r"(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]")
 #: Endings of French adjectives and verb forms after a role noun ("un batteur renommé", "le philosophe
@@ -1557,8 +1577,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
         if not tokens:
             return None
         previous = self._previous_word(text, run.start)
-        if previous in _NAMED_THING_WORDS or previous in _PLACE_WORDS:
-            return self.scores.ner_weak  # "la loi Climat", "salle Voltaire", "station Charles de Gaulle"
+        if (previous in _NAMED_THING_WORDS or previous in _PLACE_WORDS) and not (
+            (len(tokens) >= 2 or _is_first_name(tokens[0]))
+            and _ROLE_COMPLEMENT_RX.search(text, max(0, run.start - 80), run.start)
+        ):
+            # "la loi Climat", "salle Voltaire", "station Charles de Gaulle"; not the person in charge of
+            # it: "le chef de projet Marc Lemoine", "la cheffe de produit Léa Fontaine"
+            return self.scores.ner_weak
         if previous == "en" or (previous in ("au", "aux") and len(tokens) == 1):
             return self.scores.ner_weak  # "en Israël", "en Louisiane", "au Brésil": places
         keys = [fold(t) for t in tokens]
