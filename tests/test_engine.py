@@ -1129,6 +1129,15 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("L'historien du cinéma Paulin Soumanou Vieyra couvre l'événement.", ["Paulin Soumanou Vieyra"]),
         ("La salle Jean Moulin est réservée pour le projet Phoenix.", []),
         ("Le lycée Victor Hugo accueille le salon.", []),
+        # a first name that folds onto a thing's noun ("Loïs": "lois") is still a name; a greeting the
+        # model took into the span, or a chat abbreviation of one, does not hide the lower-case name
+        # after it; nor does an infinitive of a to-do line
+        ("Transmets à Loïs Prot du service juridique.", ["Loïs Prot"]),
+        ("Hello nassira, tu peux valider ?", ["nassira"]),
+        ("Bjr nassira, je te transfère le devis.", ["nassira"]),
+        ("Relancer truchon pour la signature.", ["truchon"]),
+        ("Hello world, voici mon code.", []),
+        ("Operation Apollo : lancement lundi.", []),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

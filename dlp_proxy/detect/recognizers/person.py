@@ -408,7 +408,8 @@ _IMPERATIVES = _words(
     produisez code codez programme teste testez documente commente commentez note notez rappelle
     rappelez lis lisez fournis fournissez reprends reprenez rends rendez écoute explique-moi vérifions
     rédiger traduire calculer résumer corriger écrire proposer analyser reformuler expliquer générer
-    lister vérifier comparer préparer synthétiser créer"""
+    lister vérifier comparer préparer synthétiser créer relancer rappeler appeler contacter prévenir
+    inviter convoquer remercier répondre envoyer transmettre inscrire informer"""
 )
 _FORM_LABELS = _words(
     """prénom prénoms nom noms téléphone tél tel portable mobile fixe fax adresse email e-mail mail
@@ -419,9 +420,9 @@ _FORM_LABELS = _words(
     intitulé libellé quantité prix unité désignation identifiant login mot passe ht ttc"""
 )
 _GREETINGS = _words(
-    """bonjour bonsoir salut coucou hello hi cordialement merci remerciements salutations amicalement
-    bisous bises cher chère chers chères madame monsieur mademoiselle messieurs mesdames mme mlle mr
-    dr pr me ps nb pj"""
+    """bonjour bonsoir salut coucou hello hi bjr slt bsr cordialement merci remerciements salutations
+    amicalement bisous bises cher chère chers chères madame monsieur mademoiselle messieurs mesdames mme
+    mlle mr dr pr me ps nb pj"""
 )
 _ROLES = _words(
     """directeur directrice président présidente maire ministre préfet juge avocat avocate notaire
@@ -485,12 +486,13 @@ _COMPANY_WORDS = _words(
     magazine ventures holdings brewing brewery"""
 )
 #: Words after which a capitalised word names a thing, not a person ("loi Climat", "offre Pro").
-_NAMED_THING_WORDS = _words(
-    """loi lois plan projet programme opération prix salon marque label dispositif réforme stratégie
-    méthode norme application appli logiciel outil plateforme offre pack formule gamme produit modèle
-    version campagne fonds accord pacte traité grenelle agenda gare aéroport rapport étude baromètre
-    sondage enquête"""
-)
+_NAMED_THING_TEXT = """loi lois plan projet programme opération prix salon marque label dispositif réforme
+    stratégie méthode norme application appli logiciel outil plateforme offre pack formule gamme produit
+    modèle version campagne fonds accord pacte traité grenelle agenda gare aéroport rapport étude
+    baromètre sondage enquête"""
+_NAMED_THING_WORDS = _words(_NAMED_THING_TEXT)
+#: The same nouns as spelled, accents included: a name folds onto one of them ("Loïs": "lois").
+_NAMED_THING_SPELLED = frozenset(_NAMED_THING_TEXT.split())
 #: Words after which a lower-case word ending like an infinitive, then an article, is a verb and its
 #: object ("merci de checker le backlog", "pense à booker la salle"), not a name.
 _BEFORE_INFINITIVE = _words("de d' à pour sans avant après")
@@ -1418,8 +1420,14 @@ class FrenchPersonRecognizer(LocalRecognizer):
         """
         runs: list[_Run] = []
         current: list[tuple[int, int, str, bool]] = []  # (start, end, token, is_particle)
-        if lower_ok and any(c.isupper() for c in text[start:end]):
-            lower_ok = False  # "Budget validé": beside a capitalised word, a lower-case one is prose
+        if lower_ok and any(
+            not tok.islower() and not self._is_stopword(tok)
+            for tok in (m.group().strip(_STRIP_CHARS) for m in _TOKEN_RX.finditer(text, start, end))
+            if any(c.isalpha() for c in tok)
+        ):
+            # "Budget validé": beside a capitalised word, a lower-case one is prose; not beside a greeting
+            # the model took in ("Hello nassira,")
+            lower_ok = False
 
         def flush() -> None:
             while current and current[-1][3]:
@@ -1541,9 +1549,10 @@ class FrenchPersonRecognizer(LocalRecognizer):
     def _has_company_word(self, text: str, run: _Run) -> bool:
         """A company word in the run or right next to it ("Marcel Transports", "Groupe Altamira"), or a
         run that starts with a named-thing word ("Projet Apollo", "Offre Pro")."""
-        if (
-            any(fold(t) in _COMPANY_WORDS for t in run.name_tokens)
-            or fold(run.name_tokens[0]) in _NAMED_THING_WORDS
+        first = run.name_tokens[0]
+        if any(fold(t) in _COMPANY_WORDS for t in run.name_tokens) or (
+            # spelled as the thing's noun, or without accents ("Operation Apollo"); not "Loïs Prot"
+            fold(first) in _NAMED_THING_WORDS and (first.isascii() or first.lower() in _NAMED_THING_SPELLED)
         ):
             return True
         after = _EXTEND_RIGHT_RX.match(text, run.end)
@@ -1617,6 +1626,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 return self.scores.ner_weak  # "merci de checker le backlog", "pense à booker la salle"
             return self.scores.ner
         token, key = tokens[0], keys[0]
+        if key in _NOT_GREETED:
+            return self.scores.ner_weak  # "Hello world", "Salut team": whom a greeting addresses, no one
         # A word typed in lower case that French does not know ("plutarque", "gandhi"): the model's PER
         # is read as it would be with a capital letter, outside the contexts where such a word is a
         # thing's name or a foreign word of a foreign sentence.
@@ -1704,8 +1715,12 @@ class FrenchPersonRecognizer(LocalRecognizer):
         brackets ('" pensylvanicum "', "(tazir)": a term quoted or glossed)."""
         if previous in _SYSTEM_THING_WORDS:
             return True
-        if previous.isalpha() and not (
-            is_french_word(previous) or _is_first_name(previous, rare=True) or _is_last_name(previous)
+        if (
+            previous.isalpha()
+            and previous not in _GREETINGS
+            and not (
+                is_french_word(previous) or _is_first_name(previous, rare=True) or _is_last_name(previous)
+            )
         ):
             return True
         opened = re.search(r"[\"«“(][ \u00a0]*$", text[max(0, run.start - 3) : run.start])
