@@ -30,7 +30,9 @@ PIECES = (
     "void ", "M.Ab", '"nom": "ab ', "prenom: ab ", "= ab", ":ab ", "('ab', ", "''", "<nom>ab ", "<a ",
     "Madame ab ", "Excusée : ab cd, ", "ab cd, né le ", "ab cd (DDN ", ".\nab ", "A+ ab ", "Ab, ab, ",
     " et Ab-C, T.I., ", "ab.cd@x.fr ab cd ", "Appelle ab ", "appelle ab cd au ", "ab cd, IBAN ",
-    "ab le cd (DDN ", ", (", "Ab Cd RIB ", "attribué à Ab ", "remis à ab cd, ",
+    "ab le cd (DDN ", ", (", "Ab Cd RIB ", "attribué à Ab ", "remis à ab cd, ", "numéro de Ab ",
+    "pot de départ de ab cd ", "M. Ab (Cd) ", "M. Ab ( ", ": Ab est ", "chef de projet Ab Cd ",
+    "Hello ab, ",
 )  # fmt: skip
 PREFIXES = (
     "",

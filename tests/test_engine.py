@@ -1138,6 +1138,11 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Relancer truchon pour la signature.", ["truchon"]),
         ("Hello world, voici mon code.", []),
         ("Operation Apollo : lancement lundi.", []),
+        # after a colon, the subject of the sentence it opens, before a verb of being or coming
+        ("Réunion annulée : Kristell est malade.", ["Kristell"]),
+        ("Info : Emran ne viendra pas demain.", ["Emran"]),
+        ("Raison sociale : Sofradis", []),
+        ("Attention : Paris est bloqué par la grève.", []),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

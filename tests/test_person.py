@@ -316,6 +316,42 @@ def test_whom_to_call_and_whom_to_pay(person: FrenchPersonRecognizer, text: str,
 @pytest.mark.parametrize(
     ("text", "names"),
     [
+        # a person's own matter, then whose it is (the model calls such a rare name a place, or nothing)
+        ("Pot de départ de Tancrède Boisson vendredi.", ["Tancrède Boisson"]),
+        ("La mutuelle de Lowan Sanglier rembourse mal.", ["Lowan Sanglier"]),
+        ("Tu as le numéro de Kassim ?", ["Kassim"]),
+        ("Accident du travail de Musab Ruez : déclaration à faire.", ["Musab Ruez"]),
+        ("Écris un poème pour l'anniversaire de asaël.", ["asaël"]),
+        ("Le numéro de TVA de Sofradis est faux.", []),
+        ("Le numéro de commande est 4521.", []),
+        ("Le numéro de Sécurité sociale est faux.", []),
+        ("En l'absence de Réponse, on relance.", []),
+        ("Les congés de Noël commencent le 20.", []),
+        ("Le numéro de Free Mobile est le 3244.", []),  # rules/allowlist.txt
+        ("Le départ de Lyon est à 8h.", []),  # not a personal matter: a place
+        # a first name in brackets after the name a civility gave
+        ("M. Doyon (Célian) a demandé un remboursement.", ["Doyon", "Célian"]),
+        ("M. KAPPLER (Ramuntcho) a demandé un remboursement.", ["KAPPLER", "Ramuntcho"]),
+        ("M. mann (eyline) a demandé un remboursement.", ["mann", "eyline"]),
+        ("M. Dupont (DAF) valide.", ["Dupont"]),
+        ("Mme Martin (absente) sera remplacée.", ["Martin"]),
+        ("M. Girard (Lyon) a appelé.", ["Girard"]),
+    ],
+)  # fmt: skip
+def test_whose_personal_matter_and_a_first_name_in_brackets(
+    person: FrenchPersonRecognizer, text: str, names: list[str]
+) -> None:
+    """A noun of a person's life at work or at home ("pot de départ", "mutuelle", "numéro", "accident
+    du travail") before "de" and name-like words, and a first name in brackets after "M. Nom", are
+    people, whatever the case; common French, acronyms, places, feasts and allowlisted companies are
+    not. The rules alone."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
         # minutes and records: the items of a role label's value
         ("Excusée : barrin onnor", ["barrin onnor"]),
         ("Présents : anatol sapetti, setta tavernier, djibrel dedingo",

@@ -107,6 +107,11 @@ _CUE_RX = re.compile(
     rf"|(?:MM?|Mmes?|Mlles?|Dr|Pr)\.(?=[{_UP}][{_LO}]{{2}}))(?P<name>{_NAME})"
 )
 
+#: A first name in brackets right after a civility's name: "M. Doyon (Célian)", "Mme KAPPLER (Amani)",
+#: "M. mann (eyline)" (applied where the civility's name ends).
+_BRACKETED_FIRST_NAME_RX = re.compile(
+    rf"{_SP}*\({_SP}*(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){_SP}*\)"
+)
 #: A civility typed before a name in lower case ("Bonjour Madame mandrillon", "mme dieux", "Monsieur
 #: melchior baffert"): up to three lower-case words, a particle maybe first ("Madame le hir",
 #: "Monsieur di marco"); :meth:`FrenchPersonRecognizer._lower_cue_names` says which are the name.
@@ -155,6 +160,21 @@ _CONTACT_RX = re.compile(
     rf"{_SP}+(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*)?)"
     rf"{_SP}+(?=(?i:au|sur){_SP}+(?:\+?\d|(?i:(?:le|son|sa){_SP}+)?(?i:service|poste|num[ée]ro|standard"
     r"|portable|mobile|fixe|bureau|t[ée]l[ée]phone|t[ée]l)\b))"
+)
+#: A person's own matter, then whose it is: "Pot de départ de Tancrède Boisson", "la mutuelle de Lowan
+#: Sanglier", "le numéro de Kassim", "Accident du travail de Musab Ruez". Only nouns of a person's life
+#: at work or at home: not "contrat", "dossier", "promotion", "remplacement", which companies and
+#: products have too.
+_PERSONAL_MATTER_RX = re.compile(
+    rf"(?:(?<=[lL]['’])|(?<![\w'’-]))(?i:anniversaire|pot{_SP}+de{_SP}+d[ée]part|d[ée]part{_SP}+[àa]{_SP}+la{_SP}+retraite"
+    rf"|mutuelle|arr[êe]t{_SP}+(?:maladie|de{_SP}+travail)|cong[ée]s?|absences?"
+    rf"|accident{_SP}+d[ue]{_SP}+travail|num[ée]ro|portable|t[ée]l[ée]phone|cv|candidature|salaire"
+    rf"|fiche{_SP}+de{_SP}+paie|bulletin{_SP}+de{_SP}+(?:paie|salaire)|entretien{_SP}+annuel"
+    rf"|licenciement|d[ée]mission|embauche|mariage|naissance|d[ée]c[èe]s|obs[èe]ques|badge"
+    rf"|notes?{_SP}+de{_SP}+frais|p[ée]riode{_SP}+d['’]essai|rupture{_SP}+conventionnelle"
+    rf"|visite{_SP}+m[ée]dicale|dossier{_SP}+m[ée]dical)"
+    rf"{_SP}+(?:de{_SP}+|d['’])(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*"
+    rf"(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){{0,2}})"
 )
 #: An item of a list value: up to a comma, a semicolon, "et", a bracket or the end.
 _LIST_ITEM_SPLIT_RX = re.compile(
@@ -431,6 +451,12 @@ _ROLES = _words(
     commerciale conseiller conseillère collaborateur collaboratrice salarié salariée employé employée
     candidat candidate stagiaire alternant consultant consultante utilisateur administrateur"""
 )
+#: Verbs of being, having and coming after a subject: "… : Kristell est malade", "… : Emran ne viendra pas".
+_SUBJECT_VERBS = _words(
+    "est sera était a aura avait ne arrive arrivera part partira revient reviendra viendra vient rappellera"
+)
+#: Feasts a personal matter may be "of" ("les congés de Noël"): not whose matter it is.
+_HOLIDAYS = _words("noel paques toussaint pentecote ascension assomption carnaval ramadan aid hanoucca")
 _CALENDAR = _words(
     """lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars juin juillet août
     septembre octobre novembre décembre"""
@@ -1037,9 +1063,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
                         add(run.start, run.end, score, why)
         for start, end in self._lower_cue_names(text):
             add(start, end, self.scores.cue, "cue")
+        for start, end, score in self._bracketed_first_names(text, found):
+            add(start, end, score, "cue")
         for start, end, score in self._lower_role_values(text):
             add(start, end, score, "label")
         for start, end, score in self._contact_names(text):
+            add(start, end, score, "contact")
+        for start, end, score in self._personal_matter_names(text):
             add(start, end, score, "contact")
         for start, end, score, why in self._labelled_names(text):
             add(start, end, score, why)
@@ -1675,6 +1705,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
             ):
                 return None
             sentence_start = not before or before[-1] in ".!?"
+            # "Réunion annulée : Kristell est malade.": after a colon, the subject of the sentence it
+            # opens, when a verb of being or coming follows ("Raison sociale : Sofradis" has none)
+            announced = before[-1:] == ":" and (
+                fold(word.rstrip(",;.!?")) in _SUBJECT_VERBS or fold(word[:2]) in ("n'", "n’")
+            )
+            if announced and (token[0].isupper() or unknown_lower):
+                return self.scores.ner_single
             if (
                 sentence_start
                 # "Hergé, à…", "chilpéric obtient…", "pompée envoie…" (a rare word: not "jsp si…")
@@ -1837,21 +1874,46 @@ class FrenchPersonRecognizer(LocalRecognizer):
         second word that is ("Appelle Zdzimir demain au…") is left out. One word scores as a lone first
         name, two as NER."""
         for m in _CONTACT_RX.finditer(text):
-            words = list(re.finditer(r"\S+", m.group("name")))
-            keep = []
-            for w in words:
-                word, key = w.group(), fold(w.group())
-                if (
-                    self._names_a_thing(word)
-                    or key in _ROLE_WORDS
-                    or key in _ACRONYMS
-                    or _is_short_upper(word)
-                    or _is_plain_word(word)
-                ):
-                    break
-                keep.append(w)
-            if not keep:
-                continue
+            yield from self._leading_name_words(text, m)
+
+    def _bracketed_first_names(
+        self, text: str, found: dict[tuple[int, int], tuple[float, str]]
+    ) -> Iterable[tuple[int, int, float]]:
+        """The first name in brackets after a name a civility gave ("M. Doyon (Célian)"): the words that
+        could be a name, as after a verb of calling; not "(DAF)", "(absent)", "(Lyon)"."""
+        for (_, end), (_, why) in list(found.items()):
+            if why == "cue" and (m := _BRACKETED_FIRST_NAME_RX.match(text, end)) is not None:
+                yield from self._leading_name_words(text, m)
+
+    def _personal_matter_names(self, text: str) -> Iterable[tuple[int, int, float]]:
+        """Whose personal matter a prompt handles: "Pot de départ de Tancrède Boisson", "la mutuelle de
+        Lowan Sanglier", "Tu as le numéro de Kassim ?", "Accident du travail de Musab Ruez" (see
+        ``_PERSONAL_MATTER_RX``). The model calls such a rare name a place or nothing at all. The same
+        words as after a verb of calling: not a stop word, a place, a company word, an acronym or
+        common French ("le numéro de TVA", "l'absence de Wi-Fi" stays: a possible name)."""
+        for m in _PERSONAL_MATTER_RX.finditer(text):
+            if fold(m.group("name").split()[0]) not in _HOLIDAYS:  # "les congés de Noël"
+                yield from self._leading_name_words(text, m)
+
+    def _leading_name_words(self, text: str, m: re.Match[str]) -> Iterable[tuple[int, int, float]]:
+        """The words of ``m``'s group "name" up to the first that cannot be a name (a stop word, a place,
+        a company word, a role, an acronym, common French): one word scores as a lone first name, two
+        or more as NER; none yields nothing."""
+        keep = []
+        for w in re.finditer(r"\S+", m.group("name")):
+            word, key = w.group(), fold(w.group())
+            if (
+                self._names_a_thing(word)
+                or key in _ROLE_WORDS
+                or key in _ACRONYMS
+                or _is_short_upper(word)
+                # a capitalised word after a name word is its family name, French or not ("Tancrède
+                # Boisson"); alone or in lower case, a French word is itself ("Appelle demain au…")
+                or (_is_plain_word(word) and not (keep and word[0].isupper()))
+            ):
+                break
+            keep.append(w)
+        if keep:
             base = m.start("name")
             score = self.scores.ner if len(keep) >= 2 else self.scores.first_name
             yield base + keep[0].start(), base + keep[-1].end(), score
