@@ -109,9 +109,7 @@ _CUE_RX = re.compile(
 
 #: A first name in brackets right after a civility's name: "M. Doyon (Célian)", "Mme KAPPLER (Amani)",
 #: "M. mann (eyline)" (applied where the civility's name ends).
-_BRACKETED_FIRST_NAME_RX = re.compile(
-    rf"{_SP}*\({_SP}*(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){_SP}*\)"
-)
+_BRACKETED_FIRST_NAME_RX = re.compile(rf"{_SP}*\({_SP}*(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){_SP}*\)")
 #: A civility typed before a name in lower case ("Bonjour Madame mandrillon", "mme dieux", "Monsieur
 #: melchior baffert"): up to three lower-case words, a particle maybe first ("Madame le hir",
 #: "Monsieur di marco"); :meth:`FrenchPersonRecognizer._lower_cue_names` says which are the name.
