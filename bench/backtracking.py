@@ -32,7 +32,7 @@ PIECES = (
     " et Ab-C, T.I., ", "ab.cd@x.fr ab cd ", "Appelle ab ", "appelle ab cd au ", "ab cd, IBAN ",
     "ab le cd (DDN ", ", (", "Ab Cd RIB ", "attribué à Ab ", "remis à ab cd, ", "numéro de Ab ",
     "pot de départ de ab cd ", "M. Ab (Cd) ", "M. Ab ( ", ": Ab est ", "chef de projet Ab Cd ",
-    "Hello ab, ",
+    "Hello ab, ", "[10:42] Ab Cd : ", "[1", "10:42 - ", "parents de Ab ", "Ab m'a ",
 )  # fmt: skip
 PREFIXES = (
     "",

@@ -1143,6 +1143,11 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Info : Emran ne viendra pas demain.", ["Emran"]),
         ("Raison sociale : Sofradis", []),
         ("Attention : Paris est bloqué par la grève.", []),
+        ("Action : Wandrille envoie le compte rendu.", ["Wandrille"]),
+        # the subject of a sentence with an object pronoun before its verb; whom a reply is for
+        ("Petru m'a dit que le serveur était down.", ["Petru"]),
+        ("milann m'a dit que le serveur était down.", ["milann"]),
+        ("Réponse à Ron : oui pour jeudi.", ["Ron"]),
     ],
 )
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

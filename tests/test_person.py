@@ -79,7 +79,9 @@ def test_french_dictionary_knows_words_not_names() -> None:
     from dlp_proxy.detect.recognizers.person import _FRENCH_WORDS, is_french_word
 
     assert _FRENCH_WORDS is not None and len(_FRENCH_WORDS) > 300_000
-    for word in ("bienvenue", "Facture", "évènement", "evenement", "relançons", "aujourd'hui", "de"):
+    words = ("bienvenue", "Facture", "évènement", "evenement", "relançons", "aujourd'hui", "de")
+    ligatures = ("chœur", "nœud", "vœux", "manœuvre")  # the dictionary spells them out: "choeur"
+    for word in words + ligatures:
         assert is_french_word(word), word
     for word in ("plutarque", "kowalczyk", "tolstoï", "gandhi", "wiśniewski"):
         assert not is_french_word(word), word
@@ -329,6 +331,13 @@ def test_whom_to_call_and_whom_to_pay(person: FrenchPersonRecognizer, text: str,
         ("Les congés de Noël commencent le 20.", []),
         ("Le numéro de Free Mobile est le 3244.", []),  # rules/allowlist.txt
         ("Le départ de Lyon est à 8h.", []),  # not a personal matter: a place
+        ("Les parents de Stecy demandent un rendez-vous.", ["Stecy"]),
+        ("La femme de ménage passe lundi.", []),
+        # speakers of a transcript pasted with its times; not bots, roles or tools
+        ("[10:42] Kaiss Stumpf : ok pour moi", ["Kaiss Stumpf"]),
+        ("[05/12/2026 10:42] kaiss stumpf: ok pour moi", ["kaiss stumpf"]),
+        ("10:42 - Lowan : je regarde", ["Lowan"]),
+        ("[10:42] Jenkins : build OK\n[10:43] Support IT : ticket créé", []),
         # a first name in brackets after the name a civility gave
         ("M. Doyon (Célian) a demandé un remboursement.", ["Doyon", "Célian"]),
         ("M. KAPPLER (Ramuntcho) a demandé un remboursement.", ["KAPPLER", "Ramuntcho"]),
@@ -338,13 +347,13 @@ def test_whom_to_call_and_whom_to_pay(person: FrenchPersonRecognizer, text: str,
         ("M. Girard (Lyon) a appelé.", ["Girard"]),
     ],
 )  # fmt: skip
-def test_whose_personal_matter_and_a_first_name_in_brackets(
+def test_whose_personal_matter_a_first_name_in_brackets_and_chat_speakers(
     person: FrenchPersonRecognizer, text: str, names: list[str]
 ) -> None:
     """A noun of a person's life at work or at home ("pot de départ", "mutuelle", "numéro", "accident
-    du travail") before "de" and name-like words, and a first name in brackets after "M. Nom", are
-    people, whatever the case; common French, acronyms, places, feasts and allowlisted companies are
-    not. The rules alone."""
+    du travail", "parents") before "de" and name-like words, a first name in brackets after "M. Nom"
+    and the speaker of a timed transcript line are people, whatever the case; common French, acronyms,
+    places, feasts, bots and allowlisted companies are not. The rules alone."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 

@@ -170,7 +170,8 @@ _PERSONAL_MATTER_RX = re.compile(
     rf"|fiche{_SP}+de{_SP}+paie|bulletin{_SP}+de{_SP}+(?:paie|salaire)|entretien{_SP}+annuel"
     rf"|licenciement|d[ée]mission|embauche|mariage|naissance|d[ée]c[èe]s|obs[èe]ques|badge"
     rf"|notes?{_SP}+de{_SP}+frais|p[ée]riode{_SP}+d['’]essai|rupture{_SP}+conventionnelle"
-    rf"|visite{_SP}+m[ée]dicale|dossier{_SP}+m[ée]dical)"
+    rf"|visite{_SP}+m[ée]dicale|dossier{_SP}+m[ée]dical|parents|enfants|m[èe]re|p[èe]re|mari"
+    rf"|[ée]pouse|[ée]poux|conjointe?|veuve|famille)"
     rf"{_SP}+(?:de{_SP}+|d['’])(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*"
     rf"(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){{0,2}})"
 )
@@ -449,6 +450,8 @@ _ROLES = _words(
     commerciale conseiller conseillère collaborateur collaboratrice salarié salariée employé employée
     candidat candidate stagiaire alternant consultant consultante utilisateur administrateur"""
 )
+#: An object pronoun elided before a verb: "m'a", "l'avait", "t'envoie".
+_ELIDED_PRONOUN_RX = re.compile(r"^[mtls]['’](?=[aeéèêiouyh])", re.IGNORECASE)
 #: Verbs of being, having and coming after a subject: "… : Kristell est malade", "… : Emran ne viendra pas".
 _SUBJECT_VERBS = _words(
     "est sera était a aura avait ne arrive arrivera part partira revient reviendra viendra vient rappellera"
@@ -551,6 +554,13 @@ _HANDLE_RX = re.compile(
     r"(?:(?P<line>^[ \t]*(?:\[[^\]\n]{1,20}\][ \t]*)?)|(?<=[\s(\[,;]))@"
     r"(?P<handle>[^\W\d_][\w.'-]{0,40}[^\W_]|[^\W\d_])(?![\w@])"
     r"(?P<speaker>(?(line)[ \t\u00a0]*:))?",
+    re.MULTILINE,
+)
+#: A line of a transcript pasted with its time, then its speaker: "[10:42] Kaiss Stumpf : ok",
+#: "[05/12/2026 10:42] Lea: ok", "10:42 - Lea : ok" (read by ``_chat_speakers``).
+_TIMED_SPEAKER_RX = re.compile(
+    r"^[ \t]*(?:\[[^\]\n]{0,12}\d{1,2}[:h]\d{2}(?::\d{2})?\]|\d{1,2}[:h]\d{2}(?::\d{2})?[ \t]*[-–])[ \t]*"
+    r"(?P<name>[^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,2})[ \t]*:(?!\d)",
     re.MULTILINE,
 )
 #: Handles of channels, roles, bots and tools, and the keys of logs, code and docs that start with
@@ -695,7 +705,7 @@ _ADDRESS_VERBS = _words(
     annoncer annoncé indique indiquez indiquer indiqué précise précisez préciser précisé rappelle
     rappelez rappeler rappelé permet permettent permettez permettre permettant permis permise
     succède succèdent succéder succédé succédant hommage référence références reproche reprochez
-    reprocher reproché"""
+    reprocher reproché réponse message mail courrier lettre"""
 )
 #: Words after which a lone unknown capitalised word is a place or a thing until a cue says otherwise
 #: ("à Margate", "dans Dus", "le Spodek", "de Leroy Merlin"); after any other word the model's PER
@@ -805,6 +815,10 @@ def is_french_word(word: str) -> bool:
     key = fold(word)
     if key in _COMMON_WORDS or key in _PROMPT_JARGON or _FRENCH_WORDS is None:
         return True
+    if "œ" in key or "æ" in key:
+        # the dictionary spells the ligatures out ("choeur", "noeud"); typed "chœur", "nœud" they are
+        # the same words, not unknown ones
+        return is_french_word(key.replace("œ", "oe").replace("æ", "ae"))
     checksum = zlib.crc32(key.encode("utf-8"))
     i = bisect.bisect_left(_FRENCH_WORDS, checksum)
     return i < len(_FRENCH_WORDS) and _FRENCH_WORDS[i] == checksum
@@ -1705,8 +1719,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
             sentence_start = not before or before[-1] in ".!?"
             # "Réunion annulée : Kristell est malade.": after a colon, the subject of the sentence it
             # opens, when a verb of being or coming follows ("Raison sociale : Sofradis" has none)
+            verb = word.rstrip(",;.!?")
             announced = before[-1:] == ":" and (
-                fold(word.rstrip(",;.!?")) in _SUBJECT_VERBS or fold(word[:2]) in ("n'", "n’")
+                fold(verb) in _SUBJECT_VERBS
+                or fold(word[:2]) in ("n'", "n’")
+                # "Action : Wandrille envoie le compte rendu": an imperative of the second person is
+                # also the third person's present ("envoie", "relance", "prépare")
+                or (verb.islower() and fold(verb) in _IMPERATIVES and fold(verb).endswith("e"))
             )
             if announced and (token[0].isupper() or unknown_lower):
                 return self.scores.ner_single
@@ -1717,8 +1736,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 and (
                     word[0] == ","
                     or (
-                        # "Antipater réagit, suivant…": the verb before a comma
-                        (verb := word.rstrip(",;.!?"))[:1].islower()
+                        # "Antipater réagit, suivant…": the verb before a comma; "Petru m'a dit…": an
+                        # object pronoun elided before it
+                        (verb := _ELIDED_PRONOUN_RX.sub("", verb))[:1].islower()
                         and verb.isalpha()
                         and not verb.endswith(("er", "ir"))
                     )
@@ -2072,6 +2092,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
             yield from self._lower_signature(text, tail)
         yield from self._names_in_addresses(text)
         yield from self._chat_handles(text)
+        yield from self._chat_speakers(text)
 
     def _lower_signature(self, text: str, tail: int) -> Iterable[tuple[int, int, float, str]]:
         """A signature typed in lower case: the last line of a message after a closing ("salutations
@@ -2277,6 +2298,17 @@ class FrenchPersonRecognizer(LocalRecognizer):
             ):
                 continue
             yield m.start(), m.end("last"), self.scores.label, "email"
+
+    def _chat_speakers(self, text: str) -> Iterable[tuple[int, int, float, str]]:
+        """Speakers of a transcript pasted with its times ("[10:42] Kaiss Stumpf : ok pour moi",
+        "10:42 - Lea : je regarde"): the words before the colon that could be a name, as after a verb of
+        calling; not a bot, a channel or a role ("[10:42] Jenkins : build OK", "[10:43] Support IT :")."""
+        if ":" not in text:
+            return
+        for m in _TIMED_SPEAKER_RX.finditer(text):
+            if fold(m.group("name").split()[0]) not in _HANDLE_NOT_PEOPLE:
+                for start, end, score in self._leading_name_words(text, m):
+                    yield start, end, score, "handle"
 
     def _chat_handles(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """User handles of a chat pasted in a prompt ("@jodi : le build casse", "merci @jean.dupont"):
