@@ -365,6 +365,36 @@ def test_names_typed_in_lower_case_never_reach_the_provider(
     assert [n for n in LOWER_CASE_NAMES if n in sent or n.split()[-1] in sent] == []
 
 
+OFFICE_PROMPT = (
+    "Bonjour,\n"
+    "le chef de projet Marc Lemoine valide le planning vendredi.\n"
+    "Transmets à Loïs Prevanet du service juridique le dossier Ecoplast.\n"
+    "Réunion annulée : Kristell est malade.\n"
+    "M. Doyon (Célian) a appelé pour le pot de départ de Tancrède Boisselin.\n"
+    "Transcript :\n[10:42] Kaiss Stumpf : ok pour moi\n[10:43] Jenkins : build OK\n"
+    "Petru m'a dit que le serveur était down, merci de répondre avant midi."
+)
+OFFICE_NAMES = (
+    "Lemoine", "Marc", "Loïs", "Prevanet", "Kristell", "Doyon", "Célian", "Tancrède", "Boisselin", "Kaiss",
+    "Stumpf", "Petru",
+)  # fmt: skip
+
+
+def test_names_in_office_layouts_never_reach_the_provider(
+    proxy: ProxyProcess, provider: FakeProvider
+) -> None:
+    """Rare names where office messages put them and the model reads them as places or nothing: the
+    person in charge of a project, a first name folding onto a thing's noun ("Loïs"), the subject after
+    a colon or before "m'a", a first name in brackets, whose farewell party, a transcript's speaker.
+    None reaches the provider through the openai SDK; the bot and the company do."""
+    openai_client(proxy).chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": OFFICE_PROMPT}]
+    )
+    sent = provider.received[0].json()["messages"][0]["content"]
+    assert "Jenkins : build OK" in sent and "Ecoplast" in sent  # the message went, redacted
+    assert [n for n in OFFICE_NAMES if n in sent] == []
+
+
 def test_metrics_health_and_no_secrets_in_logs(proxy: ProxyProcess) -> None:
     client = openai_client(proxy)
     with pytest.raises(openai.PermissionDeniedError):

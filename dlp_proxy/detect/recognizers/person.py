@@ -1727,6 +1727,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 # also the third person's present ("envoie", "relance", "prépare")
                 or (verb.islower() and fold(verb) in _IMPERATIVES and fold(verb).endswith("e"))
             )
+            # "Petru m'a dit…": before an object pronoun and its verb, the subject, even at a line's start
+            announced = announced or _ELIDED_PRONOUN_RX.match(word) is not None
             if announced and (token[0].isupper() or unknown_lower):
                 return self.scores.ner_single
             if (
@@ -1736,9 +1738,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 and (
                     word[0] == ","
                     or (
-                        # "Antipater réagit, suivant…": the verb before a comma; "Petru m'a dit…": an
-                        # object pronoun elided before it
-                        (verb := _ELIDED_PRONOUN_RX.sub("", verb))[:1].islower()
+                        # "Antipater réagit, suivant…": the verb before a comma
+                        verb[:1].islower()
                         and verb.isalpha()
                         and not verb.endswith(("er", "ir"))
                     )
