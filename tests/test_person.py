@@ -333,6 +333,18 @@ def test_whom_to_call_and_whom_to_pay(person: FrenchPersonRecognizer, text: str,
         ("Le départ de Lyon est à 8h.", []),  # not a personal matter: a place
         ("Les parents de Stecy demandent un rendez-vous.", ["Stecy"]),
         ("La femme de ménage passe lundi.", []),
+        ("Le manager de Aysima souhaite un point.", ["Aysima"]),
+        ("Le parrain de Rody est arrivé.", ["Rody"]),
+        ("La signature de Windows est invalide.", []),  # rules/allowlist.txt
+        ("Le planning de Production est prêt.", []),
+        # whom a verb of address speaks to: "demander à", "réponds à", "écris à"
+        ("Tu peux demander à Khadidja si c'est bon ?", ["Khadidja"]),
+        ("tu peux demander à aksil si c'est bon ?", ["aksil"]),
+        ("rappelle à nadia qu'elle doit signer l'avenant", ["nadia"]),
+        ("Tu peux demander à la comptabilité si c'est bon ?", []),
+        ("Réponds à tous que c'est reporté.", []),
+        ("Explique à nouveau la procédure.", []),
+        ("Écris à Paris pour réserver.", []),
         # speakers of a transcript pasted with its times; not bots, roles or tools
         ("[10:42] Kaiss Stumpf : ok pour moi", ["Kaiss Stumpf"]),
         ("[05/12/2026 10:42] kaiss stumpf: ok pour moi", ["kaiss stumpf"]),

@@ -159,6 +159,12 @@ _CONTACT_RX = re.compile(
     rf"{_SP}+(?=(?i:au|sur){_SP}+(?:\+?\d|(?i:(?:le|son|sa){_SP}+)?(?i:service|poste|num[ée]ro|standard"
     r"|portable|mobile|fixe|bureau|t[ée]l[ée]phone|t[ée]l)\b))"
 )
+#: A word, "à", then one or two words: a verb of address ("Tu peux demander à Khadidja si…", "écris à
+#: aksil que…") makes them whom it addresses (the verb is checked against ``_ADDRESS_VERBS``).
+_ADDRESSED_RX = re.compile(
+    rf"(?<![\w'’-])(?P<verb>[^\W\d_]{{2,}}){_SP}+[àa]{_SP}+"
+    rf"(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*)?)"
+)
 #: A person's own matter, then whose it is: "Pot de départ de Tancrède Boisson", "la mutuelle de Lowan
 #: Sanglier", "le numéro de Kassim", "Accident du travail de Musab Ruez". Only nouns of a person's life
 #: at work or at home: not "contrat", "dossier", "promotion", "remplacement", which companies and
@@ -171,6 +177,9 @@ _PERSONAL_MATTER_RX = re.compile(
     rf"|licenciement|d[ée]mission|embauche|mariage|naissance|d[ée]c[èe]s|obs[èe]ques|badge"
     rf"|notes?{_SP}+de{_SP}+frais|p[ée]riode{_SP}+d['’]essai|rupture{_SP}+conventionnelle"
     rf"|visite{_SP}+m[ée]dicale|dossier{_SP}+m[ée]dical|parents|enfants|m[èe]re|p[èe]re|mari"
+    rf"|manager|horaires|primes?|voiture{_SP}+de{_SP}+fonction|signature|retraite|rendez-vous|rdv"
+    rf"|parrain|marraine|tut(?:eur|rice)|lettre{_SP}+de{_SP}+motivation|rempla[çc]ante?|planning"
+    rf"|identifiants|mot{_SP}+de{_SP}+passe|e-?mail|mail|courriel|rib"
     rf"|[ée]pouse|[ée]poux|conjointe?|veuve|famille)"
     rf"{_SP}+(?:de{_SP}+|d['’])(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*"
     rf"(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){{0,2}})"
@@ -1739,9 +1748,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     word[0] == ","
                     or (
                         # "Antipater réagit, suivant…": the verb before a comma
-                        verb[:1].islower()
-                        and verb.isalpha()
-                        and not verb.endswith(("er", "ir"))
+                        verb[:1].islower() and verb.isalpha() and not verb.endswith(("er", "ir"))
                     )
                 )
             ):
@@ -1894,6 +1901,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         name, two as NER."""
         for m in _CONTACT_RX.finditer(text):
             yield from self._leading_name_words(text, m)
+        for m in _ADDRESSED_RX.finditer(text):
+            if fold(m.group("verb")) in _ADDRESS_VERBS:
+                yield from self._leading_name_words(text, m)  # "demander à Khadidja si c'est bon"
 
     def _bracketed_first_names(
         self, text: str, found: dict[tuple[int, int], tuple[float, str]]
@@ -1926,6 +1936,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 or key in _ROLE_WORDS
                 or key in _ACRONYMS
                 or _is_short_upper(word)
+                or _ELIDED.match(key) is not None  # "rappelle à nadia qu'elle doit…"
                 # a capitalised word after a name word is its family name, French or not ("Tancrède
                 # Boisson"); alone or in lower case, a French word is itself ("Appelle demain au…")
                 or (_is_plain_word(word) and not (keep and word[0].isupper()))
