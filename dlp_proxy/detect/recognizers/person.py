@@ -159,8 +159,8 @@ _CONTACT_RX = re.compile(
     rf"{_SP}+(?=(?i:au|sur){_SP}+(?:\+?\d|(?i:(?:le|son|sa){_SP}+)?(?i:service|poste|num[ée]ro|standard"
     r"|portable|mobile|fixe|bureau|t[ée]l[ée]phone|t[ée]l)\b))"
 )
-#: A word, "à", then one or two words: a verb of address ("Tu peux demander à Khadidja si…", "écris à
-#: aksil que…") makes them whom it addresses (the verb is checked against ``_ADDRESS_VERBS``).
+#: A word, "à", then one or two words: a verb of speaking ("Tu peux demander à Khadidja si…", "écris à
+#: aksil que…") makes them whom it speaks to (the verb is checked against ``_SPEAK_TO_VERBS``).
 _ADDRESSED_RX = re.compile(
     rf"(?<![\w'’-])(?P<verb>[^\W\d_]{{2,}}){_SP}+[àa]{_SP}+"
     rf"(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*)?)"
@@ -177,7 +177,8 @@ _PERSONAL_MATTER_RX = re.compile(
     rf"|licenciement|d[ée]mission|embauche|mariage|naissance|d[ée]c[èe]s|obs[èe]ques|badge"
     rf"|notes?{_SP}+de{_SP}+frais|p[ée]riode{_SP}+d['’]essai|rupture{_SP}+conventionnelle"
     rf"|visite{_SP}+m[ée]dicale|dossier{_SP}+m[ée]dical|parents|enfants|m[èe]re|p[èe]re|mari"
-    rf"|manager|horaires|primes?|voiture{_SP}+de{_SP}+fonction|signature|retraite|rendez-vous|rdv"
+    rf"|manager|horaires|primes?|voiture{_SP}+de{_SP}+fonction|signature|dossier{_SP}+de{_SP}+retraite"
+    rf"|rendez-vous|rdv"
     rf"|parrain|marraine|tut(?:eur|rice)|lettre{_SP}+de{_SP}+motivation|rempla[çc]ante?|planning"
     rf"|identifiants|mot{_SP}+de{_SP}+passe|e-?mail|mail|courriel|rib"
     rf"|[ée]pouse|[ée]poux|conjointe?|veuve|famille)"
@@ -701,6 +702,14 @@ _PERSON_SLOT_WORDS = _words(
 )
 
 
+#: Verbs of speaking to someone: after them, "à" and one or two words that could be a name are whom
+#: they speak to even where the model tags nothing ("demande à Khadidja si…"); not the verbs of
+#: ``_ADDRESS_VERBS`` that also take a thing or a company ("propose à Zagato", "référence à Citroën").
+_SPEAK_TO_VERBS = _words(
+    """réponds répondez répondre écris écrivez écrire demande demandez demander dis dites dire parle
+    parlez parler téléphone téléphonez téléphoner explique expliquez expliquer annonce annoncez
+    annoncer rappelle rappelez rappeler"""
+)
 #: Verbs of address: after them, "à" introduces the person addressed ("réponds à Okonkwo", "demande
 #: à nwosu de valider"), not a place. Participles of sending ("envoyé à", "transmis à") are left out:
 #: things are sent to places too. So are the verbs and nouns whose object after "à" is a person:
@@ -1902,7 +1911,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         for m in _CONTACT_RX.finditer(text):
             yield from self._leading_name_words(text, m)
         for m in _ADDRESSED_RX.finditer(text):
-            if fold(m.group("verb")) in _ADDRESS_VERBS:
+            if fold(m.group("verb")) in _SPEAK_TO_VERBS:
                 yield from self._leading_name_words(text, m)  # "demander à Khadidja si c'est bon"
 
     def _bracketed_first_names(
