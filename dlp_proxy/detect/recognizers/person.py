@@ -19,6 +19,11 @@ Logistique") and lone capitalised words ("Metz", "Océan") as people, cuts names
   Markdown tables under a ``Nom;Prénom`` or ``Client;Société`` header, upper-case family names next
   to a first name ("DUPONT Jean", "GALLET-PICHON Lorraine"), and, at a lower score, a known first
   name the model missed ("Réponds à Margaux");
+* adds rare names where office messages put them and the model sees a place or nothing: whom to
+  call, pay or speak to ("Appelle Zdzimir au 06…", "demande à Khadidja si…"), whose personal matter
+  ("le pot de départ de Tancrède Boisson"), a first name in brackets after "M. Doyon", the speaker of
+  a timed transcript line; and keeps the person in charge of a thing ("le chef de projet Marc
+  Lemoine") apart from a thing named after someone ("la salle Jean Moulin");
 * extends every span over the adjacent parts of the name: capitalised or upper-case words,
   hyphenated parts and particles ("Yves Garcia de la Weiss", "Lucie Blot-Rousset",
   ``"nom": "de la Martin"``), so that redaction never leaves a family name in clear;
@@ -460,7 +465,7 @@ _ROLES = _words(
     commerciale conseiller conseillère collaborateur collaboratrice salarié salariée employé employée
     candidat candidate stagiaire alternant consultant consultante utilisateur administrateur"""
 )
-#: An object pronoun elided before a verb: "m'a", "l'avait", "t'envoie".
+#: An object or reflexive pronoun elided before a verb: "m'a", "l'avait", "t'envoie", "s'illustra".
 _ELIDED_PRONOUN_RX = re.compile(r"^[mtls]['’](?=[aeéèêiouyh])", re.IGNORECASE)
 #: Verbs of being, having and coming after a subject: "… : Kristell est malade", "… : Emran ne viendra pas".
 _SUBJECT_VERBS = _words(
@@ -1907,7 +1912,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         foreign first name a place. Words that are a stop word, a place, a company word, a role, an
         acronym or common French ("Appelle demain au…", "Prévenir Support au…") are not a name; a
         second word that is ("Appelle Zdzimir demain au…") is left out. One word scores as a lone first
-        name, two as NER."""
+        name, two as NER. So do the words after a verb of speaking and "à" ("Tu peux demander à
+        Khadidja si…"; ``_SPEAK_TO_VERBS``)."""
         for m in _CONTACT_RX.finditer(text):
             yield from self._leading_name_words(text, m)
         for m in _ADDRESSED_RX.finditer(text):
