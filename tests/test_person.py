@@ -258,12 +258,16 @@ def test_a_name_in_lower_case_after_a_civility(
         ("Écris au service client (service.client@acme.fr).", []),  # two French words
         ("Contact : venise villato\nEmail : vvillato@orange.fr", ["venise villato"]),  # a place as first name
         ("Écris à agence lyon (agence.lyon@acme.fr).", []),  # a word and a place
+        # capitalised, in neighbouring cells of a row: each cell keeps its own span
+        ("Ajoute ce contact : Sortais;Leeyah;0698765432;leeyah.sortais@gmail.com", ["Sortais", "Leeyah"]),
+        ("Agence Lyon;Paris;agence.lyon@exemple.fr", []),
     ],
 )
 def test_lower_case_names_an_address_spells(
     person: FrenchPersonRecognizer, text: str, names: list[str]
 ) -> None:
-    """Two lower-case words that an e-mail address of the text spells are the address owner's name."""
+    """Two words that an e-mail address of the text spells are the address owner's name, side by side
+    or in neighbouring cells of a row."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 

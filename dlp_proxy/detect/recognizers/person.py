@@ -2267,7 +2267,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         """Two name words that an e-mail address of the same text spells ("Madyson Delbaere (…) –
         madyson.delbaere80@…", "Mahana Peillon (mahanapeillon@…)"): the address is the person's, so
         the words are a name whether the lists know them or not; so does an address made of the first
-        name's initial and the family name ("France-Line Perriot (fperriot@…)"). Needs both words (a lone
+        name's initial and the family name ("France-Line Perriot (fperriot@…)"). The two words may be
+        neighbouring cells of a row ("Sortais;Leeyah;06…;leeyah.sortais@…"). Needs both words (a lone
         "Lyon" in agence.lyon@… proves nothing) and no place or company word among them."""
         locals_ = [fold(m.group(1)) for m in _EMAIL_LOCAL_RX.finditer(text)]
         if not locals_:
@@ -2275,8 +2276,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         glued = {_letters(local) for local in locals_}
         words = list(_NAME_WORD_RX.finditer(text))
         for a, b in zip(words, words[1:], strict=False):
-            if text[a.end() : b.start()].strip(" \u00a0\u202f"):
-                continue  # not side by side
+            between = text[a.end() : b.start()].strip(" \u00a0\u202f")
+            if between and between not in (";", ",", "|", "\t"):
+                continue  # not side by side, nor neighbouring cells ("Sortais;Leeyah;06…;leeyah.sortais@…")
             keys = [fold(a.group()), fold(b.group())]
             first, last = (_letters(k) for k in keys)
             # Spelled by an address: the test almost every pair fails, before the word lists.
@@ -2289,7 +2291,11 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 map(self._is_stopword, (a.group(), b.group()))
             ):
                 continue
-            yield a.start(), b.end(), self.scores.label, "email"
+            if between:  # two cells: each keeps its own span, so the row keeps its separator
+                yield a.start(), a.end(), self.scores.label, "email"
+                yield b.start(), b.end(), self.scores.label, "email"
+            else:
+                yield a.start(), b.end(), self.scores.label, "email"
         yield from self._lower_names_in_addresses(text, glued)
 
     def _lower_names_in_addresses(self, text: str, glued: set[str]) -> Iterable[tuple[int, int, float, str]]:
