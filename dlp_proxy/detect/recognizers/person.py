@@ -715,20 +715,19 @@ _SPEAK_TO_VERBS = _words(
     parlez parler téléphone téléphonez téléphoner explique expliquez expliquer annonce annoncez
     annoncer rappelle rappelez rappeler"""
 )
-#: Verbs of address: after them, "à" introduces the person addressed ("réponds à Okonkwo", "demande
-#: à nwosu de valider"), not a place. Participles of sending ("envoyé à", "transmis à") are left out:
+#: Verbs of address (those of speaking, and of sending, confirming, telling…): after them, "à"
+#: introduces the person addressed when the model tags one ("réponds à Okonkwo", "demande à nwosu de
+#: valider"), not a place. Participles of sending ("envoyé à", "transmis à") are left out:
 #: things are sent to places too. So are the verbs and nouns whose object after "à" is a person:
 #: permission, succession, homage, reference, reproach ("permet à Okonkwo de", "succède à Trajan",
 #: "en référence à Samson").
-_ADDRESS_VERBS = _words(
-    """réponds répondez répondre répondu écris écrivez écrire envoie envoyez transmets transmettez
-    demande demandez demander demandé dis dites dire dit parle parlez parler parlé téléphone
-    téléphonez téléphoner téléphoné explique expliquez expliquer expliqué propose proposez proposer
-    proposé confirme confirmez confirmer confirmé signale signalez signaler signalé annonce annoncez
-    annoncer annoncé indique indiquez indiquer indiqué précise précisez préciser précisé rappelle
-    rappelez rappeler rappelé permet permettent permettez permettre permettant permis permise
-    succède succèdent succéder succédé succédant hommage référence références reproche reprochez
-    reprocher reproché réponse message mail courrier lettre"""
+_ADDRESS_VERBS = _SPEAK_TO_VERBS | _words(
+    """répondu envoie envoyez transmets transmettez demandé dit parlé téléphoné expliqué propose
+    proposez proposer proposé confirme confirmez confirmer confirmé signale signalez signaler signalé
+    annoncé indique indiquez indiquer indiqué précise précisez préciser précisé rappelé permet
+    permettent permettez permettre permettant permis permise succède succèdent succéder succédé
+    succédant hommage référence références reproche reprochez reprocher reproché réponse message mail
+    courrier lettre"""
 )
 #: Words after which a lone unknown capitalised word is a place or a thing until a cue says otherwise
 #: ("à Margate", "dans Dus", "le Spodek", "de Leroy Merlin"); after any other word the model's PER
@@ -1743,12 +1742,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
             # "Réunion annulée : Kristell est malade.": after a colon, the subject of the sentence it
             # opens, when a verb of being or coming follows ("Raison sociale : Sofradis" has none)
             verb = word.rstrip(",;.!?")
+            verb_key = fold(verb)
             announced = before[-1:] == ":" and (
-                fold(verb) in _SUBJECT_VERBS
-                or fold(word[:2]) in ("n'", "n’")
+                verb_key in _SUBJECT_VERBS
+                or fold(word[:2]) == "n'"
                 # "Action : Wandrille envoie le compte rendu": an imperative of the second person is
                 # also the third person's present ("envoie", "relance", "prépare")
-                or (verb.islower() and fold(verb) in _IMPERATIVES and fold(verb).endswith("e"))
+                or (verb.islower() and verb_key in _IMPERATIVES and verb_key.endswith("e"))
             )
             # "Petru m'a dit…": before an object pronoun and its verb, the subject, even at a line's start
             announced = announced or _ELIDED_PRONOUN_RX.match(word) is not None
