@@ -30,7 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LAYOUTS = REPO / "bench" / "corpus" / "office_layouts"
-SETS = ("tuning-a", "tuning-b", "tuning-c", "check")
+SETS = ("tuning-a", "tuning-b", "tuning-c", "check", "check-2")
 VARIANTS = ("as written", "lower case", "family name in capitals")
 SLOTS = ("F", "L", "F2", "L2")
 
