@@ -939,8 +939,35 @@ PLACES = _read_wordlist(_MODELS / "villes.txt")
 #: First names: the built-in list above plus models/prenoms.txt.
 #: First names of every class in models/prenoms.txt: evidence next to another name word ("DUPONT
 #: Maëlys", "relance maëlys dupont"); FIRST_NAMES (built-ins and INSEE's common ones) count alone.
-ALL_FIRST_NAMES = _BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt")
-FIRST_NAMES = _BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt", "common")
+
+
+class _FirstNames(frozenset[str]):
+    """Folded first names, where a compound of listed first names is one too: "jean-remy",
+    "marie-martine", "pierre-alexis" are too rare for INSEE's classes, yet no less a first name than
+    "Jean-Pierre". Not a compound that French or the places know ("saint-denis"), nor an adjective of
+    two nations ("franco-argentine", "italo-suisse": first names both); "saint", "sainte", "st" are no
+    part of one ("Saint-Louis", "Sainte-Marie")."""
+
+    def __contains__(self, key: object) -> bool:
+        if frozenset.__contains__(self, key):
+            return True
+        if not isinstance(key, str) or "-" not in key:
+            return False
+        parts = key.split("-")
+        return (
+            all(len(p) > 1 and p not in _SAINTS and frozenset.__contains__(self, p) for p in parts)
+            and key not in PLACES
+            and not is_french_word(key)
+            and parts[0] not in _COMBINING_FORMS
+        )
+
+
+_SAINTS = _words("saint sainte st ste san santa")
+_COMBINING_FORMS = _words(
+    "franco anglo italo germano hispano russo sino nippo belgo gallo greco austro afro indo"
+)
+ALL_FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt"))
+FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt", "common"))
 #: First names that are also French words ("claire", "pierre", "fleur"): in lower case, a name only
 #: with a known family name after it; capitalised, the rarer ones ("Fleur", "Cerise") too.
 _LOWER_WORD_FIRST_NAMES = _read_wordlist(_MODELS / "prenoms.txt", "mot") | _words(
