@@ -1148,8 +1148,14 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Petru m'a dit que le serveur était down.", ["Petru"]),
         ("milann m'a dit que le serveur était down.", ["milann"]),
         ("Réponse à Ron : oui pour jeudi.", ["Ron"]),
+        # a first name ending the line above is no part of a word the model calls a person on this one
+        ("Présents : Anne Sahli, Paul Girard\nExcusée : Vita Curtet",
+         ["Anne Sahli", "Paul Girard", "Vita Curtet"]),
+        ("Cordialement,\nHacene Ottmann\ntechnicien support – Sofradis", ["Hacene Ottmann"]),
+        # a listed first name spelled otherwise, before a family name
+        ("Inscrire Styven Loyer à la formation Excel.", ["Styven Loyer"]),
     ],
-)
+)  # fmt: skip
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:
     """Lower case, letters of Latin Extended, initials, regnal numbers, role labels; and no place,
     company or common word taken for a name."""

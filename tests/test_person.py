@@ -385,6 +385,39 @@ def test_a_compound_of_first_names_is_a_first_name() -> None:
         assert key not in ALL_FIRST_NAMES, key
 
 
+def test_a_spelling_of_a_listed_first_name_is_a_rare_first_name() -> None:
+    """ "Tymothé", "Annaïs", "Izaac", "Carolyne": a listed first name spelled otherwise (y for i, z for
+    s, a silent h, a doubled letter, a final e) is a first name of the rare class, evidence beside
+    another name word; not a French word, a place, nor an English word that no spelling of a name
+    reaches ("North", "Bullet", "Lager")."""
+    for key in ("tymothe", "annais", "izaac", "carolyne", "aliyah", "timote"):
+        assert not frozenset.__contains__(ALL_FIRST_NAMES, key), key  # not listed: the rule is tested
+        assert key in ALL_FIRST_NAMES and key not in FIRST_NAMES, key
+    for key in ("north", "bullet", "lager", "human", "markup", "excusee", "technicien", "budget"):
+        assert key not in ALL_FIRST_NAMES, key
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Le RDV avec Tymothé Loyer est décalé.", ["Tymothé Loyer"]),
+        ("Pot de départ de Izaac Daures vendredi.", ["Izaac Daures"]),
+        ("relance carolyne vernet pour la signature", ["carolyne vernet"]),
+        ("bonjour annaïs burgy,", ["annaïs burgy"]),
+        ("Participants : Snezana Angles, Timote Douglas", ["Timote Douglas"]),
+        # a rare first name alone is not enough
+        ("Réponse à Tymothé : oui pour jeudi.", []),
+        # a place named in English, its noun last, is no person
+        ("Le circuit de Phillip Island accueille la course.", []),
+        ("Le tournage a lieu à Beverly Hills.", []),
+    ],
+)  # fmt: skip
+def test_rare_spellings_of_first_names(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
+    """Each name found nothing by the rules alone before spellings were read."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
 @pytest.mark.parametrize(
     ("text", "names"),
     [

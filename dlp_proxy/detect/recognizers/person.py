@@ -951,8 +951,10 @@ class _FirstNames(frozenset[str]):
     def __contains__(self, key: object) -> bool:
         if frozenset.__contains__(self, key):
             return True
-        if not isinstance(key, str) or "-" not in key:
+        if not isinstance(key, str):
             return False
+        if "-" not in key:
+            return self is ALL_FIRST_NAMES and _is_spelling_variant(key)
         parts = key.split("-")
         return (
             all(len(p) > 1 and p not in _SAINTS and frozenset.__contains__(self, p) for p in parts)
@@ -962,12 +964,37 @@ class _FirstNames(frozenset[str]):
         )
 
 
+_SPELLING_RX = re.compile(r"(?<![cs])h|(.)\1+")
+_SPELLING_TABLE = str.maketrans("ykz", "ics")
+
+
+def _spelling_key(key: str) -> str:
+    """A folded first name with the letters its spellings vary on evened out: "ph" and "f", "y" and "i",
+    "k" and "c", "z" and "s", a silent "h", doubled letters, final "e"s ("Tymothé", "Annaïs", "Izaac",
+    "Carolyne" read as "Timothée", "Anaïs", "Isaac", "Caroline")."""
+    key = key.replace("ph", "f").translate(_SPELLING_TABLE)
+    return _SPELLING_RX.sub(lambda m: m.group(1) or "", key).rstrip("e")
+
+
+def _is_spelling_variant(key: str) -> bool:
+    """Whether a folded word of five letters or more is a listed first name spelled otherwise, and no
+    French word or place ("Tymothé"; not "Lager", which no spelling of a name reaches, nor "marine")."""
+    if len(key) < 5 or key in PLACES or is_french_word(key):
+        return False
+    return _spelling_key(key) in _SPELLING_KEYS
+
+
+#: Nouns that end an English place's name; not those that are family names too ("Bay", "Hill", "Park").
+_ENGLISH_PLACE_NOUNS = frozenset(
+    "island islands hills street bridge mountain mountains valley beach city county town square".split()
+)
 _SAINTS = _words("saint sainte st ste san santa")
 _COMBINING_FORMS = _words(
     "franco anglo italo germano hispano russo sino nippo belgo gallo greco austro afro indo"
 )
 ALL_FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt"))
 FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt", "common"))
+_SPELLING_KEYS = frozenset(_spelling_key(n) for n in ALL_FIRST_NAMES if "-" not in n)
 #: First names that are also French words ("claire", "pierre", "fleur"): in lower case, a name only
 #: with a known family name after it; capitalised, the rarer ones ("Fleur", "Cerise") too.
 _LOWER_WORD_FIRST_NAMES = _read_wordlist(_MODELS / "prenoms.txt", "mot") | _words(
@@ -1638,13 +1665,16 @@ class FrenchPersonRecognizer(LocalRecognizer):
         return _Run(start, end, tuple(names))
 
     def _has_company_word(self, text: str, run: _Run) -> bool:
-        """A company word in the run or right next to it ("Marcel Transports", "Groupe Altamira"), or a
-        run that starts with a named-thing word ("Projet Apollo", "Offre Pro")."""
+        """A company word in the run or right next to it ("Marcel Transports", "Groupe Altamira"), a
+        run that starts with a named-thing word ("Projet Apollo", "Offre Pro"), or a place named in
+        English, its noun last ("Phillip Island", "Beverly Hills")."""
         first = run.name_tokens[0]
         if any(fold(t) in _COMPANY_WORDS for t in run.name_tokens) or (
             # spelled as the thing's noun, or without accents ("Operation Apollo"); not "Loïs Prot"
             fold(first) in _NAMED_THING_WORDS and (first.isascii() or first.lower() in _NAMED_THING_SPELLED)
         ):
+            return True
+        if len(run.name_tokens) >= 2 and run.name_tokens[-1].lower() in _ENGLISH_PLACE_NOUNS:
             return True
         after = _EXTEND_RIGHT_RX.match(text, run.end)
         if after is not None and not after.group("particles") and fold(after.group("tok")) in _COMPANY_WORDS:
@@ -1725,7 +1755,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         unknown_lower = token.islower() and not is_french_word(token)
         if unknown_lower and self._unknown_word_is_a_thing(text, run, previous):
             return self.scores.ner_weak
-        before_words = text[max(0, run.start - 40) : run.start].split()
+        # the words before it on its line: a name that ends the line above is no part of this one
+        before_words = text[max(0, run.start - 40) : run.start].rsplit("\n", 1)[-1].split()
         if before_words and (
             _INITIAL_FULL.fullmatch(before_words[-1].upper())
             or (_is_first_name(before_words[-1], rare=True) and not self._is_stopword(before_words[-1]))
@@ -2450,10 +2481,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 or before[-1] == "en"  # "en Israël", "en Louisiane": places
             ):
                 continue
-            run = _Run(start, end, (token,))
+            run = self._extend(text, _Run(start, end, (token,)))
             if self._has_company_word(text, run):
                 continue
-            run = self._extend(text, run)
             previous = self._previous_word(text, run.start)
             if previous in _PLACE_WORDS or previous in _NAMED_THING_WORDS:
                 continue  # "lycée Victor Hugo", found from "Hugo"
