@@ -527,6 +527,13 @@ PEOPLE_TABLES = [
         "| Greta | VOGEL | paie |\n| Jonas | KRÜGER | achats |",
         ["Lukas", "BRANDT", "Greta", "VOGEL", "Jonas", "KRÜGER"],
     ),
+    # family names that are first names too, beside the first names: the town column on the other
+    # side is no family name (it was taken for one)
+    (
+        "Voici la liste :\nThomas\tMargaux\tAdam-sur-Mer\tComptable\nLouis\tThéodore\tRémy-sur-Roussel\t"
+        "Plombier\nColin\tJulie\tLéger-les-Bains\tInfirmier\nRémy\tSophie\tBrunet-sur-Mer\tAvocat",
+        ["Thomas", "Margaux", "Louis", "Théodore", "Colin", "Julie", "Rémy", "Sophie"],
+    ),
 ]
 
 #: Tables without people, in the shapes of public datasets (plotly/datasets, MIT: gapminder, iris,

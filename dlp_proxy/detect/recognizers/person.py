@@ -946,15 +946,24 @@ class _FirstNames(frozenset[str]):
     "marie-martine", "pierre-alexis" are too rare for INSEE's classes, yet no less a first name than
     "Jean-Pierre". Not a compound that French or the places know ("saint-denis"), nor an adjective of
     two nations ("franco-argentine", "italo-suisse": first names both); "saint", "sainte", "st" are no
-    part of one ("Saint-Louis", "Sainte-Marie")."""
+    part of one ("Saint-Louis", "Sainte-Marie").
+
+    ``ALL_FIRST_NAMES`` (the rare class, evidence beside another name word) also holds a listed first
+    name spelled otherwise (:func:`_is_spelling_variant`); :meth:`listed` leaves those out, for the
+    columns of a table, where a family name that looks like a first name ("Hamel", "Amel") must not
+    make its column one of first names."""
 
     def __contains__(self, key: object) -> bool:
-        if frozenset.__contains__(self, key):
-            return True
         if not isinstance(key, str):
             return False
+        return self.listed(key) or (self is ALL_FIRST_NAMES and "-" not in key and _is_spelling_variant(key))
+
+    def listed(self, key: str) -> bool:
+        """Whether ``key`` is listed, or a compound of listed first names."""
+        if frozenset.__contains__(self, key):
+            return True
         if "-" not in key:
-            return self is ALL_FIRST_NAMES and _is_spelling_variant(key)
+            return False
         parts = key.split("-")
         return (
             all(len(p) > 1 and p not in _SAINTS and frozenset.__contains__(self, p) for p in parts)
@@ -2682,18 +2691,28 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 continue  # a header of names: _csv_names reads the table
             columns = list(zip(*(split_cells(row, sep) for _, row in rows), strict=True))
             kinds: dict[int, str] = {}
+            share: dict[int, float] = {}  # of a column's cells that are first names, weighted
             for j, column in enumerate(columns):
                 values = _distinct_values(column)
                 if values is None:
                     continue  # a category ("Asia", "Iris-setosa" on every row), not one person per row
                 known = sum(_first_name_weight(v) for v in values)
+                share[j] = known / len(values)
                 if known * 2 >= len(values):
                     kinds[j] = "first"
                 elif known >= 2 and known * 3 >= len(values):
                     kinds[j] = "first?"  # a first-name column if a family-name column is beside it
                 elif sum(_is_full_name_cell(v) for v in values) * 2 >= len(values):
                     kinds[j] = "full"
+            for j in sorted(kinds):
+                if kinds[j].startswith("first") and kinds.get(j + 1, "").startswith("first"):
+                    # two columns of first names side by side: family names that are first names too
+                    # ("Thomas;Margaux", "Hamel;Léon"), beside the column with more first names
+                    kinds[j if share[j] < share[j + 1] else j + 1] = "family"
             for j in [j for j, kind in kinds.items() if kind.startswith("first")]:
+                if "family" in (kinds.get(j - 1), kinds.get(j + 1)):
+                    kinds[j] = "first"  # its family names found just above: the other side is not one
+                    continue
                 # Family names are on one side, and the other column may be cities or job titles: the
                 # side more of whose cells a family name list holds, or both when neither tells.
                 beside = {
