@@ -14,7 +14,8 @@ first name and the family name are counted apart, because a finding on "Sortais"
 The sets: ``tuning-a``, ``tuning-b`` and ``tuning-c`` were read, misses and all, while rules were
 written (5 December): their figures measure rules on layouts they were tuned on. ``check`` was written
 before the last rules and read only to be scored: it is the one that says something about layouts
-nobody tuned on (still written here, so still the project's own phrasing).
+nobody tuned on (still written here, so still the project's own phrasing). ``check-2`` was written the
+same way at the start of the sixth session, scored before any change and only scored since.
 
     .venv/bin/python bench/office_layouts.py                      # every set, seeds 1 and 2 (~1 min)
     .venv/bin/python bench/office_layouts.py --sets check --examples 5
