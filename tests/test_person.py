@@ -375,6 +375,30 @@ def test_whose_personal_matter_a_first_name_in_brackets_and_chat_speakers(
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Je m'appelle Soham Ponte et j'habite à Lyon.", ["Soham Ponte"]),
+        ("Bonjour, je m'appelle soham ponte, client depuis 2019.", ["soham ponte"]),
+        ('Rédige : "Madame, je me nomme Radia Brousse et je conteste la facture."', ["Radia Brousse"]),
+        ("My name is Izaac Daures and I work at Sofradis.", ["Izaac Daures"]),
+        ("je m'appelle rose, je suis cliente", ["rose"]),
+        ("mon nom est inscrit sur la liste", []),
+        ("Mon nom est mal orthographié sur la facture.", []),
+        # a bullet before a first name is no hyphen of a compound
+        ("- Timote Douglas : relancer le client", ["Timote Douglas"]),
+    ],
+)  # fmt: skip
+def test_who_introduces_themself_and_bulleted_names(
+    person: FrenchPersonRecognizer, text: str, names: list[str]
+) -> None:
+    """After "je m'appelle", "je me nomme", "mon nom est", "my name is", a name whatever it means; in
+    lower case, not a French word that is no name. The rules alone: the model called "Soham Ponte" a
+    place and nothing else found it."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
 def test_a_compound_of_first_names_is_a_first_name() -> None:
     """Rare compounds INSEE's classes leave out are first names when each part is one; not a compound
     French or the places know, a saint's name or an adjective of two nations."""

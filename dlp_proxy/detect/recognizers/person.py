@@ -123,6 +123,18 @@ _LOWER_CUE_RX = re.compile(
     rf"(?P<name>[{_LO}]{{2,}}(?:['’-][{_LO}]+)*(?:{_SP}+[{_LO}]{{2,}}(?:['’-][{_LO}]+)*){{0,2}})"
     rf"(?![\w'’-])"
 )
+#: Who introduces themself: "Je m'appelle Soham Ponte", "je me nomme…", "Mon nom est Belhadi", "mon
+#: prénom c'est…", "My name is…"; what follows is a name whatever it means ("Je m'appelle Paris").
+_SELF_INTRODUCTION = (
+    rf"(?i:je{_SP}+m['’]appelle|je{_SP}+me{_SP}+nomme|mon{_SP}+(?:pr[ée])?nom{_SP}+(?:est|c['’]est)"
+    rf"|my{_SP}+name{_SP}+is|my{_SP}+name['’]s)"
+)
+_SELF_NAMED_RX = re.compile(rf"(?<![\w'’])(?:{_SELF_INTRODUCTION}){_SP}+(?P<name>{_NAME})")
+_LOWER_SELF_NAMED_RX = re.compile(
+    rf"(?<![\w'’]){_SELF_INTRODUCTION}{_SP}+"
+    rf"(?P<name>[{_LO}]{{2,}}(?:['’-][{_LO}]+)*(?:{_SP}+[{_LO}]{{2,}}(?:['’-][{_LO}]+)*){{0,2}})"
+    rf"(?![\w'’-])"
+)
 
 # -- labels: "Nom : Dupont", "nom": "Dupont", client_name=Dupont, YAML "name: Dupont" -----------------
 _W = r"[ _\-]?"  # between the words of a key: "first name", "first_name", "firstName", "first-name"
@@ -1151,6 +1163,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     add(run.start, run.end, self._ner_score(text, run), "ner")
         for rx, score, why in (
             (_CUE_RX, self.scores.cue, "cue"),
+            (_SELF_NAMED_RX, self.scores.cue, "cue"),
             (_SIGNATURE_RX, self.scores.signature, "signature"),
         ):
             for m in rx.finditer(text):
@@ -1928,7 +1941,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         not "Madame dupont demande…")."""
         if not any(c.islower() for c in text):
             return
-        for m in _LOWER_CUE_RX.finditer(text):
+        cues = [(m, False) for m in _LOWER_CUE_RX.finditer(text)]
+        for m, self_named in cues + [(m, True) for m in _LOWER_SELF_NAMED_RX.finditer(text)]:
             words = list(re.finditer(r"[^\s\u00a0\u202f]+", m.group("name")))
             offset = m.start("name")
             first = words[0].group()
@@ -1940,11 +1954,20 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 taken = 2
             elif key in _LOWER_STOPWORDS or self._is_stopword(first) or key in _ROLE_WORDS:
                 continue
+            elif self_named and _is_plain_word(first) and not _is_first_name(first, rare=True):
+                continue  # "mon nom est inscrit", "mon prénom est mal écrit"
             for w in words[taken:]:
                 word = w.group()
                 if self._is_stopword(word) or fold(word) in _LOWER_STOPWORDS:
                     break
-                if is_french_word(word) and not (_is_first_name(word) or _is_last_name(word)):
+                if self_named:
+                    # who introduces themself gives their whole name: a rare word is more of it
+                    # ("je m'appelle soham ponte"), a frequent one or a role is not ("… marc client")
+                    if (_is_common_word(fold(word)) or fold(word) in _ROLE_WORDS) and not (
+                        _is_first_name(word) or _is_last_name(word)
+                    ):
+                        break
+                elif is_french_word(word) and not (_is_first_name(word) or _is_last_name(word)):
                     break
                 taken += 1
             yield offset + words[0].start(), offset + words[taken - 1].end()
@@ -2485,7 +2508,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if before and (
                 before[-1] in _PLACE_WORDS
                 or before[-1] in _NAMED_THING_WORDS
-                or before[-1].endswith("-")
+                or (before[-1].endswith("-") and before[-1] != "-")  # not a bullet: "- Timote Douglas"
                 or before[-1] in _ARTICLES  # "La Reine des neiges", "le Vaillant"
                 or before[-1] == "en"  # "en Israël", "en Louisiane": places
             ):
