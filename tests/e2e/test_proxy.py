@@ -372,11 +372,13 @@ OFFICE_PROMPT = (
     "Réunion annulée : Kristell est malade.\n"
     "M. Doyon (Célian) a appelé pour le pot de départ de Tancrède Boisselin.\n"
     "Transcript :\n[10:42] Kaiss Stumpf : ok pour moi\n[10:43] Jenkins : build OK\n"
+    "Je m'appelle Soham Ponte, je remplace Pierre-Loup Gastou cette semaine.\n"
+    "- Tymothé Vanpeene : relancer le client\n"
     "Petru m'a dit que le serveur était down, merci de répondre avant midi."
 )
 OFFICE_NAMES = (
     "Lemoine", "Marc", "Loïs", "Prevanet", "Kristell", "Doyon", "Célian", "Tancrède", "Boisselin", "Kaiss",
-    "Stumpf", "Petru",
+    "Stumpf", "Soham", "Ponte", "Pierre-Loup", "Gastou", "Tymothé", "Vanpeene", "Petru",
 )  # fmt: skip
 
 
@@ -385,8 +387,9 @@ def test_names_in_office_layouts_never_reach_the_provider(
 ) -> None:
     """Rare names where office messages put them and the model reads them as places or nothing: the
     person in charge of a project, a first name folding onto a thing's noun ("Loïs"), the subject after
-    a colon or before "m'a", a first name in brackets, whose farewell party, a transcript's speaker.
-    None reaches the provider through the openai SDK; the bot and the company do."""
+    a colon or before "m'a", a first name in brackets, whose farewell party, a transcript's speaker,
+    who introduces themself, a compound and another spelling of listed first names ("Pierre-Loup",
+    "Tymothé"). None reaches the provider through the openai SDK; the bot and the company do."""
     openai_client(proxy).chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": OFFICE_PROMPT}]
     )
