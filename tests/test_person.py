@@ -385,8 +385,10 @@ def test_whose_personal_matter_a_first_name_in_brackets_and_chat_speakers(
         ("je m'appelle rose, je suis cliente", ["rose"]),
         ("mon nom est inscrit sur la liste", []),
         ("Mon nom est mal orthographié sur la facture.", []),
-        # a bullet before a first name is no hyphen of a compound
+        # a bullet before a first name is no hyphen of a compound; a dash inside a line is no bullet
         ("- Timote Douglas : relancer le client", ["Timote Douglas"]),
+        ("Réunion :\n  - Timote Douglas : relancer", ["Timote Douglas"]),
+        ("Region,Count\nMI - Ann Arbor,23", []),
     ],
 )  # fmt: skip
 def test_who_introduces_themself_and_bulleted_names(
@@ -395,6 +397,25 @@ def test_who_introduces_themself_and_bulleted_names(
     """After "je m'appelle", "je me nomme", "mon nom est", "my name is", a name whatever it means; in
     lower case, not a French word that is no name. The rules alone: the model called "Soham Ponte" a
     place and nothing else found it."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Dupont;Marie;0612345678", ["Dupont", "Marie"]),
+        ("Ajoute ce contact : Pivert;Timothe;0612345678", ["Pivert", "Timothe"]),
+        ("| Durand | Sophie | 06 12 34 56 78 |", ["Durand", "Sophie"]),
+        ("Marie;Mobile;0612345678", ["Marie"]),  # the first name alone, as before
+        ("Rose;Florence;0612345678", []),
+        ("Sofradis;Lyon;contact@sofradis.fr", []),
+    ],
+)  # fmt: skip
+def test_a_lone_contact_row(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
+    """A row with a phone number or an e-mail address, pasted without its header: a listed first name
+    and the capitalised word in the cell beside it are a person, each cell its own span; not a frequent
+    word, a place, nor first names that are words too. Before, "Dupont" went out beside "Marie"."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 

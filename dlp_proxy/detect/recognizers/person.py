@@ -1193,6 +1193,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             add(start, end, score, "csv")
         for start, end, score in self._table_names(text):
             add(start, end, score, "table")
+        for start, end in self._contact_row_names(text):
+            add(start, end, self.scores.ner, "csv")
         for start, end, score in self._lower_case_names(text):
             add(start, end, score, "lower_case")
         if any(c.islower() for c in text):
@@ -2353,6 +2355,46 @@ class FrenchPersonRecognizer(LocalRecognizer):
             and fold(" ".join(tokens)) not in PLACES
         )
 
+    def _contact_row_names(self, text: str) -> Iterable[tuple[int, int]]:
+        """A family name and a first name in neighbouring cells of a row that holds a phone number or
+        an e-mail address: a contact pasted without its header ("Dupont;Marie;0612345678",
+        "Pivert\tTimothe\t06…"; one row is no table for :meth:`_table_names`). One cell must be a
+        listed first name (rare, compound or spelled otherwise; not one that is also a word or a
+        place: "Rose", "Florence"), the other a capitalised word that is no place, company word,
+        acronym or frequent French word ("Marie;Mobile;06…", "Lyon;Marie;06…") unless a listed
+        family name. Each cell keeps its own span, so the row keeps its separators."""
+        if not any(sep in text for sep in _ROW_SEPARATORS):
+            return
+        in_tables = {start for _, rows in _table_blocks(text) for start, _ in rows}  # read by columns
+        for line_start, line in lines_with_offsets(text):
+            sep = next((sep for sep in _ROW_SEPARATORS if line.count(sep) >= 2), None)
+            if sep is None or line_start in in_tables or not _CONTACT_ROW_VALUE_RX.search(line):
+                continue
+            cells = [(line_start + offset, cell) for offset, cell in split_cells(line, sep)]
+            start, first = cells[0]
+            if (colon := first.rfind(": ")) >= 0:  # "Ajoute ce contact : Pivert;Timothe;06…"
+                rest = first[colon + 2 :]
+                cells[0] = (start + colon + 2 + len(rest) - len(rest.lstrip()), rest.strip())
+            for (a_start, a), (b_start, b) in zip(cells, cells[1:], strict=False):
+                if not (_NAME_WORD_RX.fullmatch(a) and _NAME_WORD_RX.fullmatch(b)):
+                    continue
+                if any(
+                    self._row_first_name(first) and self._row_family_name(family)
+                    for first, family in ((a, b), (b, a))
+                ):
+                    yield a_start, a_start + len(a)
+                    yield b_start, b_start + len(b)
+
+    def _row_first_name(self, word: str) -> bool:
+        key = fold(word)
+        return key in ALL_FIRST_NAMES and key not in _AMBIGUOUS_FIRST_NAMES and not self._is_stopword(word)
+
+    def _row_family_name(self, word: str) -> bool:
+        key = fold(word)
+        if key in PLACES or key in _COMPANY_WORDS or key in _ACRONYMS or _is_short_upper(word):
+            return False
+        return _is_last_name(word) or not (self._is_stopword(word) or _is_common_word(key))
+
     def _names_in_addresses(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Two name words that an e-mail address of the same text spells ("Madyson Delbaere (…) –
         madyson.delbaere80@…", "Mahana Peillon (mahanapeillon@…)"): the address is the person's, so
@@ -2508,7 +2550,10 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if before and (
                 before[-1] in _PLACE_WORDS
                 or before[-1] in _NAMED_THING_WORDS
-                or (before[-1].endswith("-") and before[-1] != "-")  # not a bullet: "- Timote Douglas"
+                or (
+                    before[-1].endswith("-")
+                    and not _BULLET_BEFORE_RX.fullmatch(text, text.rfind("\n", 0, start) + 1, start)
+                )
                 or before[-1] in _ARTICLES  # "La Reine des neiges", "le Vaillant"
                 or before[-1] == "en"  # "en Israël", "en Louisiane": places
             ):
@@ -2957,6 +3002,14 @@ _NOT_A_NAME_ITEM_RX = re.compile(r"[\d\w]")
 _BULLET_ITEM_RX = re.compile(
     r"[ \t]*(?:[-–—•*·▪‣]|\d{1,2}[.)])[ \t]+(?P<item>[^\n\r(:,;–—]+?)"
     r"(?=[ \t]+[-–—][ \t]|[ \t]*[(:,;–—\r]|[ \t]*$)"
+)
+#: A bullet opening the line right before a word: "- Timote Douglas : relancer" (not "MI - Ann Arbor").
+_BULLET_BEFORE_RX = re.compile(r"[ \t]*-[ \t]+")
+#: What cuts a pasted row into cells, for a lone contact row (a comma is prose's too).
+_ROW_SEPARATORS = (";", "\t", "|")
+#: What makes a lone row a contact: an e-mail address or a number written as a phone's (not a count).
+_CONTACT_ROW_VALUE_RX = re.compile(
+    r"[\w.+-]@[\w-]+\.\w|(?<!\d)(?:\+\d{2,3}[ .]?|0)[1-9](?:[ .\-]?\d{2}){4}(?!\d)"
 )
 #: What makes a list item a contact: an e-mail address or a phone number (eight digits or more).
 _CONTACT_VALUE_RX = re.compile(r"[\w.+-]@[\w-]+\.\w|\+?\d(?:[ .\-/()\u00a0]?\d){7,}")
