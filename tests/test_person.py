@@ -410,6 +410,9 @@ def test_who_introduces_themself_and_bulleted_names(
         ("Marie;Mobile;0612345678", ["Marie"]),  # the first name alone, as before
         ("Rose;Florence;0612345678", []),
         ("Sofradis;Lyon;contact@sofradis.fr", []),
+        ("dupont;marie;0612345678", ["dupont", "marie"]),
+        ("bleu;rose;0612345678", []),
+        ("client;marie;0612345678", []),
     ],
 )  # fmt: skip
 def test_a_lone_contact_row(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:

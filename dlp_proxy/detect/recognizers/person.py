@@ -2362,7 +2362,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
         listed first name (rare, compound or spelled otherwise; not one that is also a word or a
         place: "Rose", "Florence"), the other a capitalised word that is no place, company word,
         acronym or frequent French word ("Marie;Mobile;06…", "Lyon;Marie;06…") unless a listed
-        family name. Each cell keeps its own span, so the row keeps its separators."""
+        family name; typed in lower case, neither a plain French word that no list names
+        ("dupont;marie;06…"; not "bleu;rose;06…"). Each cell keeps its own span, so the row keeps its
+        separators."""
         if not any(sep in text for sep in _ROW_SEPARATORS):
             return
         in_tables = {start for _, rows in _table_blocks(text) for start, _ in rows}  # read by columns
@@ -2376,7 +2378,14 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 rest = first[colon + 2 :]
                 cells[0] = (start + colon + 2 + len(rest) - len(rest.lstrip()), rest.strip())
             for (a_start, a), (b_start, b) in zip(cells, cells[1:], strict=False):
-                if not (_NAME_WORD_RX.fullmatch(a) and _NAME_WORD_RX.fullmatch(b)):
+                if not (_NAME_WORD_RX.fullmatch(a) and _NAME_WORD_RX.fullmatch(b)) and not (
+                    # typed in lower case: no plain French word ("bleu;rose;06…", "client;marie;06…")
+                    _LOWER_TOKEN_FULL.fullmatch(a)
+                    and _LOWER_TOKEN_FULL.fullmatch(b)
+                    and not any(
+                        _is_plain_word(w) and not (_is_first_name(w) or _is_last_name(w)) for w in (a, b)
+                    )
+                ):
                     continue
                 if any(
                     self._row_first_name(first) and self._row_family_name(family)
