@@ -423,6 +423,23 @@ def test_a_lone_contact_row(person: FrenchPersonRecognizer, text: str, names: li
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Le dossier Tournoux c/ Sofradis est plaidé mardi.", ["Tournoux", "Sofradis"]),
+        ("CA Paris, 12 mars 2021, DUPONT c/ SNCF", ["DUPONT"]),
+        ("Le dossier chanussot c/ Sofradis est plaidé mardi.", ["chanussot", "Sofradis"]),
+        ("Affaire Martin c/ Société Générale : audience le 12.", ["Martin"]),
+        ("Les frais de port c/ remboursement : voir la facture.", []),
+    ],
+)  # fmt: skip
+def test_the_parties_of_a_case(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
+    """Either side of "c/" in a case's title is a party, a person as far as a leak goes; not an acronym,
+    a company word or common French. The model called "Tournoux" a place."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
 def test_a_compound_of_first_names_is_a_first_name() -> None:
     """Rare compounds INSEE's classes leave out are first names when each part is one; not a compound
     French or the places know, a saint's name or an adjective of two nations."""

@@ -202,6 +202,12 @@ _PERSONAL_MATTER_RX = re.compile(
     rf"{_SP}+(?:de{_SP}+|d['’])(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*"
     rf"(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){{0,2}})"
 )
+#: The parties of a case, either side of "c/" (contre): "le dossier Tournoux c/ Sofradis", "Dupont c/
+#: Martin Lefort"; read by :meth:`FrenchPersonRecognizer._party_names`.
+_PARTY_BEFORE_RX = re.compile(rf"(?<![\w'’-])(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){_SP}+c/(?={_SP})")
+_PARTY_AFTER_RX = re.compile(
+    rf"(?<![\w'’-])c/{_SP}+(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){{0,2}})"
+)
 #: An item of a list value: up to a comma, a semicolon, "et", a bracket or the end.
 _LIST_ITEM_SPLIT_RX = re.compile(
     r"(?<![^\s,;:(])[^\s,;:()<>\[\]\"«»]+(?:[ \u00a0](?!et\b|ou\b|née?\b)[^\s,;:()<>\[\]\"«»]+)*"
@@ -1181,6 +1187,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             add(start, end, score, "contact")
         for start, end, score in self._personal_matter_names(text):
             add(start, end, score, "contact")
+        for start, end, score in self._party_names(text):
+            add(start, end, score, "contact")
         for start, end, score, why in self._labelled_names(text):
             add(start, end, score, why)
         for start, end, score, why in self._framed_names(text):
@@ -2030,6 +2038,21 @@ class FrenchPersonRecognizer(LocalRecognizer):
         for m in _PERSONAL_MATTER_RX.finditer(text):
             if fold(m.group("name").split()[0]) not in _HOLIDAYS:  # "les congés de Noël"
                 yield from self._leading_name_words(text, m)
+
+    def _party_names(self, text: str) -> Iterable[tuple[int, int, float]]:
+        """The parties of a case named with "c/" ("Le dossier Tournoux c/ Sofradis", "Dupont c/ SNCF"):
+        the word before it and the words after it, as after a verb of calling (no company word, place,
+        acronym or common French; in capitals, only a listed family name: "DUPONT c/ SNCF").
+        "Sofradis c/ Ecoplast" gives two: a company taken for a person is the safer mistake in a
+        case's title."""
+        if "c/" not in text:
+            return
+        for rx in (_PARTY_BEFORE_RX, _PARTY_AFTER_RX):
+            for m in rx.finditer(text):
+                name = m.group("name")
+                # "Dupont c/ SNCF": a word in capitals is an acronym, unless a listed family name
+                if not name.isupper() or _is_last_name(name.split()[0]):
+                    yield from self._leading_name_words(text, m)
 
     def _leading_name_words(self, text: str, m: re.Match[str]) -> Iterable[tuple[int, int, float]]:
         """The words of ``m``'s group "name" up to the first that cannot be a name (a stop word, a place,
