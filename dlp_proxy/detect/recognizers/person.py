@@ -204,10 +204,9 @@ _PERSONAL_MATTER_RX = re.compile(
 )
 #: The parties of a case, either side of "c/" (contre): "le dossier Tournoux c/ Sofradis", "Dupont c/
 #: Martin Lefort"; read by :meth:`FrenchPersonRecognizer._party_names`.
-_PARTY_BEFORE_RX = re.compile(rf"(?<![\w'’-])(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){_SP}+c/(?={_SP})")
-_PARTY_AFTER_RX = re.compile(
-    rf"(?<![\w'’-])c/{_SP}+(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){{0,2}})"
-)
+_PARTY_WORD = r"[^\W\d_]{2,}(?:['’-][^\W\d_]+)*"
+_PARTY_BEFORE_RX = re.compile(rf"(?<![\w'’-])(?P<name>{_PARTY_WORD}){_SP}+c/(?={_SP})")
+_PARTY_AFTER_RX = re.compile(rf"(?<![\w'’-])c/{_SP}+(?P<name>{_PARTY_WORD}(?:{_SP}+{_PARTY_WORD}){{0,2}})")
 #: An item of a list value: up to a comma, a semicolon, "et", a bracket or the end.
 _LIST_ITEM_SPLIT_RX = re.compile(
     r"(?<![^\s,;:(])[^\s,;:()<>\[\]\"«»]+(?:[ \u00a0](?!et\b|ou\b|née?\b)[^\s,;:()<>\[\]\"«»]+)*"
@@ -954,9 +953,6 @@ def _is_business_or_place_noun(word: str) -> bool:
 _ROLE_WORDS = _words(_ROLE_NOUNS.replace("|", " "))
 #: Places (communes, departments, regions): a lone "Metz" or "Lager Grenoble" is not a person.
 PLACES = _read_wordlist(_MODELS / "villes.txt")
-#: First names: the built-in list above plus models/prenoms.txt.
-#: First names of every class in models/prenoms.txt: evidence next to another name word ("DUPONT
-#: Maëlys", "relance maëlys dupont"); FIRST_NAMES (built-ins and INSEE's common ones) count alone.
 
 
 class _FirstNames(frozenset[str]):
@@ -967,9 +963,7 @@ class _FirstNames(frozenset[str]):
     part of one ("Saint-Louis", "Sainte-Marie").
 
     ``ALL_FIRST_NAMES`` (the rare class, evidence beside another name word) also holds a listed first
-    name spelled otherwise (:func:`_is_spelling_variant`); :meth:`listed` leaves those out, for the
-    columns of a table, where a family name that looks like a first name ("Hamel", "Amel") must not
-    make its column one of first names."""
+    name spelled otherwise (:func:`_is_spelling_variant`); :meth:`listed` leaves those out."""
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
@@ -1019,6 +1013,9 @@ _SAINTS = _words("saint sainte st ste san santa")
 _COMBINING_FORMS = _words(
     "franco anglo italo germano hispano russo sino nippo belgo gallo greco austro afro indo"
 )
+#: First names: the built-in list above plus models/prenoms.txt.
+#: First names of every class in models/prenoms.txt: evidence next to another name word ("DUPONT
+#: Maëlys", "relance maëlys dupont"); FIRST_NAMES (built-ins and INSEE's common ones) count alone.
 ALL_FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt"))
 FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt", "common"))
 _SPELLING_KEYS = frozenset(_spelling_key(n) for n in ALL_FIRST_NAMES if "-" not in n)
@@ -2418,10 +2415,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     yield b_start, b_start + len(b)
 
     def _row_first_name(self, word: str) -> bool:
+        """A listed first name (any class, compound or spelling) that is no word or place too."""
         key = fold(word)
         return key in ALL_FIRST_NAMES and key not in _AMBIGUOUS_FIRST_NAMES and not self._is_stopword(word)
 
     def _row_family_name(self, word: str) -> bool:
+        """A cell beside a first name that may be its family name: a listed one, or no place, company
+        word, acronym, stop word or frequent French word."""
         key = fold(word)
         if key in PLACES or key in _COMPANY_WORDS or key in _ACRONYMS or _is_short_upper(word):
             return False
