@@ -478,7 +478,8 @@ def test_a_spelling_of_a_listed_first_name_is_a_rare_first_name() -> None:
     ],
 )  # fmt: skip
 def test_rare_spellings_of_first_names(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
-    """Each name found nothing by the rules alone before spellings were read."""
+    """The rules alone. Before spellings were read, none of these names was found but the one after
+    "Pot de départ de" (a rule of its own), and "Beverly Hills" was a person."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 
