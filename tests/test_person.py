@@ -440,6 +440,25 @@ def test_the_parties_of_a_case(person: FrenchPersonRecognizer, text: str, names:
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Nom du stagiaire : Myrna ROL", ["Myrna ROL"]),
+        ("Nom de l'apprentie : lina boukhari", ["lina boukhari"]),
+        ("Nom de la candidate : Aure Roubinet", ["Aure Roubinet"]),
+        ("Nom du stagiaire : à confirmer", []),
+        ("Nom du responsable : Service Achats", []),  # a department may be responsible
+    ],
+)  # fmt: skip
+def test_the_name_of_a_persons_role_is_a_name_key(
+    person: FrenchPersonRecognizer, text: str, names: list[str]
+) -> None:
+    """ "Nom du stagiaire :" names a person whatever the value looks like, as "Nom du client :" did;
+    before, the role alone asked for a known name and "Myrna ROL" went out."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
 def test_a_compound_of_first_names_is_a_first_name() -> None:
     """Rare compounds INSEE's classes leave out are first names when each part is one; not a compound
     French or the places know, a saint's name or an adjective of two nations."""

@@ -219,10 +219,19 @@ _MIXED_ROLE_KEYS = (
     r"|chef(?:fe)?[ _\-]de[ _\-]projet|membres?|participante?s?|invit[ée]e?s?|parrain|marraine"
     r"|repr[ée]sentante?(?:[ _\-]l[ée]gale?)?"
 )
+#: Roles only a person holds (not "responsable", "gestionnaire": a department may): "Nom du stagiaire :"
+#: names one whatever the value looks like.
+_PERSON_ROLES = (
+    r"stagiaire|apprentie?|alternante?|candidate?|salari[ée]e?|collaborat(?:eur|rice)|patiente?|locataire"
+    r"|conduct(?:eur|rice)|b[ée]n[ée]ficiaire|assur[ée]e?|souscript(?:eur|rice)|demandeu(?:r|se)|signataire"
+    r"|titulaire|intervenante?|technicien(?:ne)?|conjointe?|[ée]poux|[ée]pouse|tut(?:eur|rice)|employ[ée]e?"
+    r"|interlocut(?:eur|rice)|d[ée]funte?|enfant|[ée]l[èe]ve|[ée]tudiante?"
+)
 #: A key of a label, matched on the words just before a separator (see _labelled_names).
 _KEY_RX = re.compile(
-    rf"(?i:(?P<namekey>{_NAME_KEYS})|(?P<generic>nom|name|noms|names)"
-    rf"|(?P<role>{_PERSON_ROLE_KEYS})|(?P<mixed>{_MIXED_ROLE_KEYS}))"
+    # the name of a person's role is a name key too: "Nom du stagiaire", "Nom de la candidate"
+    rf"(?i:(?P<namekey>{_NAME_KEYS}|nom{_W}(?:du|de{_W}la|de{_W}l['’]|d['’]){_W}(?:{_PERSON_ROLES}))"
+    rf"|(?P<generic>nom|name|noms|names)|(?P<role>{_PERSON_ROLE_KEYS})|(?P<mixed>{_MIXED_ROLE_KEYS}))"
 )
 #: The separator of a label and the value after it: ``: ``, `` = ``, ``": "``, ``=>``.
 #: Never starts inside a run of blanks (the match from the run's first blank is the same): otherwise each
