@@ -459,6 +459,24 @@ def test_the_name_of_a_persons_role_is_a_name_key(
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("À : Macire Verdun ; Cc : Leanna Ciavaldini", ["Macire Verdun", "Leanna Ciavaldini"]),
+        ("From: Soham Ponte <sp@x.com>\nTo: Izaac Daures\nSubject: meeting", ["Soham Ponte", "Izaac Daures"]),
+        ("De : Sofradis\nÀ : Service Achats\nObjet : facture", []),
+        ("De : Soham Ponte", []),  # one field is no header
+        ("De 9h à 12h : Atelier Excel\nÀ partir de 14h : Réunion Budget", []),
+    ],
+)  # fmt: skip
+def test_who_a_mail_header_names(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
+    """The values of "De", "À", "Cc", "From", "To" in a pasted e-mail header (two fields at least) are
+    people when they look like names; a department, a company, an agenda are not. The model called
+    "Macire Verdun" a place."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
 def test_a_compound_of_first_names_is_a_first_name() -> None:
     """Rare compounds INSEE's classes leave out are first names when each part is one; not a compound
     French or the places know, a saint's name or an adjective of two nations."""

@@ -1209,6 +1209,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             add(start, end, score, "table")
         for start, end in self._contact_row_names(text):
             add(start, end, self.scores.ner, "csv")
+        for start, end in self._mail_header_names(text):
+            add(start, end, self.scores.ner, "mail_header")
         for start, end, score in self._lower_case_names(text):
             add(start, end, score, "lower_case")
         if any(c.islower() for c in text):
@@ -2423,6 +2425,20 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     yield a_start, a_start + len(a)
                     yield b_start, b_start + len(b)
 
+    def _mail_header_names(self, text: str) -> Iterable[tuple[int, int]]:
+        """Who an e-mail pasted with its header is from and to: "De : Giles BEL <g.bel@…>", "À : Macire
+        Verdun ; Cc : Leanna Ciavaldini". Only in a header (two fields of one at least: "De", "À",
+        "Cc", "Objet", "Envoyé", "From", "To"…), and only a value of two capitalised words or more that
+        a document's layout would make a name (:meth:`_documented_run`): not "À : Service Achats",
+        "De : Sofradis", "À : Lyon"."""
+        if len(_MAIL_FIELD_RX.findall(text)) < 2:
+            return
+        for m in _MAIL_PARTY_RX.finditer(text):
+            for item in _MAIL_ITEM_RX.finditer(text, m.start("value"), m.end("value")):
+                runs = self._clean(text, item.start(), item.end())
+                if runs and self._documented_run(text, runs[0], single=False):
+                    yield runs[0].start, runs[0].end
+
     def _row_first_name(self, word: str) -> bool:
         """A listed first name (any class, compound or spelling) that is no word or place too."""
         key = fold(word)
@@ -3046,6 +3062,17 @@ _BULLET_ITEM_RX = re.compile(
 )
 #: A bullet opening the line right before a word: "- Timote Douglas : relancer" (not "MI - Ann Arbor").
 _BULLET_BEFORE_RX = re.compile(r"[ \t]*-[ \t]+")
+#: The fields of an e-mail's header, at a line's start or after a ";" ("À : … ; Cc : …").
+_MAIL_FIELD_RX = re.compile(
+    r"(?im)(?:^|;)[ \t>]*(?:de|à|a|cc|cci|objet|envoy[ée]|date|from|to|sent|subject)[ \t]*:(?!//)"
+)
+#: The fields that name people, and their value up to the line's end or the next field.
+_MAIL_PARTY_RX = re.compile(
+    r"(?im)(?:^|;)[ \t>]*(?:de|à|a|cc|cci|from|to)[ \t]*:[ \t]*"
+    r"(?P<value>(?:(?!;[ \t]*(?:cc|cci|to)[ \t]*:)[^\n])+)"
+)
+#: One recipient of a field: up to a ";", a "," or an address in brackets.
+_MAIL_ITEM_RX = re.compile(r"[^;,<(\n]+")
 #: What cuts a pasted row into cells, for a lone contact row (a comma is prose's too).
 _ROW_SEPARATORS = (";", "\t", "|")
 #: What makes a lone row a contact: an e-mail address or a number written as a phone's (not a count).
