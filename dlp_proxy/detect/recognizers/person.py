@@ -2427,7 +2427,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
 
     def _mail_header_names(self, text: str) -> Iterable[tuple[int, int]]:
         """Who an e-mail pasted with its header is from and to: "De : Giles BEL <g.bel@…>", "À : Macire
-        Verdun ; Cc : Leanna Ciavaldini". Only in a header (two fields of one at least: "De", "À",
+        Verdun ; Cc : Leanna Ciavaldini". Only in a header (at least two of its fields: "De", "À",
         "Cc", "Objet", "Envoyé", "From", "To"…), and only a value of two capitalised words or more that
         a document's layout would make a name (:meth:`_documented_run`): not "À : Service Achats",
         "De : Sofradis", "À : Lyon"."""
