@@ -100,6 +100,10 @@ _NAME = rf"{_NAME_TOKEN}(?:{_SP}+(?:{_PARTICLE_RX}{_SP}+)?(?:[dl]['’])?{_NAME_
 # A value in a field may start with particles: "nom": "de la Martin".
 _FIELD_NAME = rf"(?:(?:de{_SP}+la|de|du|des|le|la|van|von){_SP}+)?{_NAME}"
 
+#: A word of letters that may be a name whatever its case ("Khadidja", "aksil", "Blot-Rousset"): the
+#: words a cue points at are read with it, then judged one by one (``_leading_name_words``).
+_ANY_NAME_WORD = r"[^\W\d_]{2,}(?:['’-][^\W\d_]+)*"
+
 _NAME_TOKEN_FULL = re.compile(rf"(?:[dl]['’])?{_NAME_TOKEN}")
 #: A name typed in lower case inside a span the model tagged PER ("relance marc overmars", "ćosić").
 _LOWER_TOKEN_FULL = re.compile(rf"[{_LO}]{{2,}}(?:['’-][{_LO}]+)*")
@@ -114,7 +118,7 @@ _CUE_RX = re.compile(
 
 #: A first name in brackets right after a civility's name: "M. Doyon (Célian)", "Mme KAPPLER (Amani)",
 #: "M. mann (eyline)" (applied where the civility's name ends).
-_BRACKETED_FIRST_NAME_RX = re.compile(rf"{_SP}*\({_SP}*(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){_SP}*\)")
+_BRACKETED_FIRST_NAME_RX = re.compile(rf"{_SP}*\({_SP}*(?P<name>{_ANY_NAME_WORD}){_SP}*\)")
 #: A civility typed before a name in lower case ("Bonjour Madame mandrillon", "mme dieux", "Monsieur
 #: melchior baffert"): up to three lower-case words, a particle maybe first ("Madame le hir",
 #: "Monsieur di marco"); :meth:`FrenchPersonRecognizer._lower_cue_names` says which are the name.
@@ -150,12 +154,18 @@ _NAME_KEYS = (
     rf"|beneficiary|tenant|driver){_W}names?|titulaire{_W}du{_W}compte"
 )
 #: Keys naming a role: their value is a person when it looks like one ("Salarié : GALLET-PICHON Lorraine").
-_PERSON_ROLE_KEYS = (
+#: Roles only a person holds, as keys: "Salarié :", "Nom du stagiaire :" (not "Responsable :", which a
+#: department may be).
+_PERSON_ROLE_NOUNS = (
     r"salari[ée]e?|collaborat(?:eur|rice)|interlocut(?:eur|rice)|signataire|patiente?|b[ée]n[ée]ficiaire"
     r"|titulaire|locataire|conduct(?:eur|rice)|employ[ée]e?|candidate?|demandeu(?:r|se)|assur[ée]e?"
     r"|souscript(?:eur|rice)|stagiaire|apprentie?|alternante?|intervenante?"
+    r"|technicien(?:ne)?|conjointe?|[ée]poux|[ée]pouse|tut(?:eur|rice)"
+)
+_PERSON_ROLE_KEYS = (
+    rf"{_PERSON_ROLE_NOUNS}"
     r"|excus[ée]e?s?|absente?s?|pr[ée]sente?s|ayant[ _\-]droits?|attribu[ée]e?[ _\-][àa]"
-    r"|technicien(?:ne)?|conjointe?|[ée]poux|[ée]pouse|ayant[ _\-]droit|tut(?:eur|rice)|r[ée]dact(?:eur|rice)"
+    r"|ayant[ _\-]droit|r[ée]dact(?:eur|rice)"
     r"|requester|reporter|assignee|employee|tenant|responsable|manager|r[ée]f[ée]rente?|gestionnaire"
     r"|(?:valid[ée]e?|sign[ée]e?|[ée]mise?|suivie?|pr[ée]par[ée]e?|approuv[ée]e?|r[ée]dig[ée]e?"
     r"|attribu[ée]e?|assign[ée]e?|affect[ée]e?)[ _\-](?:par|[àa])"
@@ -172,7 +182,7 @@ _LOWER_ROLE_RX = re.compile(
 _CONTACT_RX = re.compile(
     r"(?<![\w'’-])(?i:r?appelle[rz]?|r?appeler|pr[ée]vien[ts]|pr[ée]venez|pr[ée]venir|contacte[rz]?"
     r"|joins|joignez|joindre|avertis|avertissez|avertir)"
-    rf"{_SP}+(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*)?)"
+    rf"{_SP}+(?P<name>{_ANY_NAME_WORD}(?:{_SP}+{_ANY_NAME_WORD})?)"
     rf"{_SP}+(?=(?i:au|sur){_SP}+(?:\+?\d|(?i:(?:le|son|sa){_SP}+)?(?i:service|poste|num[ée]ro|standard"
     r"|portable|mobile|fixe|bureau|t[ée]l[ée]phone|t[ée]l)\b))"
 )
@@ -180,7 +190,7 @@ _CONTACT_RX = re.compile(
 #: aksil que…") makes them whom it speaks to (the verb is checked against ``_SPEAK_TO_VERBS``).
 _ADDRESSED_RX = re.compile(
     rf"(?<![\w'’-])(?P<verb>[^\W\d_]{{2,}}){_SP}+[àa]{_SP}+"
-    rf"(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*)?)"
+    rf"(?P<name>{_ANY_NAME_WORD}(?:{_SP}+{_ANY_NAME_WORD})?)"
 )
 #: A person's own matter, then whose it is: "Pot de départ de Tancrède Boisson", "la mutuelle de Lowan
 #: Sanglier", "le numéro de Kassim", "Accident du travail de Musab Ruez". Only nouns of a person's life
@@ -199,14 +209,14 @@ _PERSONAL_MATTER_RX = re.compile(
     rf"|parrain|marraine|tut(?:eur|rice)|lettre{_SP}+de{_SP}+motivation|rempla[çc]ante?|planning"
     rf"|identifiants|mot{_SP}+de{_SP}+passe|e-?mail|mail|courriel|rib"
     rf"|[ée]pouse|[ée]poux|conjointe?|veuve|famille)"
-    rf"{_SP}+(?:de{_SP}+|d['’])(?P<name>[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*"
-    rf"(?:{_SP}+[^\W\d_]{{2,}}(?:['’-][^\W\d_]+)*){{0,2}})"
+    rf"{_SP}+(?:de{_SP}+|d['’])(?P<name>{_ANY_NAME_WORD}(?:{_SP}+{_ANY_NAME_WORD}){{0,2}})"
 )
 #: The parties of a case, either side of "c/" (contre): "le dossier Tournoux c/ Sofradis", "Dupont c/
 #: Martin Lefort"; read by :meth:`FrenchPersonRecognizer._party_names`.
-_PARTY_WORD = r"[^\W\d_]{2,}(?:['’-][^\W\d_]+)*"
-_PARTY_BEFORE_RX = re.compile(rf"(?<![\w'’-])(?P<name>{_PARTY_WORD}){_SP}+c/(?={_SP})")
-_PARTY_AFTER_RX = re.compile(rf"(?<![\w'’-])c/{_SP}+(?P<name>{_PARTY_WORD}(?:{_SP}+{_PARTY_WORD}){{0,2}})")
+_PARTY_BEFORE_RX = re.compile(rf"(?<![\w'’-])(?P<name>{_ANY_NAME_WORD}){_SP}+c/(?={_SP})")
+_PARTY_AFTER_RX = re.compile(
+    rf"(?<![\w'’-])c/{_SP}+(?P<name>{_ANY_NAME_WORD}(?:{_SP}+{_ANY_NAME_WORD}){{0,2}})"
+)
 #: An item of a list value: up to a comma, a semicolon, "et", a bracket or the end.
 _LIST_ITEM_SPLIT_RX = re.compile(
     r"(?<![^\s,;:(])[^\s,;:()<>\[\]\"«»]+(?:[ \u00a0](?!et\b|ou\b|née?\b)[^\s,;:()<>\[\]\"«»]+)*"
@@ -219,14 +229,9 @@ _MIXED_ROLE_KEYS = (
     r"|chef(?:fe)?[ _\-]de[ _\-]projet|membres?|participante?s?|invit[ée]e?s?|parrain|marraine"
     r"|repr[ée]sentante?(?:[ _\-]l[ée]gale?)?"
 )
-#: Roles only a person holds (not "responsable", "gestionnaire": a department may): "Nom du stagiaire :"
-#: names one whatever the value looks like.
-_PERSON_ROLES = (
-    r"stagiaire|apprentie?|alternante?|candidate?|salari[ée]e?|collaborat(?:eur|rice)|patiente?|locataire"
-    r"|conduct(?:eur|rice)|b[ée]n[ée]ficiaire|assur[ée]e?|souscript(?:eur|rice)|demandeu(?:r|se)|signataire"
-    r"|titulaire|intervenante?|technicien(?:ne)?|conjointe?|[ée]poux|[ée]pouse|tut(?:eur|rice)|employ[ée]e?"
-    r"|interlocut(?:eur|rice)|d[ée]funte?|enfant|[ée]l[èe]ve|[ée]tudiante?"
-)
+#: "Nom du stagiaire :" names a person whatever the value looks like; so does the name of the deceased,
+#: a child, a pupil, a student.
+_PERSON_ROLES = rf"{_PERSON_ROLE_NOUNS}|d[ée]funte?|enfant|[ée]l[èe]ve|[ée]tudiante?"
 #: A key of a label, matched on the words just before a separator (see _labelled_names).
 _KEY_RX = re.compile(
     # the name of a person's role is a name key too: "Nom du stagiaire", "Nom de la candidate"
@@ -2398,10 +2403,14 @@ class FrenchPersonRecognizer(LocalRecognizer):
         separators."""
         if not any(sep in text for sep in _ROW_SEPARATORS):
             return
-        in_tables = {start for _, rows in _table_blocks(text) for start, _ in rows}  # read by columns
+        in_tables: set[int] | None = None  # lines of tables, read by columns; found for the first row only
         for line_start, line in lines_with_offsets(text):
             sep = next((sep for sep in _ROW_SEPARATORS if line.count(sep) >= 2), None)
-            if sep is None or line_start in in_tables or not _CONTACT_ROW_VALUE_RX.search(line):
+            if sep is None or not _CONTACT_ROW_VALUE_RX.search(line):
+                continue
+            if in_tables is None:
+                in_tables = {start for _, rows in _table_blocks(text) for start, _ in rows}
+            if line_start in in_tables:
                 continue
             cells = [(line_start + offset, cell) for offset, cell in split_cells(line, sep)]
             start, first = cells[0]
@@ -2431,7 +2440,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         "Cc", "Objet", "Envoyé", "From", "To"…), and only a value of two capitalised words or more that
         a document's layout would make a name (:meth:`_documented_run`): not "À : Service Achats",
         "De : Sofradis", "À : Lyon"."""
-        if len(_MAIL_FIELD_RX.findall(text)) < 2:
+        if ":" not in text or len(_MAIL_FIELD_RX.findall(text)) < 2:
             return
         for m in _MAIL_PARTY_RX.finditer(text):
             for item in _MAIL_ITEM_RX.finditer(text, m.start("value"), m.end("value")):
@@ -3075,12 +3084,13 @@ _MAIL_PARTY_RX = re.compile(
 _MAIL_ITEM_RX = re.compile(r"[^;,<(\n]+")
 #: What cuts a pasted row into cells, for a lone contact row (a comma is prose's too).
 _ROW_SEPARATORS = (";", "\t", "|")
+_AT_ADDRESS = r"[\w.+-]@[\w-]+\.\w"  # enough of an e-mail address to tell one is there
 #: What makes a lone row a contact: an e-mail address or a number written as a phone's (not a count).
 _CONTACT_ROW_VALUE_RX = re.compile(
-    r"[\w.+-]@[\w-]+\.\w|(?<!\d)(?:\+\d{2,3}[ .]?|0)[1-9](?:[ .\-]?\d{2}){4}(?!\d)"
+    rf"{_AT_ADDRESS}|(?<!\d)(?:\+\d{{2,3}}[ .]?|0)[1-9](?:[ .\-]?\d{{2}}){{4}}(?!\d)"
 )
 #: What makes a list item a contact: an e-mail address or a phone number (eight digits or more).
-_CONTACT_VALUE_RX = re.compile(r"[\w.+-]@[\w-]+\.\w|\+?\d(?:[ .\-/()\u00a0]?\d){7,}")
+_CONTACT_VALUE_RX = re.compile(rf"{_AT_ADDRESS}|\+?\d(?:[ .\-/()\u00a0]?\d){{7,}}")
 #: Words that open the name of a building or an estate above its address ("Tour Europlaza").
 _BUILDING_WORDS = _words("tour immeuble zone site domaine hôtel château villa hameau manoir ferme mas")
 #: A date of birth right after a name: "(DDN 24/12/1973)", "(né le …)", ", née le …".
