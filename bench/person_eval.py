@@ -194,10 +194,11 @@ FOREIGN_LOCALES = ("de_DE", "es_ES", "it_IT", "pt_PT", "pl_PL", "nl_NL", "tr_TR"
 
 
 def _fold(word: str) -> str:
-    import unicodedata
+    """The detector's own folding: a name counts as read when the detector's key for it is listed
+    ("Paweł" is "pawel")."""
+    from dlp_proxy.detect.recognizers.base import fold
 
-    decomposed = unicodedata.normalize("NFKD", word.replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return fold(word)
 
 
 def lexicon_keys() -> set[str]:

@@ -23,7 +23,7 @@ from stdnum.fr import nir, siren
 
 from dlp_proxy.detect.normalize import normalize
 from dlp_proxy.detect.recognizers import STRUCTURED_ENTITIES, build_recognizers
-from dlp_proxy.detect.recognizers.base import FrenchPatternRecognizer, Rule
+from dlp_proxy.detect.recognizers.base import FrenchPatternRecognizer, Rule, fold
 from dlp_proxy.detect.recognizers.clients import (
     ClientNameRecognizer,
     automaton_for,
@@ -578,6 +578,14 @@ def test_private_key_block_and_jwt(recognizers: list[EntityRecognizer]) -> None:
     assert found(recognizers, "SECRET", truncated) == [truncated]
     # Three base64url parts whose header is not JSON with "alg": not a JWT.
     assert found(recognizers, "SECRET", "eyJub3RhbGci.eyJzdWIiOiIxMjM0.abcdefgh") == []
+
+
+def test_fold_spells_letters_without_a_mark_as_the_name_lists_do() -> None:
+    """ "Łukasz", "Søren" are "lukasz", "soren" in the name lists; "đ" and a dotless "ı" stay, as
+    "Để" is no "de" and e-mail addresses drop the "ı" ("erkılıç" is "erklc@…")."""
+    assert fold("Łukasz BØRGE") == "lukasz borge"
+    assert fold("Immatriculée L’Œuvre") == "immatriculee l'œuvre"
+    assert fold("Để") == "đe" and fold("erkılıç") == "erkılıc"
 
 
 # -- client list ---------------------------------------------------------------------------------------

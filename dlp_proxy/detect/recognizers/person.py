@@ -54,7 +54,7 @@ import numpy
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from dlp_proxy.detect.recognizers.base import STRIP_MARKS
+from dlp_proxy.detect.recognizers.base import FOLD_TABLE
 from dlp_proxy.detect.tables import (
     CELL_SEPARATORS,
     COMPANY_HINT_RX,
@@ -437,7 +437,7 @@ def fold(word: str) -> str:
     word = word.replace("’", "'")
     if word.isascii():
         return word.lower()
-    return unicodedata.normalize("NFKD", word).translate(STRIP_MARKS).casefold()
+    return unicodedata.normalize("NFKD", word).translate(FOLD_TABLE).casefold()
 
 
 def _words(text: str) -> frozenset[str]:
