@@ -202,9 +202,9 @@ def _fold(word: str) -> str:
 
 
 def lexicon_keys() -> set[str]:
-    """Every name the detector reads (models/prenoms.txt and noms.txt), folded."""
+    """Every name the detector reads (models/prenoms.txt, prenoms_monde.txt and noms.txt), folded."""
     keys: set[str] = set()
-    for name in ("prenoms.txt", "noms.txt"):
+    for name in ("prenoms.txt", "prenoms_monde.txt", "noms.txt"):
         for line in (REPO / "models" / name).read_text(encoding="utf-8").splitlines():
             entry = line.split("#", 1)[0].split("\t", 1)[0].strip()
             if entry:

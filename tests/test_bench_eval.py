@@ -141,11 +141,13 @@ def test_person_eval_reads_conll_spans_exactly(tmp_path: Path) -> None:
 
 
 def test_held_out_names_are_never_read_by_the_detector() -> None:
-    """The held-out split of the INSEE lists is absent from models/prenoms.txt and noms.txt."""
+    """The held-out split of the INSEE lists is absent from models/prenoms.txt, prenoms_monde.txt and
+    noms.txt; the foreign first names are none of theirs either, folded as the detector folds."""
     import json
 
     pe = _load_person_eval()
     known = pe.lexicon_keys()
+    assert {"yoshihiko", "lukasz"} <= known and pe._fold("Łukasz") == "lukasz"
     data = json.loads(pe.HELDOUT_JSON.read_text(encoding="utf-8"))
     assert len(data["first"]) > 500 and len(data["last"]) > 1000
     held = {pe._fold(r["name"]) for r in data["first"]} | {pe._fold(r["name"]) for r in data["last"]}

@@ -14,6 +14,7 @@ import pytest
 from dlp_proxy.detect.recognizers.person import (
     ALL_FIRST_NAMES,
     FIRST_NAMES,
+    WORLD_FIRST_NAMES,
     FrenchPersonRecognizer,
     PersonScores,
     _is_first_name,
@@ -517,6 +518,31 @@ def test_a_spelling_of_a_listed_first_name_is_a_rare_first_name() -> None:
 def test_rare_spellings_of_first_names(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
     """The rules alone. Before spellings were read, none of these names was found but the one after
     "Pot de départ de" (a rule of its own), and "Beverly Hills" was a person."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Cette espèce est nommée en l'honneur de Garth Underwood.", ["Garth Underwood"]),
+        ("Le RDV avec Yoshihiko Noda est décalé à jeudi.", ["Yoshihiko Noda"]),
+        ("Remplacé à la 61e minute par Valdas Ivanauskas.", ["Valdas Ivanauskas"]),
+        ("Le dossier de Łukasz Piszczek est complet.", ["Łukasz Piszczek"]),  # "ł" folds to "l"
+        ("Bienvenue à Søren Vestergaard dans l'équipe.", ["Søren Vestergaard"]),
+        # alone, in lower case, before a French word, or past two words: no evidence
+        ("Réponse à Garth : oui pour jeudi.", []),
+        ("relance garth underwood pour la facture", []),
+        ("Le stand Yoshihiko Sushi ouvre lundi.", []),
+        ('Le " Great Ormond Street Hospital " de Londres.', []),
+        ("Le sanctuaire Jasna Góra de Częstochowa.", []),
+    ],
+)  # fmt: skip
+def test_first_names_of_other_countries(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
+    """First names INSEE's list does not hold ("Garth", "Yoshihiko", "Valdas": models/prenoms_monde.txt)
+    make the capitalised word after them a family name, by the rules alone, where the model often says
+    place or work. Before that list, none of these names was found."""
+    assert "garth" in WORLD_FIRST_NAMES and "garth" not in ALL_FIRST_NAMES
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 

@@ -374,11 +374,14 @@ OFFICE_PROMPT = (
     "Transcript :\n[10:42] Kaiss Stumpf : ok pour moi\n[10:43] Jenkins : build OK\n"
     "Je m'appelle Soham Ponte, je remplace Pierre-Loup Gastou cette semaine.\n"
     "- Tymothé Vanpeene : relancer le client\n"
-    "Petru m'a dit que le serveur était down, merci de répondre avant midi."
+    "Petru m'a dit que le serveur était down, merci de répondre avant midi.\n"
+    "Invitation envoyée à Lachlan Macquarie et à l'équipe achats.\n"
+    "Cc Chauncey Billups, Dolph Ziggler"
 )
 OFFICE_NAMES = (
     "Lemoine", "Marc", "Loïs", "Prevanet", "Kristell", "Doyon", "Célian", "Tancrède", "Boisselin", "Kaiss",
-    "Stumpf", "Soham", "Ponte", "Pierre-Loup", "Gastou", "Tymothé", "Vanpeene", "Petru",
+    "Stumpf", "Soham", "Ponte", "Pierre-Loup", "Gastou", "Tymothé", "Vanpeene", "Petru", "Lachlan",
+    "Macquarie", "Chauncey", "Billups", "Dolph", "Ziggler",
 )  # fmt: skip
 
 
@@ -389,7 +392,8 @@ def test_names_in_office_layouts_never_reach_the_provider(
     person in charge of a project, a first name folding onto a thing's noun ("Loïs"), the subject after
     a colon or before "m'a", a first name in brackets, whose farewell party, a transcript's speaker,
     who introduces themself, a compound and another spelling of listed first names ("Pierre-Loup",
-    "Tymothé"). None reaches the provider through the openai SDK; the bot and the company do."""
+    "Tymothé"), first names of other countries ("Lachlan", "Dolph"). None reaches the provider through
+    the openai SDK; the bot and the company do."""
     openai_client(proxy).chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": OFFICE_PROMPT}]
     )

@@ -1021,7 +1021,8 @@ def _is_spelling_variant(key: str) -> bool:
 
 #: Nouns that end an English place's name; not those that are family names too ("Bay", "Hill", "Park").
 _ENGLISH_PLACE_NOUNS = frozenset(
-    "island islands hills street bridge mountain mountains valley beach city county town square".split()
+    """island islands hills street bridge mountain mountains valley beach city county town square
+    springs falls""".split()
 )
 _SAINTS = _words("saint sainte st ste san santa")
 _COMBINING_FORMS = _words(
@@ -1033,6 +1034,9 @@ _COMBINING_FORMS = _words(
 ALL_FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt"))
 FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt", "common"))
 _SPELLING_KEYS = frozenset(_spelling_key(n) for n in ALL_FIRST_NAMES if "-" not in n)
+#: First names of other countries that INSEE's list does not hold ("Garth", "Yoshihiko", "Valdas";
+#: models/prenoms_monde.txt): evidence only for a capitalised first name with a family name after it.
+WORLD_FIRST_NAMES = _read_wordlist(_MODELS / "prenoms_monde.txt")
 #: First names that are also French words ("claire", "pierre", "fleur"): in lower case, a name only
 #: with a known family name after it; capitalised, the rarer ones ("Fleur", "Cerise") too.
 _LOWER_WORD_FIRST_NAMES = _read_wordlist(_MODELS / "prenoms.txt", "mot") | _words(
@@ -2607,10 +2611,16 @@ class FrenchPersonRecognizer(LocalRecognizer):
         Skipped after a street or institution word ("rue Victor Hugo", "lycée Jean Moulin"), next to a
         company word ("Marcel Transports"), and for first names that are also common words, places or
         product names ("Claude", "Rose", "Florence") unless a known family name follows.
+
+        A first name of another country (``WORLD_FIRST_NAMES``: "Garth Underwood", "Yoshihiko
+        Noda") counts only as the first of two words, the second a family name by
+        :meth:`_family_after`; alone it is no evidence.
         """
         for start, end, token in caps:
             key = fold(token)
-            if key not in ALL_FIRST_NAMES or self._is_stopword(token):
+            world = key not in ALL_FIRST_NAMES and key in WORLD_FIRST_NAMES
+            strict = world
+            if (key not in ALL_FIRST_NAMES and not world) or self._is_stopword(token):
                 continue
             before = fold(text[max(0, start - 25) : start]).split()
             if before and (
@@ -2633,13 +2643,31 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if len(run.name_tokens) >= 2:
                 others = list(run.name_tokens)
                 others.remove(token)
+                if strict and not self._family_after(text, run, token):
+                    continue
                 if key in _AMBIGUOUS_FIRST_NAMES and not any(
                     _is_last_name(t) or _UPPER_FULL.fullmatch(t) for t in others
                 ):
                     continue
                 yield run.start, run.end, self.scores.ner
-            elif key not in _AMBIGUOUS_FIRST_NAMES and key in FIRST_NAMES:
+            elif key not in _AMBIGUOUS_FIRST_NAMES and key in FIRST_NAMES and not strict:
                 yield run.start, run.end, self.scores.first_name  # a rare first name alone: not enough
+
+    def _family_after(self, text: str, run: _Run, first: str) -> bool:
+        """Whether ``run`` is ``first`` and one family name after it: a capitalised word that is no
+        French word, place or stop word, the two no place together ("Sri Lanka"). Two words only:
+        past them, a first name of another country starts a place or a thing as often ("Jasna Góra de
+        Częstochowa", "Ormond Street Hospital")."""
+        tokens = run.name_tokens
+        if len(tokens) != 2 or tokens[0] != first or fold(text[run.start : run.end]) in PLACES:
+            return False
+        family = tokens[1]
+        return (
+            family[:1].isupper()
+            and not is_french_word(family)
+            and fold(family) not in PLACES
+            and not self._is_stopword(family)
+        )
 
     def _lower_case_names(self, text: str) -> Iterable[tuple[int, int, float]]:
         """ "bonjour marie dupont," / "relance paul lefort pour ...": a name typed in lower case after a
