@@ -550,6 +550,25 @@ def test_first_names_of_other_countries(person: FrenchPersonRecognizer, text: st
 @pytest.mark.parametrize(
     ("text", "names"),
     [
+        ("Le contrat d'Unai Emery court jusqu'en juin.", ["Unai Emery"]),
+        ("L'arrivée d'Anaïs Kervella est prévue lundi.", ["Anaïs Kervella"]),
+        ("Voir avec le service d'Yvon Perrichon.", ["Yvon Perrichon"]),
+        # a first name alone after "d'" is a place or a thing as often
+        ("Il signe un contrat avec le Magic d'Orlando.", []),
+        ("la création d'Israël en 1948", []),
+        ("près de la ville d'Alice Springs.", []),
+    ],
+)  # fmt: skip
+def test_a_name_after_an_elided_de(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
+    """ "d'Unai Emery": a listed first name right after "d'" and a family name after it is a name, by
+    the rules alone; before, a word glued to an apostrophe was never read as a first name."""
+    results = person.analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
         ("Le gardien de l'immeuble, Pierre-Loup, a les clés.", ["Pierre-Loup"]),
         ("Je te laisse voir avec Pierre-Loup pour la suite.", ["Pierre-Loup"]),
         ("1. Mai-Linh Comtet (commercial)", ["Mai-Linh Comtet"]),

@@ -2613,13 +2613,16 @@ class FrenchPersonRecognizer(LocalRecognizer):
         product names ("Claude", "Rose", "Florence") unless a known family name follows.
 
         A first name of another country (``WORLD_FIRST_NAMES``: "Garth Underwood", "Yoshihiko
-        Noda") counts only as the first of two words, the second a family name by
-        :meth:`_family_after`; alone it is no evidence.
+        Noda") and one after an elided "d'" ("l'arrivée d'Unai Emery") count only as the first of
+        two words, the second a family name by :meth:`_family_after`; alone they are no evidence
+        ("la Magic d'Orlando", "le peuple d'Israël").
         """
-        for start, end, token in caps:
+        elided = {m.start(1): m for m in _ELIDED_CAP_RX.finditer(text)}
+        tokens = sorted([*caps, *((m.start(1), m.end(1), m.group(1)) for m in elided.values())])
+        for start, end, token in tokens:
             key = fold(token)
             world = key not in ALL_FIRST_NAMES and key in WORLD_FIRST_NAMES
-            strict = world
+            strict = world or start in elided
             if (key not in ALL_FIRST_NAMES and not world) or self._is_stopword(token):
                 continue
             before = fold(text[max(0, start - 25) : start]).split()
@@ -3153,6 +3156,8 @@ _RECIPIENT_LINE_RX = re.compile(
 #: Words before a listed item that make it a place or a thing ("à Đà Lạt et …", "la Gaule, …").
 _NOT_BEFORE_LISTED = frozenset("le la les l l’ un une des du au aux a en dans sur vers".split())
 _CAP_TOKEN_RX = re.compile(rf"(?<![\w'’-]){_CAP_WORD}(?![\w'’-])")
+#: A capitalised word after an elided "d'" ("l'arrivée d'Unai Emery"), which ``_CAP_TOKEN_RX`` leaves out.
+_ELIDED_CAP_RX = re.compile(rf"(?<![\w'’-])[dD]['’]({_CAP_WORD})(?![\w'’-])")
 #: The local part of an e-mail address (before "@"), letters only matter.
 _EMAIL_LOCAL_RX = re.compile(r"(?<![\w.+-])([\w.+-]{4,64})@[\w-]+(?:\.[\w-]+)+")
 #: A capitalised or upper-case word (two in a row may be a first name and a family name).
