@@ -3,8 +3,9 @@
 Why: clients, suppliers and colleagues are called "Garth Underwood", "Yoshihiko Noda", "Valdas
 Ivanauskas" too. The model often tags such a name as a place, a company or a work when neither word
 is one it knows; INSEE's list (names given in France) does not reach those first names. The PERSON
-recogniser reads this list only for a capitalised first name with one capitalised family name after
-it, never for a word alone and never in lower case (``_lone_first_names``).
+recogniser reads this list for a capitalised first name with one capitalised family name after it,
+never for a word alone in running text nor in lower case (``_lone_first_names``), and as rare first
+names in the columns of a table pasted without its header (``_first_name_weight``).
 
 Source: ``nam_dict.txt`` of Jörg Michael's "gender" program (2007-2008, GNU Free Documentation
 License 1.2 or later), ~48 000 first names with their frequency in 54 countries and regions, as
@@ -16,7 +17,8 @@ imported or installed). Left out:
 - INSEE family names (``noms.txt``), places (``villes.txt``), French words (``french_words.txt.xz``)
   and English words (the English lemmatizer tables of ``spacy-lookups-data==1.0.5``, the wheel
   ``make_french_words.py`` reads): "Will", "Grace", "King", "Bill" are words before they are names;
-- names shorter than three letters, or not made of letters (with inner hyphens).
+- names shorter than three letters, or not made of letters (with inner hyphens; a dotless "ı" is
+  a letter: the recogniser keeps it, "Aylın").
 
 The list is a modified version of ``nam_dict.txt`` and is distributed under the GNU FDL 1.2 or later
 (``models/LICENSE-GFDL-1.2.txt``), see ``models/NOTICE-names.md``.
@@ -54,7 +56,7 @@ SOURCE_PACKAGE = "gender-guesser==0.4.0"
 SOURCE_SHA256 = "7cb01ce5d8d43b94573498bc02c959b622872abd399622ca67d1b73ba6e7e222"
 NAM_DICT = "gender_guesser/data/nam_dict.txt"
 ENGLISH_TABLES = ("en_lemma_lookup", "en_lemma_index", "en_lemma_exc")
-NAME = re.compile(r"[a-z]+(?:-[a-z]+)*")
+NAME = re.compile(r"[a-zı]+(?:-[a-zı]+)*")
 HEADER = """\
 # Prénoms d'autres pays, absents de prenoms.txt (voir models/make_world_first_names.py).
 # Source : nam_dict.txt, Copyright (c) 2007-2008 Jörg MICHAEL, via le paquet PyPI gender-guesser==0.4.0.

@@ -675,6 +675,12 @@ PEOPLE_TABLES = [
         "| Greta | VOGEL | paie |\n| Jonas | KRÜGER | achats |",
         ["Lukas", "BRANDT", "Greta", "VOGEL", "Jonas", "KRÜGER"],
     ),
+    # first names of other countries (models/prenoms_monde.txt) make a column of first names too
+    (
+        "Underwood;Garth;acheteur;12\nNoda;Yoshihiko;comptable;7\nIvanauskas;Valdas;juriste;3\n"
+        "Sequera;Milagros;acheteuse;9",
+        ["Underwood", "Garth", "Noda", "Yoshihiko", "Ivanauskas", "Valdas", "Sequera", "Milagros"],
+    ),
     # family names that are first names too, beside the first names: the town column on the other
     # side is no family name (it was taken for one)
     (

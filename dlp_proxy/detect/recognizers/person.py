@@ -1035,7 +1035,8 @@ ALL_FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "p
 FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt", "common"))
 _SPELLING_KEYS = frozenset(_spelling_key(n) for n in ALL_FIRST_NAMES if "-" not in n)
 #: First names of other countries that INSEE's list does not hold ("Garth", "Yoshihiko", "Valdas";
-#: models/prenoms_monde.txt): evidence only for a capitalised first name with a family name after it.
+#: models/prenoms_monde.txt): evidence only for a capitalised first name with a family name after it,
+#: and as rare first names in a column of a table.
 WORLD_FIRST_NAMES = _read_wordlist(_MODELS / "prenoms_monde.txt")
 #: First names that are also French words ("claire", "pierre", "fleur"): in lower case, a name only
 #: with a known family name after it; capitalised, the rarer ones ("Fleur", "Cerise") too.
@@ -2980,13 +2981,17 @@ def _distinct_values(column: Sequence[tuple[int, str]]) -> list[str] | None:
 
 def _first_name_weight(cell: str) -> float:
     """How surely ``cell`` is first names alone: 1 when each is a common first name that is not also a
-    word or a place ("Sophie", "Juan Antonio", "Jean-Luc"), 0.5 when some are rare ones ("Chidi", but
-    also "Florida", "Asia"), 0 otherwise ("Rose", "Florence", "Iris-setosa", codes such as "CAN", "AK")."""
+    word or a place ("Sophie", "Juan Antonio", "Jean-Luc"), 0.5 when some are rare ones or first names
+    of other countries ("Chidi", "Ionuț", "Yoshihiko", but also "Florida", "Asia"), 0 otherwise
+    ("Rose", "Florence", "Iris-setosa", codes such as "CAN", "AK")."""
     words = cell.split()
     if not 1 <= len(words) <= 3 or any(len(w) < 3 or _is_short_upper(w) for w in words):
         return 0.0
     parts = [p for w in words for p in fold(w).split("-")]
-    if any(p not in ALL_FIRST_NAMES or p in _AMBIGUOUS_FIRST_NAMES for p in parts):
+    if any(
+        (p not in ALL_FIRST_NAMES and p not in WORLD_FIRST_NAMES) or p in _AMBIGUOUS_FIRST_NAMES
+        for p in parts
+    ):
         return 0.0
     return 1.0 if all(p in FIRST_NAMES for p in parts) else 0.5
 
