@@ -5,7 +5,8 @@ Ivanauskas" too. The model often tags such a name as a place, a company or a wor
 is one it knows; INSEE's list (names given in France) does not reach those first names. The PERSON
 recogniser reads this list for a capitalised first name with one capitalised family name after it,
 never for a word alone in running text nor in lower case (``_lone_first_names``), and as rare first
-names in the columns of a table pasted without its header (``_first_name_weight``).
+names in the columns of a table pasted without its header (``_first_name_weight``) and in a lone
+contact row with a phone number or an e-mail address (``_row_first_name``).
 
 Source: ``nam_dict.txt`` of Jörg Michael's "gender" program (2007-2008, GNU Free Documentation
 License 1.2 or later), ~48 000 first names with their frequency in 54 countries and regions, as

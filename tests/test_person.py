@@ -412,6 +412,9 @@ def test_who_introduces_themself_and_bulleted_names(
         ("Rose;Florence;0612345678", []),
         ("Sofradis;Lyon;contact@sofradis.fr", []),
         ("dupont;marie;0612345678", ["dupont", "marie"]),
+        # a first name of another country (models/prenoms_monde.txt), as written or in lower case
+        ("Underwood;Garth;0612345678", ["Underwood", "Garth"]),
+        ("noda;yoshihiko;y.noda@example.jp", ["noda", "yoshihiko"]),
         ("bleu;rose;0612345678", []),
         ("client;marie;0612345678", []),
     ],
@@ -419,7 +422,8 @@ def test_who_introduces_themself_and_bulleted_names(
 def test_a_lone_contact_row(person: FrenchPersonRecognizer, text: str, names: list[str]) -> None:
     """A row with a phone number or an e-mail address, pasted without its header: a listed first name
     and the capitalised word in the cell beside it are a person, each cell its own span; not a frequent
-    word, a place, nor first names that are words too. Before, "Dupont" went out beside "Marie"."""
+    word, a place, nor first names that are words too. Before, "Dupont" went out beside "Marie", and
+    before the first names of other countries were read here, "Underwood;Garth;06…" went out whole."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 

@@ -1036,7 +1036,7 @@ FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "preno
 _SPELLING_KEYS = frozenset(_spelling_key(n) for n in ALL_FIRST_NAMES if "-" not in n)
 #: First names of other countries that INSEE's list does not hold ("Garth", "Yoshihiko", "Valdas";
 #: models/prenoms_monde.txt): evidence only for a capitalised first name with a family name after it,
-#: and as rare first names in a column of a table.
+#: as rare first names in a column of a table, and in a lone contact row.
 WORLD_FIRST_NAMES = _read_wordlist(_MODELS / "prenoms_monde.txt")
 #: First names that are also French words ("claire", "pierre", "fleur"): in lower case, a name only
 #: with a known family name after it; capitalised, the rarer ones ("Fleur", "Cerise") too.
@@ -2454,9 +2454,14 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     yield runs[0].start, runs[0].end
 
     def _row_first_name(self, word: str) -> bool:
-        """A listed first name (any class, compound or spelling) that is no word or place too."""
+        """A listed first name (any class, compound or spelling, or of another country: the row's phone
+        number or address is the evidence) that is no word or place too."""
         key = fold(word)
-        return key in ALL_FIRST_NAMES and key not in _AMBIGUOUS_FIRST_NAMES and not self._is_stopword(word)
+        return (
+            (key in ALL_FIRST_NAMES or key in WORLD_FIRST_NAMES)
+            and key not in _AMBIGUOUS_FIRST_NAMES
+            and not self._is_stopword(word)
+        )
 
     def _row_family_name(self, word: str) -> bool:
         """A cell beside a first name that may be its family name: a listed one, or no place, company
