@@ -1038,6 +1038,14 @@ _SPELLING_KEYS = frozenset(_spelling_key(n) for n in ALL_FIRST_NAMES if "-" not 
 #: models/prenoms_monde.txt): evidence only for a capitalised first name with a family name after it,
 #: as rare first names in a column of a table, and in a lone contact row.
 WORLD_FIRST_NAMES = _read_wordlist(_MODELS / "prenoms_monde.txt")
+
+
+def _is_any_first_name(key: str) -> bool:
+    """Whether the folded ``key`` is a first name of any INSEE class or of another country: the widest
+    class, for places where the layout is the evidence (a table's column, a contact row)."""
+    return key in ALL_FIRST_NAMES or key in WORLD_FIRST_NAMES
+
+
 #: First names that are also French words ("claire", "pierre", "fleur"): in lower case, a name only
 #: with a known family name after it; capitalised, the rarer ones ("Fleur", "Cerise") too.
 _LOWER_WORD_FIRST_NAMES = _read_wordlist(_MODELS / "prenoms.txt", "mot") | _words(
@@ -2457,11 +2465,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         """A listed first name (any class, compound or spelling, or of another country: the row's phone
         number or address is the evidence) that is no word or place too."""
         key = fold(word)
-        return (
-            (key in ALL_FIRST_NAMES or key in WORLD_FIRST_NAMES)
-            and key not in _AMBIGUOUS_FIRST_NAMES
-            and not self._is_stopword(word)
-        )
+        return _is_any_first_name(key) and key not in _AMBIGUOUS_FIRST_NAMES and not self._is_stopword(word)
 
     def _row_family_name(self, word: str) -> bool:
         """A cell beside a first name that may be its family name: a listed one, or no place, company
@@ -2623,14 +2627,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
         two words, the second a family name by :meth:`_family_after`; alone they are no evidence
         ("la Magic d'Orlando", "le peuple d'Israël").
         """
-        elided = {m.start(1): m for m in _ELIDED_CAP_RX.finditer(text)}
-        tokens = sorted([*caps, *((m.start(1), m.end(1), m.group(1)) for m in elided.values())])
-        for start, end, token in tokens:
+        elided = [(m.start(1), m.end(1), m.group(1)) for m in _ELIDED_CAP_RX.finditer(text)]
+        elided_starts = {start for start, _, _ in elided}
+        for start, end, token in [*caps, *elided]:
             key = fold(token)
-            world = key not in ALL_FIRST_NAMES and key in WORLD_FIRST_NAMES
-            strict = world or start in elided
-            if (key not in ALL_FIRST_NAMES and not world) or self._is_stopword(token):
+            if not _is_any_first_name(key) or self._is_stopword(token):
                 continue
+            strict = key not in ALL_FIRST_NAMES or start in elided_starts
             before = fold(text[max(0, start - 25) : start]).split()
             if before and (
                 before[-1] in _PLACE_WORDS
@@ -2993,10 +2996,7 @@ def _first_name_weight(cell: str) -> float:
     if not 1 <= len(words) <= 3 or any(len(w) < 3 or _is_short_upper(w) for w in words):
         return 0.0
     parts = [p for w in words for p in fold(w).split("-")]
-    if any(
-        (p not in ALL_FIRST_NAMES and p not in WORLD_FIRST_NAMES) or p in _AMBIGUOUS_FIRST_NAMES
-        for p in parts
-    ):
+    if any(not _is_any_first_name(p) or p in _AMBIGUOUS_FIRST_NAMES for p in parts):
         return 0.0
     return 1.0 if all(p in FIRST_NAMES for p in parts) else 0.5
 
