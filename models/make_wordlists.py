@@ -125,6 +125,16 @@ MULTI_WORD_CITIES = {
     "Centre-Val de Loire",
     "Provence-Alpes-Côte d'Azur",
 }
+#: Foreign places of two words or more that business prompts name (trade fairs, offices, travel),
+#: most of whose words are first names or unknown words: without them "salon à las vegas", "bureau de
+#: sri lanka", "un séjour à santa monica" read as a first name and a family name.
+FOREIGN_MULTI_WORD_PLACES = {
+    "Abu Dhabi", "Buenos Aires", "Burkina Faso", "Costa Rica", "El Salvador", "Hong Kong",
+    "Kuala Lumpur", "La Havane", "Las Palmas", "Las Vegas", "Le Caire", "Le Cap", "Mountain View",
+    "New Delhi", "Palo Alto", "Porto Rico", "Puerto Rico", "Rio de Janeiro", "Salt Lake City",
+    "San Diego", "San José", "Santa Clara", "Santa Monica", "São Paulo", "Sierra Leone", "Sri Lanka",
+    "Tel Aviv",
+}  # fmt: skip
 
 
 def fold(word: str) -> str:
@@ -191,7 +201,7 @@ def places() -> set[str]:
     from faker.providers.address.fr_FR import Provider
 
     text = CITIES
-    found = set(MULTI_WORD_CITIES)
+    found = set(MULTI_WORD_CITIES) | FOREIGN_MULTI_WORD_PLACES
     for name in MULTI_WORD_CITIES:
         text = text.replace(name, " ")
     found.update(text.split())

@@ -2647,8 +2647,10 @@ class FrenchPersonRecognizer(LocalRecognizer):
             ):
                 continue
             run = self._extend(text, _Run(start, end, (token,)))
-            if self._has_company_word(text, run):
-                continue
+            if self._has_company_word(text, run) or fold(text[run.start : run.end]) in PLACES:
+                continue  # "Marcel Transports"; "un séjour à Santa Monica"
+            if before and f"{before[-1]} {key}" in PLACES:
+                continue  # "la météo à El Salvador", "le salon de San Diego": the end of a place's name
             previous = self._previous_word(text, run.start)
             if previous in _PLACE_WORDS or previous in _NAMED_THING_WORDS:
                 continue  # "lycée Victor Hugo", found from "Hugo"
@@ -2733,12 +2735,16 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 continue
             if lkey in _LOWER_STOPWORDS or self._is_stopword(last) or lkey in PLACES:
                 continue
+            if f"{key} {lkey}" in PLACES:
+                continue  # "salon à las vegas", "bureau de sri lanka"
             known_last = lkey in LAST_NAMES
             if not known_last and (key in _LOWER_WORD_FIRST_NAMES or key in _AMBIGUOUS_FIRST_NAMES):
                 continue
             before = fold(text[max(0, m.start() - 12) : m.start()]).split()
             if before and (before[-1] in _ARTICLES or before[-1].endswith("'")):
                 continue
+            if before and f"{before[-1]} {key}" in PLACES:
+                continue  # "l'agence de santa monica demande…": the end of a place's name
             english = _stop_words()[1]
             if key in english or lkey in english:
                 # "can you summarize…": a first name ("Can") before an English word; "ask sarah if…":
