@@ -1154,6 +1154,23 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Cordialement,\nHacene Ottmann\ntechnicien support – Sofradis", ["Hacene Ottmann"]),
         # a listed first name spelled otherwise, before a family name
         ("Inscrire Styven Loyer à la formation Excel.", ["Styven Loyer"]),
+        # a lifespan in brackets after the word; not after a product's or a place's name
+        ("Au VIe siècle, Pythagore (580 - 495) enseigne à Crotone.", ["Pythagore"]),
+        ("Plus tard, Anaximandre (610 - 546) décrit la Terre.", ["Anaximandre"]),
+        ("le modèle Vertuo (2019 - 2023) est arrêté", []),
+        ("la ville de Lyon (1990-2000) a grandi", []),
+        # "à" after a verb of attribution, succession or allegiance introduces a person; not after the
+        # participle, which things and companies take too
+        ("Le nouveau contrat attribue à Okafor la gestion du compte.", ["Okafor"]),
+        ("Elle succèdera à Wuttke à la tête du service.", ["Wuttke"]),
+        ("Les militaires vouaient allégeance à Hirohito, l'empereur.", ["Hirohito"]),
+        ("Le marché attribué à Sofradis est signé.", []),
+        # the subject of a sentence before a compound verb, or a reflexive one in lower case
+        ("Nwankwo contre-attaque dès le lendemain.", ["Nwankwo"]),
+        ("socrate s'oppose aux sophistes sur ce point.", ["socrate"]),
+        # a lower-case name the model took in one span with the capitalised word before it
+        ("Le solo de Slayer kerry king ouvre le concert.", ["Slayer", "kerry king"]),
+        ('le roman " Las siete columnas " paraît en 1926', ["Las"]),  # no INSEE first name: a title
     ],
 )  # fmt: skip
 def test_person_names_as_people_type_them(engine, text: str, names: list[str]) -> None:

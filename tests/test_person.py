@@ -137,13 +137,19 @@ def test_french_dictionary_read_errors(tmp_path: Path) -> None:
         ("bonjour marie dupont, merci pour le devis", ["marie dupont"]),
         ("une jolie maison neuve", []),
         ("relance kaylie chambre pour la facture", []),  # a rarer first name, then a French word
+        ("l'album d'alicia keys sort demain", ["alicia keys"]),  # after an elided "de"
+        ("un film d'ingmar bergman", ["ingmar bergman"]),  # of another country, after "d'"
+        ("rdv avec yoshihiko noda jeudi", ["yoshihiko noda"]),  # a first name of another country
+        ("la note d'olive noire", []),  # an article's elision, a word's first name: no
+        ('la devise " In hoc signo vinces "', []),  # after a capitalised word: a foreign phrase
     ],
 )
 def test_lower_case_first_and_family_name(
     person: FrenchPersonRecognizer, text: str, names: list[str]
 ) -> None:
-    """Two lower-case words: a frequent first name and any word, or a rarer first name and a word that
-    French does not know. The rules alone, without the NER."""
+    """Two lower-case words: a frequent first name and any word, or a rarer first name (of INSEE's list,
+    or of another country's) and a word that French does not know; after "d'" too. The rules alone,
+    without the NER."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 
@@ -237,13 +243,15 @@ def test_names_listed_beside_a_person(person: FrenchPersonRecognizer, text: str,
         ("bonjour monsieur le maire, merci", []),
         ("Madame, Monsieur,", []),
         ("Mesdames et messieurs, bonjour.", []),
+        ("rdv avec le dr. kowalczyk demain 10h", ["kowalczyk"]),  # a doctor's title too
+        ("Il ajoute que dr dre sera à la production.", ["dre"]),
     ],
 )
 def test_a_name_in_lower_case_after_a_civility(
     person: FrenchPersonRecognizer, text: str, names: list[str]
 ) -> None:
-    """After "Madame", "Monsieur", "Mme", the next word is a name whatever its case and meaning; a stop
-    word or a title there is not. The rules alone."""
+    """After "Madame", "Monsieur", "Mme", "dr", the next word is a name whatever its case and meaning; a
+    stop word or a title there is not. The rules alone."""
     results = person.analyze(text, ["PERSON"], None)
     assert [text[r.start : r.end] for r in results if r.score >= 0.5] == names
 
@@ -534,9 +542,11 @@ def test_rare_spellings_of_first_names(person: FrenchPersonRecognizer, text: str
         ("Remplacé à la 61e minute par Valdas Ivanauskas.", ["Valdas Ivanauskas"]),
         ("Le dossier de Łukasz Piszczek est complet.", ["Łukasz Piszczek"]),  # "ł" folds to "l"
         ("Bienvenue à Søren Vestergaard dans l'équipe.", ["Søren Vestergaard"]),  # INSEE's "Soren"
-        # alone, in lower case, before a French word, or past two words: no evidence
+        # in lower case, before a word French does not know, as a pair of lower-case words
+        ("relance garth underwood pour la facture", ["garth underwood"]),
+        # alone, before a French word, or past two words: no evidence
         ("Réponse à Garth : oui pour jeudi.", []),
-        ("relance garth underwood pour la facture", []),
+        ("relance garth chambre pour la facture", []),
         ("Le stand Yoshihiko Sushi ouvre lundi.", []),
         ('Le " Great Ormond Street Hospital " de Londres.', []),
         ("Le sanctuaire Jasna Góra de Częstochowa.", []),
@@ -558,6 +568,7 @@ def test_first_names_of_other_countries(person: FrenchPersonRecognizer, text: st
         ("Organise un séminaire à Santa Clara pour l'équipe achats.", []),
         ("Quel train prendre de Nice à El Salvador pour la réunion ?", []),
         ("le responsable de l'agence de santa monica demande un budget", []),
+        ("réunion au bureau de sri lanka jeudi", []),
         ("Réunion avec Salvador Dali et Monica Santana demain.", ["Salvador Dali", "Monica Santana"]),
     ],
 )  # fmt: skip

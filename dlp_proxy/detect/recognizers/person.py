@@ -119,11 +119,12 @@ _CUE_RX = re.compile(
 #: A first name in brackets right after a civility's name: "M. Doyon (Célian)", "Mme KAPPLER (Amani)",
 #: "M. mann (eyline)" (applied where the civility's name ends).
 _BRACKETED_FIRST_NAME_RX = re.compile(rf"{_SP}*\({_SP}*(?P<name>{_ANY_NAME_WORD}){_SP}*\)")
-#: A civility typed before a name in lower case ("Bonjour Madame mandrillon", "mme dieux", "Monsieur
-#: melchior baffert"): up to three lower-case words, a particle maybe first ("Madame le hir",
-#: "Monsieur di marco"); :meth:`FrenchPersonRecognizer._lower_cue_names` says which are the name.
+#: A civility or a doctor's title typed before a name in lower case ("Bonjour Madame mandrillon", "mme
+#: dieux", "Monsieur melchior baffert", "rdv avec le dr. kowalczyk"): up to three lower-case words, a
+#: particle maybe first ("Madame le hir", "Monsieur di marco");
+#: :meth:`FrenchPersonRecognizer._lower_cue_names` says which are the name.
 _LOWER_CUE_RX = re.compile(
-    rf"(?<![\w.])(?:(?i:monsieur|madame|mademoiselle|mme|mlle|mmes|mlles)\.?|MM?\.){_SP}+"
+    rf"(?<![\w.])(?:(?i:monsieur|madame|mademoiselle|mme|mlle|mmes|mlles|dr)\.?|MM?\.){_SP}+"
     rf"(?P<name>[{_LO}]{{2,}}(?:['’-][{_LO}]+)*(?:{_SP}+[{_LO}]{{2,}}(?:['’-][{_LO}]+)*){{0,2}})"
     rf"(?![\w'’-])"
 )
@@ -325,9 +326,12 @@ _ADDRESS_RX = re.compile(
     rf"(?P<first>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?)(?:[ \u00a0]+(?P<last>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?))?"
     r"(?![\w'’-])"
 )
-#: Two words typed in lower case: a first name and what may be a family name ("bruno ganz").
+#: A capitalised word right before a position (searched in the text before it).
+_AFTER_CAPITALISED_RX = re.compile(rf"[{_UP}][^\s]*[ \u00a0]+$")
+#: Two words typed in lower case, after a blank or an elided "d'": a first name and what may be a
+#: family name ("bruno ganz", "l'album d'alicia keys").
 _LOWER_PAIR_RX = re.compile(
-    rf"(?<![\w'’-])(?P<first>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?)"
+    rf"(?:(?<![\w'’-])|(?<=(?<![\w'’-])[dD]['’]))(?P<first>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?)"
     rf"(?=[ \u00a0]+(?P<last>[{_LO}]{{2,}}(?:-[{_LO}]{{2,}})?)(?![\w'’-]))"
 )
 _ARTICLES = frozenset("le la les un une des du au aux ce cette ces mon ma mes ton ta tes son sa ses".split())
@@ -412,6 +416,13 @@ _LEAD_PARTICLES_RX = re.compile(
 _MAX_NAME_TOKENS = 5
 #: A regnal number after a first name: "Napoléon III", "Louis XIV", "Jean-Paul II".
 _REGNAL_RX = re.compile(r"[ \u00a0]+(?:X{0,3})(?:IX|IV|V?I{0,3})(?<! )(?![\w'’-])")
+#: A lifespan or a birth in brackets after a word: "Confucius (551 - 479)", "Colbert (1619-1683)",
+#: "Hokusai (v. 1760 - 1849)", "Tran (née en 1988)": what encyclopaedias and CVs write after a person.
+_LIFESPAN_RX = re.compile(
+    r"[ \u00a0]*\([ \u00a0]*(?:(?:v\.|vers|ca\.|c\.)[ \u00a0]*)?-?\d{3,4}[^()\d\n]{0,12}[-–—][ \u00a0]*"
+    r"(?:(?:v\.|vers|ca\.|c\.)[ \u00a0]*)?-?\d{3,4}[^()\n]{0,15}\)"
+    r"|[ \u00a0]*\([ \u00a0]*née?[ \u00a0]+(?:en|le|à)[ \u00a0]"
+)
 
 _PARTICLES = frozenset(
     "de du des la le van von der den ben bin el al da dos das di del della ter ten y d' l'".split()
@@ -750,15 +761,16 @@ _SPEAK_TO_VERBS = _words(
 #: introduces the person addressed when the model tags one ("réponds à Okonkwo", "demande à nwosu de
 #: valider"), not a place. Participles of sending ("envoyé à", "transmis à") are left out:
 #: things are sent to places too. So are the verbs and nouns whose object after "à" is a person:
-#: permission, succession, homage, reference, reproach ("permet à Okonkwo de", "succède à Trajan",
-#: "en référence à Samson").
+#: permission, succession, homage, reference, reproach, attribution, allegiance ("permet à Okonkwo
+#: de", "succède à Trajan", "en référence à Samson", "on attribue à Solon", "allégeance à Hirohito").
 _ADDRESS_VERBS = _SPEAK_TO_VERBS | _words(
     """répondu envoie envoyez transmets transmettez demandé dit parlé téléphoné expliqué propose
     proposez proposer proposé confirme confirmez confirmer confirmé signale signalez signaler signalé
     annoncé indique indiquez indiquer indiqué précise précisez préciser précisé rappelé permet
     permettent permettez permettre permettant permis permise succède succèdent succéder succédé
-    succédant hommage référence références reproche reprochez reprocher reproché réponse message mail
-    courrier lettre"""
+    succédant succèdera succédera succéderont hommage référence références reproche reprochez reprocher
+    reproché attribue attribuent attribuant attribuer attribua allégeance réponse message mail courrier
+    lettre"""
 )
 #: Words after which a lone unknown capitalised word is a place or a thing until a cue says otherwise
 #: ("à Margate", "dans Dus", "le Spodek", "de Leroy Merlin"); after any other word the model's PER
@@ -1183,6 +1195,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 if ent.label_ not in (ENTITY, "PER"):
                     continue
                 start, end = _whole_words(text, ent.start_char, ent.end_char)
+                tail = self._lower_tail(text, start, end)
+                if tail is not None:
+                    add(tail.start, tail.end, self.scores.ner, "ner")
                 for run in self._clean(text, start, end, lower_ok=True):
                     run = self._extend(text, run)
                     if all(t.islower() for t in run.name_tokens) and _in_english(text, run.start, run.end):
@@ -1645,6 +1660,34 @@ class FrenchPersonRecognizer(LocalRecognizer):
         flush()
         return runs
 
+    def _lower_tail(self, text: str, start: int, end: int) -> _Run | None:
+        """The lower-case name that ends a span the model tagged PER after capitalised words ("le
+        guitariste de Slayer kerry king", "la Roumaine ana ivanović"): two or three lower-case words,
+        the first a first name of INSEE's list (any class; not one of other countries only: "Las siete
+        columnas" is a Spanish title), none a stop word or a place. :meth:`_clean` reads such a span
+        as prose beside a capitalised word ("Budget validé") and keeps only the capitalised part; the
+        first name is the evidence that the rest is a name.
+        """
+        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN_RX.finditer(text, start, end)]
+        lower = 0
+        while lower < len(tokens) and tokens[-1 - lower][2].islower():
+            lower += 1
+        if not 2 <= lower <= 3 or lower == len(tokens) or not tokens[-1 - lower][2][:1].isupper():
+            return None
+        tail = tokens[-lower:]
+        words = [tok for _, _, tok in tail]
+        if any(
+            not _LOWER_TOKEN_FULL.fullmatch(w)
+            or fold(w) in _LOWER_STOPWORDS
+            or self._is_stopword(w)
+            or fold(w) in PLACES
+            for w in words
+        ):
+            return None
+        if fold(words[0]) not in ALL_FIRST_NAMES:
+            return None
+        return _Run(tail[0][0], tail[-1][1], tuple(words))
+
     def _name_part(self, token: str) -> bool:
         """Whether a word next to a name is more of it (not a label, company word, place, code...)."""
         key = fold(token)
@@ -1807,6 +1850,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         token, key = tokens[0], keys[0]
         if key in _NOT_GREETED:
             return self.scores.ner_weak  # "Hello world", "Salut team": whom a greeting addresses, no one
+        if _LIFESPAN_RX.match(text, run.end) and key not in PLACES:
+            return self.scores.ner  # "Plus tard, Confucius (551 - 479) mentionne…": a person's dates
         # A word typed in lower case that French does not know ("plutarque", "gandhi"): the model's PER
         # is read as it would be with a capital letter, outside the contexts where such a word is a
         # thing's name or a foreign word of a foreign sentence.
@@ -1876,9 +1921,12 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 and (token[0].isupper() or unknown_lower or (token.islower() and not _is_common_word(key)))
                 and (
                     word[0] == ","
+                    or _ELIDED_PRONOUN_RX.match(word) is not None  # "socrate s'illustra"
                     or (
                         # "Antipater réagit, suivant…": the verb before a comma
-                        verb[:1].islower() and verb.isalpha() and not verb.endswith(("er", "ir"))
+                        verb[:1].islower()
+                        and verb.replace("-", "").isalpha()  # "Sigebert contre-attaque"
+                        and not verb.endswith(("er", "ir"))
                     )
                 )
             ):
@@ -2721,8 +2769,12 @@ class FrenchPersonRecognizer(LocalRecognizer):
 
         The first name must be a frequent one that is not also a French word ("claire", "pierre",
         "rose" are left out unless a known family name follows) and must not follow an article
-        ("une claire explication"); the next word must not be a stop word. A known family name after
-        it scores as NER, another word as a lone first name.
+        ("une claire explication"); the next word must not be a stop word. A rarer first name, of
+        INSEE's list or of another country's ("yoshihiko noda"), counts before a word French does not
+        know either; one of another country's only, not after a capitalised word ("la devise In hoc
+        signo": a foreign phrase). After an elided "d'" too ("l'album d'alicia keys"), not after
+        another elision ("l'olive noire"). A known family name after it scores as NER, another word as
+        a lone first name.
         """
         for m in _LOWER_PAIR_RX.finditer(text):
             first, last = m.group("first"), m.group("last")
@@ -2730,9 +2782,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if key in _LOWER_STOPWORDS or self._is_stopword(first):
                 continue
             if key not in FIRST_NAMES and not (
-                key in ALL_FIRST_NAMES and not is_french_word(first) and not is_french_word(last)
+                _is_any_first_name(key) and not is_french_word(first) and not is_french_word(last)
             ):
                 continue
+            if key not in ALL_FIRST_NAMES and _AFTER_CAPITALISED_RX.search(
+                text, max(0, m.start() - 30), m.start()
+            ):
+                continue  # "la devise In hoc signo": after a capitalised word, a foreign phrase or title
             if lkey in _LOWER_STOPWORDS or self._is_stopword(last) or lkey in PLACES:
                 continue
             if f"{key} {lkey}" in PLACES:
@@ -2741,7 +2797,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if not known_last and (key in _LOWER_WORD_FIRST_NAMES or key in _AMBIGUOUS_FIRST_NAMES):
                 continue
             before = fold(text[max(0, m.start() - 12) : m.start()]).split()
-            if before and (before[-1] in _ARTICLES or before[-1].endswith("'")):
+            if before and (before[-1] in _ARTICLES or (before[-1].endswith("'") and before[-1] != "d'")):
                 continue
             if before and f"{before[-1]} {key}" in PLACES:
                 continue  # "l'agence de santa monica demande…": the end of a place's name
