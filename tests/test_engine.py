@@ -663,6 +663,13 @@ def test_person_near_misses_yield_no_person(engine) -> None:
         ("Appelle Yves Garcia de la Weiss demain.", ["Yves Garcia de la Weiss"]),
         ('{"nom": "de la Martin", "prenom": "Guy"}', ["de la Martin", "Guy"]),
         ("Le VPN de Alexandrie de la Cousin tombe.", ["Alexandrie de la Cousin"]),
+        # particles hyphenated inside a family name: before, only "Jean" or "Dupont" was covered and
+        # the rest of the name went out
+        ("Réunion avec Jean Viollet-le-Duc demain.", ["Jean Viollet-le-Duc"]),
+        ("Le dossier de Mme Dupont-de-Nemours est complet.", ["Dupont-de-Nemours"]),
+        ("Cordialement,\nMarie Boulay-de-la-Meurthe", ["Marie Boulay-de-la-Meurthe"]),
+        ("Le salon se tient à Saint-Jean-de-Luz en mai.", []),
+        ("Inscription au lycée Louis-le-Grand.", []),
     ],
 )
 def test_person_span_covers_the_whole_name(engine, text: str, names: list[str]) -> None:

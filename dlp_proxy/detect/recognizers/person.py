@@ -85,7 +85,12 @@ def _letter_class(upper: bool) -> str:
 
 _UP = _letter_class(upper=True)
 _LO = _letter_class(upper=False)
-_CAP_WORD = rf"(?:[{_UP}][{_LO}]*['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?(?:-[{_UP}][{_LO}]+)*"
+#: A capitalised word: "Dupont", "d'Estaing", "McEnroe", "Blot-Rousset", and a compound family name with
+#: its particles hyphenated inside ("Viollet-le-Duc", "Dupont-de-Nemours", "Boulay-de-la-Meurthe").
+_CAP_WORD = (
+    rf"(?:[{_UP}][{_LO}]*['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?"
+    rf"(?:-(?:(?:de|du|des|la|le|les)-)*[{_UP}][{_LO}]+)*"
+)
 _UPPER_WORD = rf"(?:[{_UP}]['’])?[{_UP}]{{2,}}(?:-[{_UP}]{{2,}})*"
 _INITIAL = rf"[{_UP}]\.(?:-[{_UP}]\.)?"
 _NAME_TOKEN = rf"(?:{_CAP_WORD}|{_UPPER_WORD}|{_INITIAL})"
