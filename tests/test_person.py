@@ -35,6 +35,9 @@ def person() -> FrenchPersonRecognizer:
         ("inspiré par le philosophe danois velgaard, il écrit", ["velgaard"]),  # one adjective skipped
         ("Le rappeur Zorvek sort un album.", ["Zorvek"]),
         ("son amie proche ilana vasquero l'accompagne", ["ilana vasquero"]),
+        ("neveu de l'ancien footballeur brésilien Leivinha.", ["Leivinha"]),  # an adjective before the role
+        ("battu par le futur champion zou shiming sur décision", ["zou shiming"]),
+        ("le champion du monde 2018 signe", []),
         ("le pilote automatique est coupé", []),  # a common word
         ("un batteur renommé, formé au conservatoire", []),  # an adjective's ending
         ("la chanteuse tentera de convaincre le jury", []),  # a verb's ending

@@ -358,11 +358,14 @@ _ROLE_NOUNS = (
     "|maire|superstar|rival|rivale|mentor|disciple|fondateur|fondatrice|biographe|inventeur|mathématicien"
     "|mathématicienne|physicien|physicienne|chimiste|astronome|aviateur|aviatrice|alpiniste|économiste"
     "|sociologue|théologien|linguiste|chirurgien|militant|militante|opposant|opposante|compagnon|compagne"
-    "|fiancé|fiancée|veuve|successeur|prédécesseur"
+    "|fiancé|fiancée|veuve|successeur|prédécesseur|champion|championne"
 )
+#: Adjectives that come before a role noun ("l'ancien footballeur brésilien Leivinha", "le futur
+#: champion zou shiming").
+_BEFORE_ROLE = "ancien|ancienne|futur|future|jeune|célèbre|fameux|fameuse|regretté|regrettée|défunt|défunte"
 _ROLE_RX = re.compile(
     r"(?<![\w'’-])(?i:le|la|l['’]|son|sa|leur|au|du|un|une|d['’]|de\s+la|ton|ta|mon|ma|notre|votre)\s*"
-    rf"(?i:{_ROLE_NOUNS})(?=[ \u00a0]+[{_LO}{_UP}])"
+    rf"(?:(?i:{_BEFORE_ROLE})[ \u00a0]+)?(?i:{_ROLE_NOUNS})(?=[ \u00a0]+[{_LO}{_UP}])"
 )
 #: Nouns of a job in a company, before what they are in charge of: "le chef de projet Marc Lemoine",
 #: "la responsable du centre Nadia Benali", "le directeur de la clinique Paul Morel". The thing or place
