@@ -669,6 +669,11 @@ def test_person_near_misses_yield_no_person(engine) -> None:
         ("Le dossier de Mme Dupont-de-Nemours est complet.", ["Dupont-de-Nemours"]),
         ("Cordialement,\nMarie Boulay-de-la-Meurthe", ["Marie Boulay-de-la-Meurthe"]),
         ("Le salon se tient à Saint-Jean-de-Luz en mai.", []),
+        # a family name that is also a stop word, a verb or a month, after a first name in the model's
+        # span: before, "Vos" and "Lister" went out
+        ("Elle est néanmoins suivie par Marianne Vos.", ["Marianne Vos"]),
+        ("Son oncle, Martin Lister, était un biologiste.", ["Martin Lister"]),
+        ("Bonjour Paul Pour la réunion de demain", ["Paul"]),
         ("Inscription au lycée Louis-le-Grand.", []),
     ],
 )

@@ -113,6 +113,7 @@ _NAME_TOKEN_FULL = re.compile(rf"(?:[dl]['’])?{_NAME_TOKEN}")
 #: A name typed in lower case inside a span the model tagged PER ("relance marc overmars", "ćosić").
 _LOWER_TOKEN_FULL = re.compile(rf"[{_LO}]{{2,}}(?:['’-][{_LO}]+)*")
 _UPPER_FULL = re.compile(_UPPER_WORD)
+_CAP_FULL = re.compile(_CAP_WORD)
 
 _CUE_RX = re.compile(
     rf"(?<![\w.])(?:(?:(?i:monsieur|madame|mademoiselle|docteur|professeur|ma[iî]tre)|MM?\.|Mmes?\.?|Mlles?\.?"
@@ -535,6 +536,9 @@ _FUNCTION_WORDS = _words(
     leur leurs chaque tout toute tous toutes et ou"""
 )
 _BUILTIN_STOPWORDS = _IMPERATIVES | _FORM_LABELS | _GREETINGS | _ROLES | _CALENDAR | _FUNCTION_WORDS
+#: Stop words that are also family names ("Vos", "Lister", "Mars"): after a first name, inside a span
+#: the model tagged PER, more of the name.
+_FAMILY_LIKE_STOPWORDS = _IMPERATIVES | _CALENDAR | _FUNCTION_WORDS
 _CUE_WORDS = _words(
     "m. mm. mme mmes mlle mlles monsieur madame mademoiselle maître maitre me dr dr. pr pr. docteur"
     " professeur"
@@ -1619,6 +1623,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         """
         runs: list[_Run] = []
         current: list[tuple[int, int, str, bool]] = []  # (start, end, token, is_particle)
+        from_ner = lower_ok
         if lower_ok and any(
             not tok.islower() and not self._is_stopword(tok)
             for tok in (m.group().strip(_STRIP_CHARS) for m in _TOKEN_RX.finditer(text, start, end))
@@ -1660,6 +1665,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 if current and fold(tok) in PLACES:
                     flush()  # "Julie Moreau Lyon": the place is not part of the name
                 current.append((t_start, t_end, tok, False))
+            elif from_ner and self._family_word_after_first_name(tok, current):
+                current.append((t_start, t_end, tok, False))  # "Marianne Vos", "Martin Lister"
             else:
                 flush()
                 continue
@@ -1667,6 +1674,19 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 flush()
         flush()
         return runs
+
+    @staticmethod
+    def _family_word_after_first_name(token: str, current: list[tuple[int, int, str, bool]]) -> bool:
+        """Whether a capitalised function word, verb or month inside a span the model tagged PER is the
+        family name of the first name before it ("suivie par Marianne Vos", "son oncle, Martin Lister",
+        "Paul Mars"): the span, the capital letter mid-sentence and the first name are the evidence.
+        Form labels, greetings and roles stay out ("Marie Âge", "Paul Directeur")."""
+        return (
+            len(current) == 1
+            and _CAP_FULL.fullmatch(token) is not None
+            and fold(token) in _FAMILY_LIKE_STOPWORDS
+            and _is_any_first_name(fold(current[0][2]))
+        )
 
     def _lower_tail(self, text: str, start: int, end: int) -> _Run | None:
         """The lower-case name that ends a span the model tagged PER after capitalised words ("le
