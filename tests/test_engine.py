@@ -674,6 +674,12 @@ def test_person_near_misses_yield_no_person(engine) -> None:
         ("Elle est néanmoins suivie par Marianne Vos.", ["Marianne Vos"]),
         ("Son oncle, Martin Lister, était un biologiste.", ["Martin Lister"]),
         ("Bonjour Paul Pour la réunion de demain", ["Paul"]),
+        # a compound first name typed with a lower-case second part, an Arabic article glued to the
+        # family name: before, only "Dupont" or "Mohammed" was covered
+        ("Réunion avec Jean-marc Dupont demain.", ["Jean-marc Dupont"]),
+        ("Le dossier de Mohammed el-Amrani est complet.", ["Mohammed el-Amrani"]),
+        ("Réunion avec Karim al-Hassan lundi.", ["Karim al-Hassan"]),
+        ("Peut-être que Jean viendra.", ["Jean"]),
         ("Inscription au lycée Louis-le-Grand.", []),
     ],
 )

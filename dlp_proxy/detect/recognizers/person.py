@@ -114,6 +114,14 @@ _NAME_TOKEN_FULL = re.compile(rf"(?:[dl]['’])?{_NAME_TOKEN}")
 _LOWER_TOKEN_FULL = re.compile(rf"[{_LO}]{{2,}}(?:['’-][{_LO}]+)*")
 _UPPER_FULL = re.compile(_UPPER_WORD)
 _CAP_FULL = re.compile(_CAP_WORD)
+#: A compound first name typed with its second part in lower case ("Jean-marc", "Marie-france"): a name
+#: word when INSEE's list holds the compound.
+_LOWER_PART_FIRST_NAME = re.compile(rf"[{_UP}][{_LO}]+(?:-[{_LO}]{{2,}})+")
+#: A family name with an Arabic article or a filiation word glued by a hyphen ("el-Amrani", "al-Hassan",
+#: "ben-Ali", "ould-Abdallah").
+_ARTICLE_FAMILY_NAME = re.compile(
+    rf"(?:al|el|ul|ad|ed|an|ar|as|ash|at|az|es|os|ben|bin|bou|abu|ibn|ould)-[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)*"
+)
 
 _CUE_RX = re.compile(
     rf"(?<![\w.])(?:(?:(?i:monsieur|madame|mademoiselle|docteur|professeur|ma[iî]tre)|MM?\.|Mmes?\.?|Mlles?\.?"
@@ -1665,6 +1673,10 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 if current and fold(tok) in PLACES:
                     flush()  # "Julie Moreau Lyon": the place is not part of the name
                 current.append((t_start, t_end, tok, False))
+            elif _ARTICLE_FAMILY_NAME.fullmatch(tok) or (
+                _LOWER_PART_FIRST_NAME.fullmatch(tok) and fold(tok) in ALL_FIRST_NAMES
+            ):
+                current.append((t_start, t_end, tok, False))  # "Mohammed el-Amrani", "Jean-marc Dupont"
             elif from_ner and self._family_word_after_first_name(tok, current):
                 current.append((t_start, t_end, tok, False))  # "Marianne Vos", "Martin Lister"
             else:
