@@ -680,6 +680,7 @@ def test_person_near_misses_yield_no_person(engine) -> None:
         ("Le dossier de Mohammed el-Amrani est complet.", ["Mohammed el-Amrani"]),
         ("Réunion avec Karim al-Hassan lundi.", ["Karim al-Hassan"]),
         ("Peut-être que Jean viendra.", ["Jean"]),
+        ("bonjour marie d'angelo, merci pour le devis", ["marie d'angelo"]),  # lower case, after "d'"
         ("Inscription au lycée Louis-le-Grand.", []),
     ],
 )

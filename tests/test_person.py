@@ -36,6 +36,7 @@ def person() -> FrenchPersonRecognizer:
         ("Le rappeur Zorvek sort un album.", ["Zorvek"]),
         ("son amie proche ilana vasquero l'accompagne", ["ilana vasquero"]),
         ("neveu de l'ancien footballeur brésilien Leivinha.", ["Leivinha"]),  # an adjective before the role
+        ("par l'entraîneur jasmin repeša, il joue", ["jasmin repeša"]),  # "š": no French word
         ("battu par le futur champion zou shiming sur décision", ["zou shiming"]),
         ("le champion du monde 2018 signe", []),
         ("le pilote automatique est coupé", []),  # a common word
@@ -90,6 +91,10 @@ def test_french_dictionary_knows_words_not_names() -> None:
         assert is_french_word(word), word
     for word in ("plutarque", "kowalczyk", "tolstoï", "gandhi", "wiśniewski"):
         assert not is_french_word(word), word
+    # a letter French does not write makes a foreign word, whatever its letters fold onto ("repesa",
+    # "repeser"'s past tense, is French)
+    assert is_french_word("repesa") and not is_french_word("repeša")
+    assert not is_french_word("Søren") and not is_french_word("gökhan")
 
 
 def test_prompt_jargon_counts_as_words_of_french_text() -> None:

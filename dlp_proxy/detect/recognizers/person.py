@@ -112,6 +112,8 @@ _ANY_NAME_WORD = r"[^\W\d_]{2,}(?:['’-][^\W\d_]+)*"
 _NAME_TOKEN_FULL = re.compile(rf"(?:[dl]['’])?{_NAME_TOKEN}")
 #: A name typed in lower case inside a span the model tagged PER ("relance marc overmars", "ćosić").
 _LOWER_TOKEN_FULL = re.compile(rf"[{_LO}]{{2,}}(?:['’-][{_LO}]+)*")
+#: The same, or a family name after an elided "de" ("bonjour marie d'angelo").
+_LOWER_NAME_TOKEN_FULL = re.compile(rf"(?:d['’])?[{_LO}]{{2,}}(?:['’-][{_LO}]+)*")
 _UPPER_FULL = re.compile(_UPPER_WORD)
 _CAP_FULL = re.compile(_CAP_WORD)
 #: A compound first name typed with its second part in lower case ("Jean-marc", "Marie-france"): a name
@@ -894,12 +896,18 @@ _PROMPT_JARGON = _words(
 )
 
 
+#: A letter outside French spelling (its 26 letters, their accents, "æ" and "œ").
+_NOT_FRENCH_LETTER_RX = re.compile(r"[^\W\d_a-zA-ZàâäçéèêëîïôöùûüÿæœÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸÆŒ]")
+
+
 def is_french_word(word: str) -> bool:
     """Whether ``word`` (any case and accents) is a word of French text: in the dictionary, a common
     form, or prompt jargon (``_PROMPT_JARGON``)."""
     key = fold(word)
     if key in _COMMON_WORDS or key in _PROMPT_JARGON or _FRENCH_WORDS is None:
         return True
+    if _NOT_FRENCH_LETTER_RX.search(word):
+        return False  # "repeša", "ivanović": a letter French does not write, whatever folds onto
     if "œ" in key or "æ" in key:
         # the dictionary spells the ligatures out ("choeur", "noeud"); typed "chœur", "nœud" they are
         # the same words, not unknown ones
@@ -1668,7 +1676,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 current.append((t_start, t_end, tok, True))
             elif (
                 _NAME_TOKEN_FULL.fullmatch(tok)
-                or (lower_ok and _LOWER_TOKEN_FULL.fullmatch(tok) and fold(tok) not in _LOWER_STOPWORDS)
+                or (lower_ok and _LOWER_NAME_TOKEN_FULL.fullmatch(tok) and fold(tok) not in _LOWER_STOPWORDS)
             ) and not self._is_stopword(tok):
                 if current and fold(tok) in PLACES:
                     flush()  # "Julie Moreau Lyon": the place is not part of the name
