@@ -376,12 +376,15 @@ OFFICE_PROMPT = (
     "- Tymothé Vanpeene : relancer le client\n"
     "Petru m'a dit que le serveur était down, merci de répondre avant midi.\n"
     "Invitation envoyée à Lachlan Macquarie et à l'équipe achats.\n"
+    "Le dossier de Mohammed el-Amrani et celui de Mme Dupont-de-Nemours sont transmis à Jean-marc Vasseur.\n"
+    "La relance est suivie par Marianne Vos.\n"
     "Cc Chauncey Billups, Dolph Ziggler"
 )
 OFFICE_NAMES = (
     "Lemoine", "Marc", "Loïs", "Prevanet", "Kristell", "Doyon", "Célian", "Tancrède", "Boisselin", "Kaiss",
     "Stumpf", "Soham", "Ponte", "Pierre-Loup", "Gastou", "Tymothé", "Vanpeene", "Petru", "Lachlan",
-    "Macquarie", "Chauncey", "Billups", "Dolph", "Ziggler",
+    "Macquarie", "Chauncey", "Billups", "Dolph", "Ziggler", "Mohammed", "Amrani", "Dupont", "Nemours",
+    "Jean-marc", "Vasseur", "Marianne", " Vos",
 )  # fmt: skip
 
 
@@ -392,8 +395,10 @@ def test_names_in_office_layouts_never_reach_the_provider(
     person in charge of a project, a first name folding onto a thing's noun ("Loïs"), the subject after
     a colon or before "m'a", a first name in brackets, whose farewell party, a transcript's speaker,
     who introduces themself, a compound and another spelling of listed first names ("Pierre-Loup",
-    "Tymothé"), first names of other countries ("Lachlan", "Dolph"). None reaches the provider through
-    the openai SDK; the bot and the company do."""
+    "Tymothé"), first names of other countries ("Lachlan", "Dolph"), every part of names whose
+    particles, articles or second first name are glued by a hyphen ("Dupont-de-Nemours", "el-Amrani",
+    "Jean-marc") or whose family name is a French word ("Vos"). None reaches the provider through the
+    openai SDK; the bot and the company do."""
     openai_client(proxy).chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": OFFICE_PROMPT}]
     )
