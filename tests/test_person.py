@@ -148,7 +148,7 @@ def test_french_dictionary_read_errors(tmp_path: Path) -> None:
         ("l'album d'alicia keys sort demain", ["alicia keys"]),  # after an elided "de"
         ("un film d'ingmar bergman", ["ingmar bergman"]),  # of another country, after "d'"
         ("rdv avec yoshihiko noda jeudi", ["yoshihiko noda"]),  # a first name of another country
-        ("la note d'olive noire", []),  # an article's elision, a word's first name: no
+        ("la note d'olive noire", []),  # after "d'", a first name that is a word, then a word: no
         ('la devise " In hoc signo vinces "', []),  # after a capitalised word: a foreign phrase
     ],
 )

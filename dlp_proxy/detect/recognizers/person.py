@@ -111,9 +111,10 @@ _ANY_NAME_WORD = r"[^\W\d_]{2,}(?:['’-][^\W\d_]+)*"
 
 _NAME_TOKEN_FULL = re.compile(rf"(?:[dl]['’])?{_NAME_TOKEN}")
 #: A name typed in lower case inside a span the model tagged PER ("relance marc overmars", "ćosić").
-_LOWER_TOKEN_FULL = re.compile(rf"[{_LO}]{{2,}}(?:['’-][{_LO}]+)*")
+_LOWER_WORD = rf"[{_LO}]{{2,}}(?:['’-][{_LO}]+)*"
+_LOWER_TOKEN_FULL = re.compile(_LOWER_WORD)
 #: The same, or a family name after an elided "de" ("bonjour marie d'angelo").
-_LOWER_NAME_TOKEN_FULL = re.compile(rf"(?:d['’])?[{_LO}]{{2,}}(?:['’-][{_LO}]+)*")
+_LOWER_NAME_TOKEN_FULL = re.compile(rf"(?:d['’])?{_LOWER_WORD}")
 _UPPER_FULL = re.compile(_UPPER_WORD)
 _CAP_FULL = re.compile(_CAP_WORD)
 #: A compound first name typed with its second part in lower case ("Jean-marc", "Marie-france"): a name
