@@ -893,7 +893,7 @@ _PROMPT_JARGON = _words(
     updater checker booker forwarder releaser team teams building brainstorming meeting meetings call
     calls conf call visio feedback coaching reporting follow refacto refactorer refactoriser debugger
     débugger product owner owners manager managers master analyst analysts officer account accounts
-    sales customer success business head key"""
+    sales customer success business head key recette recettes"""
 )
 
 
@@ -1880,6 +1880,10 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if fold(" ".join(tokens)) in PLACES or all(fold(t) in _PROMPT_JARGON for t in tokens):
                 return self.scores.ner_weak  # "Saint-Étienne", "des idées de team building"
             known = any((_is_first_name(t) or _is_last_name(t)) and fold(t) not in PLACES for t in tokens)
+            if not known and all(
+                t.islower() and _is_common_word(k) for t, k in zip(tokens, keys, strict=True)
+            ):
+                return self.scores.ner_weak  # "le serveur de recette tourne sous Ubuntu": frequent words
             # "Nancy Kerrigan", "Florence Aubenas": a first name that is also a place, before a name word
             known = known or (
                 keys[0] in PLACES and _is_first_name(tokens[0], rare=True) and keys[1] not in PLACES
