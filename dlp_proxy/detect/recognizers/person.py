@@ -1076,15 +1076,23 @@ ALL_FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "p
 FIRST_NAMES = _FirstNames(_BUILTIN_FIRST_NAMES | _read_wordlist(_MODELS / "prenoms.txt", "common"))
 _SPELLING_KEYS = frozenset(_spelling_key(n) for n in ALL_FIRST_NAMES if "-" not in n)
 #: First names of other countries that INSEE's list does not hold ("Garth", "Yoshihiko", "Valdas";
-#: models/prenoms_monde.txt): evidence only for a capitalised first name with a family name after it,
-#: as rare first names in a column of a table, and in a lone contact row.
+#: models/prenoms_monde.txt): evidence only for a capitalised first name with one family name after it,
+#: for a lower-case one before a word French does not know, as rare first names in a column of a table,
+#: and in a lone contact row.
 WORLD_FIRST_NAMES = _read_wordlist(_MODELS / "prenoms_monde.txt")
 
 
 def _is_any_first_name(key: str) -> bool:
     """Whether the folded ``key`` is a first name of any INSEE class or of another country: the widest
-    class, for places where the layout is the evidence (a table's column, a contact row)."""
+    class, for places where other evidence comes with it (a table's column, a contact row, a family
+    name after it)."""
     return key in ALL_FIRST_NAMES or key in WORLD_FIRST_NAMES
+
+
+def _ends_a_place(before: list[str], key: str) -> bool:
+    """Whether the folded word ``key``, after the folded words ``before``, ends a place of two words
+    ("El Salvador", "santa monica"): a first name there is the place's."""
+    return bool(before) and f"{before[-1]} {key}" in PLACES
 
 
 #: First names that are also French words ("claire", "pierre", "fleur"): in lower case, a name only
@@ -2750,8 +2758,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             run = self._extend(text, _Run(start, end, (token,)))
             if self._has_company_word(text, run) or fold(text[run.start : run.end]) in PLACES:
                 continue  # "Marcel Transports"; "un séjour à Santa Monica"
-            if before and f"{before[-1]} {key}" in PLACES:
-                continue  # "la météo à El Salvador", "le salon de San Diego": the end of a place's name
+            if _ends_a_place(before, key):
+                continue  # "la météo à El Salvador", "le salon de San Diego"
             previous = self._previous_word(text, run.start)
             if previous in _PLACE_WORDS or previous in _NAMED_THING_WORDS:
                 continue  # "lycée Victor Hugo", found from "Hugo"
@@ -2852,8 +2860,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             before = fold(text[max(0, m.start() - 12) : m.start()]).split()
             if before and (before[-1] in _ARTICLES or (before[-1].endswith("'") and before[-1] != "d'")):
                 continue
-            if before and f"{before[-1]} {key}" in PLACES:
-                continue  # "l'agence de santa monica demande…": the end of a place's name
+            if _ends_a_place(before, key):
+                continue  # "l'agence de santa monica demande…"
             english = _stop_words()[1]
             if key in english or lkey in english:
                 # "can you summarize…": a first name ("Can") before an English word; "ask sarah if…":
