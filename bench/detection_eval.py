@@ -2848,20 +2848,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write every figure and miss as JSON")
     parser.add_argument(
         "--persons",
-        choices=("dev", "dev-unseen", "test", "none"),
+        choices=("dev", "dev-unseen", "test", "romans-dev", "romans-test", "none"),
         default="dev",
         help="section 5 on WikiNEuRal's dev (default) or test split; test: report once, at the end; "
-        "dev-unseen: dev sentences outside the samples rules were tuned on",
+        "dev-unseen: dev sentences outside the samples rules were tuned on; romans-dev / romans-test: "
+        "seven human-annotated French novels (obtic-sorbonne/7-romans), split by novel",
     )
     parser.add_argument("--persons-only", action="store_true", help="run section 5 only")
     parser.add_argument(
-        "--person-sentences", type=int, default=1500, help="WikiNEuRal sentences with a name (default 1500)"
+        "--person-sentences",
+        type=int,
+        default=1500,
+        help="public-corpus sentences with a name (default 1500)",
     )
     parser.add_argument(
         "--extract-wikineural",
         type=Path,
         metavar="GITDIR",
         help="copy WikiNEuRal's French splits at the pinned commit out of a clone into bench/corpus/, exit",
+    )
+    parser.add_argument(
+        "--extract-romans",
+        type=Path,
+        metavar="GITDIR",
+        help="copy the seven novels of obtic-sorbonne/7-romans at the pinned commit into bench/corpus/, exit",
     )
     parser.add_argument(
         "--refresh-stdnum",
@@ -2874,6 +2884,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.extract_wikineural:
             for split, path in persons.extract_wikineural(args.extract_wikineural).items():
                 print(f"{split}: {path.relative_to(REPO)}")
+            return 0
+        if args.extract_romans:
+            for novel, path in persons.extract_romans(args.extract_romans).items():
+                print(f"{novel}: {path.relative_to(REPO)}")
             return 0
         if args.refresh_stdnum:
             data = refresh_stdnum()
@@ -2908,7 +2922,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.persons != "none":
             log(
-                f"section 5: PERSON on WikiNEuRal ({args.persons}), held-out names, clean prompts with places"
+                f"section 5: PERSON on {persons.corpus_name(args.persons)} ({args.persons}), held-out names, "
+                "clean prompts with places"
             )
             t0 = time.perf_counter()
             detectors = [OurDetector(engine, PolicyThresholds(args.rules))] + ([vanilla] if vanilla else [])

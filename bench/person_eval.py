@@ -49,6 +49,29 @@ WIKINEURAL_BLOBS = {
 }
 HELDOUT_JSON = CORPUS_DIR / "heldout_names.json"
 
+#: A second public corpus, human-annotated: seven French novels (obtic-sorbonne/7-romans). Found on
+#: 6 December, after every rule of the detector was written; split by novel before any was scored:
+#: ``romans-dev`` may be read, ``romans-test`` is scored once, at the end.
+ROMANS_DIR = CORPUS_DIR / "romans"
+ROMANS_REPO = "obtic-sorbonne/7-romans"
+ROMANS_COMMIT = "c718fa71f035ef46a79346b8665018d0ebcb5fd3"
+ROMANS_BLOBS = {
+    "BelAmi": "92dc5d7c82b0b351c4383e2638a2e5a4814136d2",
+    "EugénieGrandet": "cd988bc179f86f17a4fc4c0f8f826f528d41a17a",
+    "Germinal": "9c656a967b9395d4868310fa2c30c0ade3f46972",
+    "LeRougeEtLeNoir": "b548db3eabb7567f47b5c91d494fc5bc41819a0e",
+    "LesTroisMousquetaires": "e159e805977d732fb9f91479e746ab6c4aa465e8",
+    "MadameBovary": "d650cdc69fa1473719fdcd01862f812825667da6",
+    "NotreDameDeParis": "8d5294e5913c9f37f11bf5e0dfa00d18c63d75fe",
+}
+ROMANS_SPLITS = {
+    "romans-dev": ("BelAmi", "Germinal", "MadameBovary"),
+    "romans-test": ("EugénieGrandet", "LeRougeEtLeNoir", "LesTroisMousquetaires", "NotreDameDeParis"),
+}
+#: Words of a PER span that name no one a prompt could leak: a span made only of them is dropped
+#: ("Dieu", "mon Dieu", "la Vierge"). Decided before the corpus was scored.
+ROMANS_NOBODY = frozenset({"dieu", "vierge", "seigneur", "mon", "le", "la", "l'", "bon", "sainte"})
+
 RECALL_TARGET = 0.97
 RECALL_LOWER_TARGET = 0.95
 PRECISION_TARGET = 0.90
@@ -92,18 +115,51 @@ def extract_wikineural(git_dir: Path, out: Path = WIKINEURAL_DIR) -> dict[str, P
     return written
 
 
+def extract_romans(git_dir: Path, out: Path = ROMANS_DIR) -> dict[str, Path]:
+    """Copy the seven novels' CoNLL files at the pinned commit out of a clone (bare or not)."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for novel, blob in ROMANS_BLOBS.items():
+        data = subprocess.run(
+            ["git", "--git-dir", str(git_dir), "show", f"{ROMANS_COMMIT}:ner/{novel}.conll"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        if _blob_id(data) != blob:
+            raise ValueError(f"ner/{novel}.conll at {ROMANS_COMMIT[:7]} is not the expected file")
+        target = out / f"{novel}.conll"
+        target.write_bytes(data)
+        written[novel] = target
+    (out / "SOURCE.txt").write_text(
+        f"{ROMANS_REPO} at {ROMANS_COMMIT}: ner/*.conll (seven novels, human-annotated).\n"
+        "Licence: MIT as its authors declare it for their HuggingFace copy (compnet-renard/7-romans-ner); "
+        "the repository has no licence file. Not redistributed: git-ignored.\n",
+        encoding="utf-8",
+    )
+    return written
+
+
 _NO_SPACE_BEFORE = frozenset(".,)]}%…")
 _NO_SPACE_AFTER = frozenset("([{")
 
 
-def detokenize(tokens: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
-    """Text of CoNLL tokens with French spacing, and each token's (start, end) in it."""
+def detokenize(tokens: Sequence[str], split_elisions: bool = False) -> tuple[str, list[tuple[int, int]]]:
+    """Text of CoNLL tokens with French spacing, and each token's (start, end) in it.
+
+    ``split_elisions``: an apostrophe is a token of its own ("l ' étude", the novels' tokenisation)
+    and glues to the word before it too."""
     parts: list[str] = []
     offsets: list[tuple[int, int]] = []
     pos = 0
     prev = ""
     for tok in tokens:
-        glue = not parts or tok[0] in _NO_SPACE_BEFORE or prev[-1:] in ("'", "’") or prev in _NO_SPACE_AFTER
+        glue = (
+            not parts
+            or tok[0] in _NO_SPACE_BEFORE
+            or prev[-1:] in ("'", "’")
+            or prev in _NO_SPACE_AFTER
+            or (split_elisions and tok in ("'", "’"))
+        )
         if not glue:
             parts.append(" ")
             pos += 1
@@ -114,8 +170,11 @@ def detokenize(tokens: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
     return "".join(parts), offsets
 
 
-def read_conll(path: Path) -> list[Sentence]:
-    """Sentences of a WikiNEuRal ``.conllu`` file (``index<TAB>token<TAB>IOB2``) with their PER spans."""
+def read_conll(path: Path, novels: bool = False) -> list[Sentence]:
+    """Sentences of a WikiNEuRal ``.conllu`` file (``index<TAB>token<TAB>IOB2``) with their PER spans.
+
+    ``novels``: a 7-romans file instead (``token IOB2``, blank line between paragraphs, apostrophes
+    as tokens), where a span that names nobody (:data:`ROMANS_NOBODY`, "mon Dieu") is dropped."""
     sentences: list[Sentence] = []
     tokens: list[str] = []
     tags: list[str] = []
@@ -123,24 +182,30 @@ def read_conll(path: Path) -> list[Sentence]:
     def flush() -> None:
         if not tokens:
             return
-        text, offsets = detokenize(tokens)
+        text, offsets = detokenize(tokens, split_elisions=novels)
         spans: list[tuple[int, int]] = []
         for i, tag in enumerate(tags):
             if tag == "B-PER" or (tag == "I-PER" and (i == 0 or tags[i - 1] not in ("B-PER", "I-PER"))):
                 spans.append(offsets[i])
             elif tag == "I-PER":
                 spans[-1] = (spans[-1][0], offsets[i][1])
+        if novels:
+            spans = [
+                (s, e)
+                for s, e in spans
+                if not set(text[s:e].lower().replace("'", "' ").split()) <= ROMANS_NOBODY
+            ]
         sentences.append(Sentence(text, tuple(spans)))
         tokens.clear()
         tags.clear()
 
     for line in path.read_text(encoding="utf-8").splitlines():
-        cols = line.split("\t")
-        if len(cols) < 3:
+        cols = line.split(" ") if novels else line.split("\t")
+        if len(cols) < (2 if novels else 3):
             flush()
             continue
-        tokens.append(cols[1])
-        tags.append(cols[2])
+        tokens.append(cols[0] if novels else cols[1])
+        tags.append(cols[-1] if novels else cols[2])
     flush()
     return sentences
 
@@ -151,12 +216,24 @@ TUNING_SEEDS = (20261005, 20240611)
 TUNING_SAMPLE = 1500
 
 
-def wikineural_sample(split: str, n: int, seed: int) -> tuple[list[Sentence], list[Sentence]]:
-    """``n`` sentences with a PER span and ``n`` without, drawn with ``seed`` from a cached split.
+def corpus_sample(split: str, n: int, seed: int) -> tuple[list[Sentence], list[Sentence]]:
+    """``n`` sentences with a PER span and ``n`` without, drawn with ``seed`` from a cached split:
+    WikiNEuRal's ``dev``, ``dev-unseen`` or ``test``, or the novels' ``romans-dev`` or ``romans-test``.
 
     ``dev-unseen``: from the dev sentences that neither tuning sample (:data:`TUNING_SEEDS`, 1 500 of
     each kind) holds: a check of rules tuned on dev, on sentences of the same split nobody looked at,
     without spending another look at test."""
+    if split in ROMANS_SPLITS:
+        sentences = []
+        for novel in ROMANS_SPLITS[split]:
+            path = ROMANS_DIR / f"{novel}.conll"
+            if not path.exists():
+                raise FileNotFoundError(
+                    f"{path.relative_to(REPO)} missing: clone {ROMANS_REPO} and run "
+                    "bench/detection_eval.py --extract-romans GITDIR"
+                )
+            sentences += read_conll(path, novels=True)
+        return _draw(sentences, n, seed)
     name = "dev" if split == "dev-unseen" else split
     path = WIKINEURAL_DIR / f"fr-{name}.conllu"
     if not path.exists():
@@ -168,9 +245,13 @@ def wikineural_sample(split: str, n: int, seed: int) -> tuple[list[Sentence], li
     if split == "dev-unseen":
         seen: set[str] = set()
         for tuning in TUNING_SEEDS:
-            with_person, without = wikineural_sample("dev", TUNING_SAMPLE, tuning)
+            with_person, without = corpus_sample("dev", TUNING_SAMPLE, tuning)
             seen.update(s.text for s in with_person + without)
         sentences = [s for s in sentences if s.text not in seen]
+    return _draw(sentences, n, seed)
+
+
+def _draw(sentences: list[Sentence], n: int, seed: int) -> tuple[list[Sentence], list[Sentence]]:
     rng = random.Random(seed)
     with_person = [s for s in sentences if s.spans]
     without = [s for s in sentences if not s.spans]
@@ -448,18 +529,25 @@ def run_persons(
     vocab: dict[str, Sequence[str]],
 ) -> dict[str, Any]:
     """Section 5 for every detector (``detectors[0]`` is dlp-proxy, keyed "ours"; then "vanilla")."""
-    with_person, without = wikineural_sample(split, sentences, seed)
+    with_person, without = corpus_sample(split, sentences, seed)
     lowered = [lower_names(s) for s in with_person]
     heldout = _doc_sentences(generate_corpus(docs, seed + 101, heldout_people(seed + 101)))
     foreign = _doc_sentences(generate_corpus(docs, seed + 202, heldout_people(seed + 202, foreign=True)))
     heldout_low = [lower_names(s) for s in heldout]
     foreign_low = [lower_names(s) for s in foreign]
     prompts = clean_place_prompts(clean, seed + 303, **vocab)
+    if split in ROMANS_SPLITS:
+        source = f"{ROMANS_REPO}@{ROMANS_COMMIT[:7]} ner/{{{','.join(ROMANS_SPLITS[split])}}}.conll"
+    else:
+        source = (
+            f"{WIKINEURAL_REPO}@{WIKINEURAL_COMMIT[:7]} "
+            f"fr/{WIKINEURAL_FILES[split.split('-')[0]].rsplit('/', 1)[1]}"
+            + (" (sentences outside the tuning samples)" if split == "dev-unseen" else "")
+        )
     out: dict[str, Any] = {
         "split": split,
-        "source": f"{WIKINEURAL_REPO}@{WIKINEURAL_COMMIT[:7]} "
-        f"fr/{WIKINEURAL_FILES[split.split('-')[0]].rsplit('/', 1)[1]}"
-        + (" (sentences outside the tuning samples)" if split == "dev-unseen" else ""),
+        "corpus": corpus_name(split),
+        "source": source,
         "sizes": {
             "sentences_with_person": len(with_person),
             "person_spans": sum(len(s.spans) for s in with_person),
@@ -487,6 +575,11 @@ def run_persons(
     return out
 
 
+def corpus_name(split: str) -> str:
+    """How reports name the public corpus a split belongs to."""
+    return "7 romans" if split in ROMANS_SPLITS else "WikiNEuRal fr"
+
+
 ROWS = (
     ("as_written", "WikiNEuRal fr, names as written", "recall", RECALL_TARGET),
     ("lower_case", "WikiNEuRal fr, names lower-cased", "recall", RECALL_LOWER_TARGET),
@@ -501,6 +594,7 @@ ROWS = (
 def person_targets(section: dict[str, Any]) -> list[dict[str, Any]]:
     """Targets of section 5 with their status (met / MISSED)."""
     ours, van = section["ours"], section.get("vanilla")
+    corpus = section.get("corpus", "WikiNEuRal fr")
     out = []
 
     def add(name: str, value: float | None, threshold: float | None, op: str = "≥") -> None:
@@ -518,11 +612,14 @@ def person_targets(section: dict[str, Any]) -> list[dict[str, Any]]:
         )
 
     for key, label, metric, target in ROWS:
+        if corpus != "WikiNEuRal fr" and key in ("as_written", "lower_case"):
+            target = None  # the recall targets are set on WikiNEuRal; elsewhere: never below vanilla
+        label = label.replace("WikiNEuRal fr", corpus)
         add(f"PERSON recall, {label}", ours[key][metric], target)
         if van is not None:
             add(f"PERSON recall ≥ vanilla Presidio, {label}", ours[key][metric], van[key][metric])
-    add("PERSON span precision, WikiNEuRal fr as written", ours["as_written"]["precision"], PRECISION_TARGET)
-    add("PERSON span precision, WikiNEuRal fr lower-cased", ours["lower_case"]["precision"], PRECISION_TARGET)
+    add(f"PERSON span precision, {corpus} as written", ours["as_written"]["precision"], PRECISION_TARGET)
+    add(f"PERSON span precision, {corpus} lower-cased", ours["lower_case"]["precision"], PRECISION_TARGET)
     add(
         "clean prompts with places/companies/products/jobs flagged",
         ours["clean_places"]["rate"],
@@ -536,6 +633,7 @@ def print_persons(section: dict[str, Any], examples: int, p: Callable[[str], Non
     """The table of section 5 and the misses of dlp-proxy."""
     s = section["sizes"]
     ours, van = section["ours"], section.get("vanilla")
+    corpus = section.get("corpus", "WikiNEuRal fr")
 
     def f(v: float | None) -> str:
         return "—" if v is None else f"{v:.3f}"
@@ -548,6 +646,7 @@ def print_persons(section: dict[str, Any], examples: int, p: Callable[[str], Non
     )
     p(f"   {'set':<44} {'recall':>7} {'whole':>7} {'prec.':>7} {'vanilla rec.':>13} {'vanilla prec.':>14}")
     for key, label, _, _ in ROWS:
+        label = label.replace("WikiNEuRal fr", corpus)
         o = ours[key]
         v = van[key] if van else {}
         p(
@@ -561,6 +660,7 @@ def print_persons(section: dict[str, Any], examples: int, p: Callable[[str], Non
         v = van[key]["rate"] if van else None
         p(f"   {label:<44} {f(ours[key]['rate']):>7} {'':>7} {'':>7} {f(v):>13}")
     for key, label, _, _ in ROWS:
+        label = label.replace("WikiNEuRal fr", corpus)
         misses = ours[key]["misses"]
         if misses:
             p(f"-- {label}: {len(misses)} names missed")
@@ -569,7 +669,7 @@ def print_persons(section: dict[str, Any], examples: int, p: Callable[[str], Non
     for key in ("as_written", "lower_case"):
         strays = ours[key]["strays"]
         if strays:
-            p(f"-- WikiNEuRal {key}: {len(strays)} PERSON findings on no gold name")
+            p(f"-- {corpus} {key}: {len(strays)} PERSON findings on no gold name")
             for m in strays[:examples]:
                 p(f"   {m}")
     for key in ("person_free", "clean_places"):

@@ -184,10 +184,26 @@ def test_dev_unseen_holds_no_sentence_of_the_tuning_samples(tmp_path: Path, monk
     monkeypatch.setattr(pe, "TUNING_SAMPLE", 5)
     seen = set()
     for seed in pe.TUNING_SEEDS:
-        with_person, without = pe.wikineural_sample("dev", 5, seed)
+        with_person, without = pe.corpus_sample("dev", 5, seed)
         seen |= {s.text for s in with_person + without}
-    with_person, without = pe.wikineural_sample("dev-unseen", 100, 1)
+    with_person, without = pe.corpus_sample("dev-unseen", 100, 1)
     unseen = {s.text for s in with_person + without}
     assert len(with_person) >= 20 and len(without) >= 20  # 30 of each, less at most 10 drawn
     assert not unseen & seen
     assert len(unseen | seen) == 60  # every sentence is in one or the other
+
+
+def test_person_eval_reads_the_novels_format(tmp_path: Path) -> None:
+    """7-romans: ``token TAG`` lines, the apostrophe a token of its own, and a span naming nobody
+    ("mon Dieu") dropped while the people around it stay."""
+    pe = _load_person_eval()
+    novel = tmp_path / "x.conll"
+    novel.write_text(
+        "Mon B-PER\nDieu I-PER\n, O\ndit O\nM. B-PER\nd I-PER\n' I-PER\nArtagnan I-PER\nà O\nl O\n' O\n"
+        "abbé O\nBournisien B-PER\n. O\n\nRien O\nici O\n. O\n",
+        encoding="utf-8",
+    )
+    first, second = pe.read_conll(novel, novels=True)
+    assert first.text == "Mon Dieu, dit M. d'Artagnan à l'abbé Bournisien."
+    assert [first.text[s:e] for s, e in first.spans] == ["M. d'Artagnan", "Bournisien"]
+    assert second.text == "Rien ici." and second.spans == ()
