@@ -1118,6 +1118,17 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         # the subject of a sentence before a verb and a comma; a name after "(dont"; after "à" where
         # only a person fits (permission, homage)
         ("Okonkwo réagit, suivant les ordres du directeur.", ["Okonkwo"]),
+        # "a" without its accent is "avoir" after a subject, and an object pronoun before "avoir" or
+        # "être" follows one: not the "à" or the article after an imperative
+        ("Kowalczyk a envoyé le contrat signé.", ["Kowalczyk"]),
+        ("Kowalczyk l'a validé hier.", ["Kowalczyk"]),
+        ("Souvarine les avait envoyés avant midi.", ["Souvarine"]),
+        ("Rédige les comptes rendus de la réunion.", []),
+        ("Réponds a la demande du client.", []),
+        # whom one thinks of or entrusts a thing to
+        ("Je pense à Okonkwo pour ce poste.", ["Okonkwo"]),
+        ("On confie à Kowalczyk la suite du dossier.", ["Kowalczyk"]),
+        ("Pense à Lyon pour le séminaire.", []),
         ("Le projet (dont Wanjiru est la responsable) avance bien.", ["Wanjiru"]),
         ("Ce budget, permettant à Tcheuko de recruter, est validé.", ["Tcheuko"]),
         ("En hommage à Sigebert, la salle porte son nom.", ["Sigebert"]),

@@ -560,6 +560,13 @@ _AFTER_IMPERATIVE = _words(
     leurs des du de d' moi en y à au aux tout toute tous toutes chaque quelques plusieurs deux trois
     quatre cinq dix"""
 )
+#: Object pronouns between a subject and its verb ("Dupuis les a envoyés"), which after an imperative
+#: are articles ("Rédige les comptes rendus").
+_OBJECT_PRONOUNS = frozenset("le la les leur lui y en".split())
+#: Forms of "avoir" and "être" as written (unfolded: "a" is not "à").
+_AUXILIARY_FORMS = frozenset(
+    "a avait aura aurait ont avaient auront est était sera serait sont étaient".split()
+)
 _ACRONYMS = _words(
     """tva ht ttc sas sasu sarl sa eurl sci pme tpe eti rh drh dsi daf ceo cto cfo pdg dg cdi cdd pdf
     url api it si erp crm kpi roi rgpd cnil urssaf insee siren siret iban bic rib nir tel fax cv ok faq
@@ -793,7 +800,8 @@ _ADDRESS_VERBS = _SPEAK_TO_VERBS | _words(
     permettent permettez permettre permettant permis permise succède succèdent succéder succédé
     succédant succèdera succédera succéderont hommage référence références reproche reprochez reprocher
     reproché attribue attribuent attribuant attribuer attribua allégeance réponse message mail courrier
-    lettre"""
+    lettre pense pensé pensez penser pensant pensa songe songé songeant songer songea confie confié
+    confier confiait confia"""
 )
 #: Words after which a lone unknown capitalised word is a place or a thing until a cue says otherwise
 #: ("à Margate", "dans Dus", "le Spodek", "de Leroy Merlin"); after any other word the model's PER
@@ -1955,7 +1963,19 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if next_word is None or next_word.group(1)[0] in ":-–0123456789":
                 return None
             word = next_word.group(1)
-            if (
+            # "Kowalczyk a envoyé le contrat": "a" without its accent is the verb "avoir" before a
+            # participle, not the "à" after an imperative ("Réponds à la demande", "Ecris a la RH");
+            # "Nguyen l'a validé", "Dupuis les avait envoyés": an object pronoun before "avoir" or
+            # "être" follows a subject, not an imperative ("Rédige les comptes rendus")
+            third = re.match(r"[\s\u00a0]*([\w'’-]+)", after[next_word.end() :])
+            third_word = third.group(1) if third is not None else ""
+            elided = re.fullmatch(r"[lL]['’](\w+)", word)
+            auxiliary = (
+                (word == "a" and third is not None and fold(third_word) not in _AFTER_IMPERATIVE)
+                or (word in _OBJECT_PRONOUNS and third_word in _AUXILIARY_FORMS)
+                or (elided is not None and elided.group(1) in _AUXILIARY_FORMS)
+            )
+            if not auxiliary and (
                 fold(word.rstrip(",;.!?")) in _AFTER_IMPERATIVE
                 or fold(word.split("'")[0] + "'") in _AFTER_IMPERATIVE
             ):
