@@ -247,6 +247,11 @@ def test_names_listed_beside_a_person(person: FrenchPersonRecognizer, text: str,
         ("Bonjour Monsieur di marcone, votre dossier est complet.", ["di marcone"]),
         ("Bonjour Madame le hirec,", ["le hirec"]),
         ("madame dupont demande un rendez-vous", ["dupont"]),  # "demande" is not part of the name
+        # a French word no list names, before more of the sentence: the verb of an unnamed person
+        ("Monsieur souhaite résilier son contrat.", []),
+        ("Madame arrivait enfin avec les documents.", []),
+        ("Monsieur petit a appelé ce matin.", ["petit"]),  # a family name that is also a word
+        ("mme forestier sortit du bureau.", ["forestier"]),  # "Mme" never stands without a name
         ("Bonjour Madame la directrice,", []),
         ("bonjour monsieur le maire, merci", []),
         ("Madame, Monsieur,", []),

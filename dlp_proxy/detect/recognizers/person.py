@@ -546,7 +546,12 @@ _FUNCTION_WORDS = _words(
     lorsque puis alors ainsi aussi voici voilà hier demain aujourd'hui cette ces notre nos votre vos
     leur leurs chaque tout toute tous toutes et ou"""
 )
-_BUILTIN_STOPWORDS = _IMPERATIVES | _FORM_LABELS | _GREETINGS | _ROLES | _CALENDAR | _FUNCTION_WORDS
+#: Subject pronouns: never part of a name, even capitalised after one ("Merci Marie Vous trouverez…");
+#: not "tu" nor "il", which are ("Tự Đức", "Kim Jong Il").
+_SUBJECT_PRONOUNS = _words("je elle nous vous ils elles")
+_BUILTIN_STOPWORDS = (
+    _IMPERATIVES | _FORM_LABELS | _GREETINGS | _ROLES | _CALENDAR | _FUNCTION_WORDS | _SUBJECT_PRONOUNS
+)
 #: Stop words that are also family names ("Vos", "Lister", "Mars"): after a first name, inside a span
 #: the model tagged PER, more of the name.
 _FAMILY_LIKE_STOPWORDS = _IMPERATIVES | _CALENDAR | _FUNCTION_WORDS
@@ -1261,7 +1266,12 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     run = self._extend(text, run)
                     if not self._has_company_word(text, run):
                         add(run.start, run.end, score, why)
-        for start, end in self._lower_cue_names(text):
+        tagged = [
+            (ent.start_char, ent.end_char)
+            for ent in (nlp_artifacts.entities if nlp_artifacts is not None else ())
+            if ent.label_ in (ENTITY, "PER")
+        ]
+        for start, end in self._lower_cue_names(text, tagged):
             add(start, end, self.scores.cue, "cue")
         for start, end, score in self._bracketed_first_names(text, found):
             add(start, end, score, "cue")
@@ -2096,14 +2106,19 @@ class FrenchPersonRecognizer(LocalRecognizer):
             return bool(known) or not all(fold(t) in PLACES for t in tokens)
         return bool(_UPPER_FULL.fullmatch(tokens[0])) and len(tokens[0]) >= 4
 
-    def _lower_cue_names(self, text: str) -> Iterable[tuple[int, int]]:
+    def _lower_cue_names(
+        self, text: str, tagged: Sequence[tuple[int, int]] = ()
+    ) -> Iterable[tuple[int, int]]:
         """A name typed in lower case after a civility ("Bonjour Madame mandrillon", "mme dieux",
         "Monsieur melchior baffert"): after "Madame" or "Monsieur", the next word is the name whatever
         it means ("Madame profit"), unless it is a stop word ("Madame la directrice", "monsieur le
         maire", "madame votre mère") or a role ("Monsieur maire"); a particle first needs a word French
         does not know after it ("Madame le hir", "Monsieur di marco"). The words after it are more of
         the name when French does not know them or they are known names ("Monsieur melchior baffert";
-        not "Madame dupont demande…")."""
+        not "Madame dupont demande…"). A French word that no list names and the model does not tag
+        (``tagged``: its PER spans), before more of the sentence in lower case, is the verb of the person
+        the civility stands for ("Monsieur souhaite résilier", "Madame arrivait enfin"); an abbreviated
+        civility always has a name after it ("mme forestier sortit")."""
         if not any(c.islower() for c in text):
             return
         cues = [(m, False) for m in _LOWER_CUE_RX.finditer(text)]
@@ -2121,6 +2136,15 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 continue
             elif self_named and _is_plain_word(first) and not _is_first_name(first, rare=True):
                 continue  # "mon nom est inscrit", "mon prénom est mal écrit"
+            elif (
+                not self_named
+                and fold(m.group().split()[0]) in ("monsieur", "madame", "mademoiselle")
+                and is_french_word(first)
+                and not (_is_first_name(first, rare=True) or _is_last_name(first) or key in _WORD_SURNAMES)
+                and re.match(rf"{_SP}+[{_LO}]", text[offset + words[0].end() :])
+                and not any(s <= offset + words[0].start() < e for s, e in tagged)
+            ):
+                continue  # "Mme dieux (02 …)", "madame profit,", "Madame couture demande…" keep a name
             for w in words[taken:]:
                 word = w.group()
                 if self._is_stopword(word) or fold(word) in _LOWER_STOPWORDS:
@@ -3237,7 +3261,7 @@ _LIST_JOIN_BEFORE_RX = re.compile(
 )
 _NOT_BEFORE_LISTED_WORD = frozenset("le la les l un une des du de d au aux a en dans sur vers".split())
 _ENGLISH_JOIN_RX = re.compile(r"[ \u00a0]+(?:and|&)[ \u00a0]")
-_ELIDED_RX = re.compile(r"(?:[cdjlmnst]|qu)['’]", re.IGNORECASE)
+_ELIDED_RX = re.compile(r"(?:[cdjlmnst]|qu|puisqu|lorsqu|quoiqu|jusqu|presqu|quelqu)['’]", re.IGNORECASE)
 _LIST_SEPARATOR_RX = re.compile(r",| et | ou ")
 #: How far a list item or its separator may reach (three words of a name and a separator).
 _ITEM_WINDOW = 120
