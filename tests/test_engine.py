@@ -1136,6 +1136,9 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         # a capitalised subject pronoun after a name is no part of it
         ("Merci Marie Vous trouverez le devis en pièce jointe.", ["Marie"]),
         ("Bonjour Paul Nous avons bien reçu votre commande.", ["Paul"]),
+        # lower case, a frequent word and "de" open a thing's name; a title of nobility a person's
+        ("propose trois slogans pour la campagne de printemps de datacrest.", []),
+        ("devant le neveu du comte de vaudrec, qui serrait les mains.", ["comte de vaudrec"]),
         # a list of names ends before an elided conjunction
         ("Voir avec Kowalczyk et Nowak, lorsqu'ils reviennent.", ["Kowalczyk", "Nowak"]),
         ("Le projet (dont Wanjiru est la responsable) avance bien.", ["Wanjiru"]),

@@ -150,6 +150,9 @@ def test_french_dictionary_read_errors(tmp_path: Path) -> None:
         ("rdv avec yoshihiko noda jeudi", ["yoshihiko noda"]),  # a first name of another country
         ("la note d'olive noire", []),  # after "d'", a first name that is a word, then a word: no
         ('la devise " In hoc signo vinces "', []),  # after a capitalised word: a foreign phrase
+        # a first name before a company word names a company
+        ("relance alpha maintenance pour la livraison", []),
+        ("relance marcel transports pour la livraison", []),
     ],
 )
 def test_lower_case_first_and_family_name(

@@ -546,6 +546,11 @@ _FUNCTION_WORDS = _words(
     lorsque puis alors ainsi aussi voici voilà hier demain aujourd'hui cette ces notre nos votre vos
     leur leurs chaque tout toute tous toutes et ou"""
 )
+#: Titles of nobility before a name with a particle ("le comte de vaudrec", "la duchesse d'Uzès").
+_NOBLE_TITLES = _words(
+    """comte comtesse vicomte vicomtesse baron baronne duc duchesse marquis marquise prince princesse
+    chevalier roi reine"""
+)
 #: Subject pronouns: never part of a name, even capitalised after one ("Merci Marie Vous trouverez…");
 #: not "tu" nor "il", which are ("Tự Đức", "Kim Jong Il").
 _SUBJECT_PRONOUNS = _words("je elle nous vous ils elles")
@@ -1910,6 +1915,16 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 t.islower() and _is_common_word(k) for t, k in zip(tokens, keys, strict=True)
             ):
                 return self.scores.ner_weak  # "le serveur de recette tourne sous Ubuntu": frequent words
+            written = text[run.start : run.end].split()
+            if (
+                written[0].islower()
+                and _is_common_word(keys[0])
+                and not _is_any_first_name(keys[0])
+                and keys[0] not in _NOBLE_TITLES
+                and len(written) > 1
+                and fold(written[1]) in ("de", "du", "des", "d'")
+            ):
+                return self.scores.ner_weak  # "la campagne de printemps de datacrest": a thing of a company
             # "Nancy Kerrigan", "Florence Aubenas": a first name that is also a place, before a name word
             known = known or (
                 keys[0] in PLACES and _is_first_name(tokens[0], rare=True) and keys[1] not in PLACES
@@ -2855,6 +2870,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             known_last = False
             if last is not None:
                 lkey = fold(last)
+                if lkey in _COMPANY_WORDS:
+                    continue  # "relance alpha maintenance pour la livraison": a company
                 if lkey in LAST_NAMES:
                     known_last, end = True, m.end("last")
                 elif lkey not in _LOWER_STOPWORDS and not self._is_stopword(last) and lkey not in PLACES:
@@ -2894,8 +2911,13 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 text, max(0, m.start() - 30), m.start()
             ):
                 continue  # "la devise In hoc signo": after a capitalised word, a foreign phrase or title
-            if lkey in _LOWER_STOPWORDS or self._is_stopword(last) or lkey in PLACES:
-                continue
+            if (
+                lkey in _LOWER_STOPWORDS
+                or self._is_stopword(last)
+                or lkey in PLACES
+                or lkey in _COMPANY_WORDS
+            ):
+                continue  # "marcel transports": a company
             if f"{key} {lkey}" in PLACES:
                 continue  # "salon à las vegas", "bureau de sri lanka"
             known_last = lkey in LAST_NAMES
