@@ -1129,6 +1129,9 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         ("Je pense à Okonkwo pour ce poste.", ["Okonkwo"]),
         ("On confie à Kowalczyk la suite du dossier.", ["Kowalczyk"]),
         ("Pense à Lyon pour le séminaire.", []),
+        # "chez les" and a family name: a family's home
+        ("Samedi on dîne chez les Okonkwo avec les enfants.", ["Okonkwo"]),
+        ("Promo chez les Galeries Lafayette.", []),
         # after a civility, a word the model tags PER stays a name before a verb; an untagged word
         # of French there is the verb of the person the civility stands for
         ("Madame couture demande un rendez-vous.", ["couture"]),

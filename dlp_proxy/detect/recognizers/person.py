@@ -2097,6 +2097,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             return bool(nouns) and not any(_is_business_or_place_noun(w) for w in nouns)
         if previous in ("a", "au", "aux") and len(words) >= 2 and words[-2] in _ADDRESS_VERBS:
             return True  # "réponds à Okonkwo": the person addressed
+        if previous == "les" and len(words) >= 2 and words[-2] == "chez":
+            return True  # "dîner chez les Kowalczyk": a family's home
         previous = previous.split("'")[-1] or previous
         return previous in _PERSON_SLOT_WORDS
 
