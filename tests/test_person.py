@@ -255,6 +255,11 @@ def test_names_listed_beside_a_person(person: FrenchPersonRecognizer, text: str,
         ("Madame arrivait enfin avec les documents.", []),
         ("Monsieur petit a appelé ce matin.", ["petit"]),  # a family name that is also a word
         ("mme forestier sortit du bureau.", ["forestier"]),  # "Mme" never stands without a name
+        ("on va chercher mme de marelle ce soir", ["de marelle"]),  # nor with a particle and a word
+        ("voir mme la directrice demain", []),
+        ("elle répondait toujours à M. le vicaire", []),
+        ("rdv avec m. kowalczyk demain", ["kowalczyk"]),  # "m." in lower case, not after a number
+        ("le mur fait 5 m. de long", []),
         ("Bonjour Madame la directrice,", []),
         ("bonjour monsieur le maire, merci", []),
         ("Madame, Monsieur,", []),

@@ -141,7 +141,7 @@ _BRACKETED_FIRST_NAME_RX = re.compile(rf"{_SP}*\({_SP}*(?P<name>{_ANY_NAME_WORD}
 #: particle maybe first ("Madame le hir", "Monsieur di marco");
 #: :meth:`FrenchPersonRecognizer._lower_cue_names` says which are the name.
 _LOWER_CUE_RX = re.compile(
-    rf"(?<![\w.])(?:(?i:monsieur|madame|mademoiselle|mme|mlle|mmes|mlles|dr)\.?|MM?\.){_SP}+"
+    rf"(?<![\w.])(?:(?i:monsieur|madame|mademoiselle|mme|mlle|mmes|mlles|dr)\.?|MM?\.|(?<!\d{_SP})m\.){_SP}+"
     rf"(?P<name>[{_LO}]{{2,}}(?:['’-][{_LO}]+)*(?:{_SP}+[{_LO}]{{2,}}(?:['’-][{_LO}]+)*){{0,2}})"
     rf"(?![\w'’-])"
 )
@@ -2145,8 +2145,17 @@ class FrenchPersonRecognizer(LocalRecognizer):
             first = words[0].group()
             key = fold(first)
             taken = 1
+            # "Mme", "M.": an abbreviated civility always has a name after it ("mme de marelle"; but
+            # "M. le vicaire", "Mme la directrice": an article before a role)
+            spelled = self_named or fold(m.group().split()[0]) in ("monsieur", "madame", "mademoiselle")
             if key in _PARTICLES:
-                if len(words) < 2 or is_french_word(words[1].group()) or self._is_stopword(words[1].group()):
+                second = words[1].group() if len(words) > 1 else ""
+                if (
+                    not second
+                    or self._is_stopword(second)
+                    or fold(second) in _ROLE_WORDS
+                    or ((spelled or key not in ("de", "du", "des")) and is_french_word(second))
+                ):
                     continue
                 taken = 2
             elif key in _LOWER_STOPWORDS or self._is_stopword(first) or key in _ROLE_WORDS:
@@ -2155,7 +2164,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 continue  # "mon nom est inscrit", "mon prénom est mal écrit"
             elif (
                 not self_named
-                and fold(m.group().split()[0]) in ("monsieur", "madame", "mademoiselle")
+                and spelled
                 and is_french_word(first)
                 and not (_is_first_name(first, rare=True) or _is_last_name(first) or key in _WORD_SURNAMES)
                 and re.match(rf"{_SP}+[{_LO}]", text[offset + words[0].end() :])
