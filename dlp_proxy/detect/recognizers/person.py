@@ -140,6 +140,12 @@ _BRACKETED_FIRST_NAME_RX = re.compile(rf"{_SP}*\({_SP}*(?P<name>{_ANY_NAME_WORD}
 #: dieux", "Monsieur melchior baffert", "rdv avec le dr. kowalczyk"): up to three lower-case words, a
 #: particle maybe first ("Madame le hir", "Monsieur di marco");
 #: :meth:`FrenchPersonRecognizer._lower_cue_names` says which are the name.
+#: A family name with its elided particle opening a sentence, before the verb: "D'Ornano a validé le
+#: devis", "D'Artagnan salua" (the model reads "D'" as a word and often tags nothing there).
+_ELIDED_SUBJECT_RX = re.compile(
+    rf"(?:^|(?<=[.!?…]{_SP})|(?<=\n)|(?<=[-–—]{_SP}))D['’](?P<name>[{_UP}][{_LO}]{{2,}})(?={_SP}+[{_LO}])",
+    re.MULTILINE,
+)
 _LOWER_CUE_RX = re.compile(
     rf"(?<![\w.])(?:(?i:monsieur|madame|mademoiselle|mme|mlle|mmes|mlles|dr)\.?|MM?\.|(?<!\d{_SP})m\.){_SP}+"
     rf"(?P<name>[{_LO}]{{2,}}(?:['’-][{_LO}]+)*(?:{_SP}+[{_LO}]{{2,}}(?:['’-][{_LO}]+)*){{0,2}})"
@@ -1304,6 +1310,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
             add(start, end, self.scores.ner, "csv")
         for start, end in self._mail_header_names(text):
             add(start, end, self.scores.ner, "mail_header")
+        for start, end in self._elided_subjects(text):
+            add(start, end, self.scores.ner_single, "elided_subject")
         for start, end, score in self._lower_case_names(text):
             add(start, end, score, "lower_case")
         if any(c.islower() for c in text):
@@ -2722,6 +2730,17 @@ class FrenchPersonRecognizer(LocalRecognizer):
             ):
                 continue
             yield m.start(), m.end("last"), self.scores.label, "email"
+
+    def _elided_subjects(self, text: str) -> Iterable[tuple[int, int]]:
+        """A family name with an elided particle as the subject that opens a sentence ("D'Ornano a
+        validé le devis"): not a word of French ("D'Abord", "D'Après"), a place ("D'Annecy"), a tool
+        of the allow list or a company word."""
+        for m in _ELIDED_SUBJECT_RX.finditer(text):
+            name = m.group("name")
+            key = fold(name)
+            if is_french_word(name) or key in PLACES or key in self.allowlist or key in _COMPANY_WORDS:
+                continue
+            yield m.start(), m.end()
 
     def _chat_speakers(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Speakers of a transcript pasted with its times ("[10:42] Kaiss Stumpf : ok pour moi",
