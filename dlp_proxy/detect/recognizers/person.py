@@ -136,16 +136,17 @@ _CUE_RX = re.compile(
 #: A first name in brackets right after a civility's name: "M. Doyon (Célian)", "Mme KAPPLER (Amani)",
 #: "M. mann (eyline)" (applied where the civility's name ends).
 _BRACKETED_FIRST_NAME_RX = re.compile(rf"{_SP}*\({_SP}*(?P<name>{_ANY_NAME_WORD}){_SP}*\)")
-#: A civility or a doctor's title typed before a name in lower case ("Bonjour Madame mandrillon", "mme
-#: dieux", "Monsieur melchior baffert", "rdv avec le dr. kowalczyk"): up to three lower-case words, a
-#: particle maybe first ("Madame le hir", "Monsieur di marco");
-#: :meth:`FrenchPersonRecognizer._lower_cue_names` says which are the name.
 #: A family name with its elided particle opening a sentence, before the verb: "D'Ornano a validé le
 #: devis", "D'Artagnan salua" (the model reads "D'" as a word and often tags nothing there).
 _ELIDED_SUBJECT_RX = re.compile(
     rf"(?:^|(?<=[.!?…]{_SP})|(?<=\n)|(?<=[-–—]{_SP}))D['’](?P<name>[{_UP}][{_LO}]{{2,}})(?={_SP}+[{_LO}])",
     re.MULTILINE,
 )
+#: A civility or a doctor's title typed before a name in lower case ("Bonjour Madame mandrillon", "mme
+#: dieux", "Monsieur melchior baffert", "rdv avec le dr. kowalczyk"): up to three lower-case words, a
+#: particle maybe first ("Madame le hir", "Monsieur di marco"); "m." in lower case too, not after a
+#: number ("m. walter"; not "5 m. de long"); :meth:`FrenchPersonRecognizer._lower_cue_names` says
+#: which are the name.
 _LOWER_CUE_RX = re.compile(
     rf"(?<![\w.])(?:(?i:monsieur|madame|mademoiselle|mme|mlle|mmes|mlles|dr)\.?|MM?\.|(?<!\d{_SP})m\.){_SP}+"
     rf"(?P<name>[{_LO}]{{2,}}(?:['’-][{_LO}]+)*(?:{_SP}+[{_LO}]{{2,}}(?:['’-][{_LO}]+)*){{0,2}})"
@@ -1930,7 +1931,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 and not _is_any_first_name(keys[0])
                 and keys[0] not in _NOBLE_TITLES
                 and len(written) > 1
-                and fold(written[1]) in ("de", "du", "des", "d'")
+                and fold(written[1]) in ("de", "du", "des")
             ):
                 return self.scores.ner_weak  # "la campagne de printemps de datacrest": a thing of a company
             # "Nancy Kerrigan", "Florence Aubenas": a first name that is also a place, before a name word
@@ -2138,7 +2139,8 @@ class FrenchPersonRecognizer(LocalRecognizer):
         "Monsieur melchior baffert"): after "Madame" or "Monsieur", the next word is the name whatever
         it means ("Madame profit"), unless it is a stop word ("Madame la directrice", "monsieur le
         maire", "madame votre mère") or a role ("Monsieur maire"); a particle first needs a word French
-        does not know after it ("Madame le hir", "Monsieur di marco"). The words after it are more of
+        does not know after it ("Madame le hir", "Monsieur di marco"), but "de" after an abbreviated
+        civility does not ("mme de marelle"). The words after it are more of
         the name when French does not know them or they are known names ("Monsieur melchior baffert";
         not "Madame dupont demande…"). A French word that no list names and the model does not tag
         (``tagged``: its PER spans), before more of the sentence in lower case, is the verb of the person
