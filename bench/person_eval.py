@@ -99,51 +99,56 @@ def _blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def extract_wikineural(git_dir: Path, out: Path = WIKINEURAL_DIR) -> dict[str, Path]:
-    """Copy the French dev/test splits at the pinned commit out of a clone (bare or not) of the repo."""
+def _extract_pinned(
+    git_dir: Path, commit: str, files: dict[str, tuple[str, str, str]], out: Path, source: str
+) -> dict[str, Path]:
+    """Copy files at a pinned commit out of a clone (bare or not), each checked against its git blob id.
+
+    ``files``: key -> (path in the repository, blob id, file name in ``out``); ``source`` goes to
+    ``out/SOURCE.txt``. A copy that differs from the pinned file is refused."""
     out.mkdir(parents=True, exist_ok=True)
     written = {}
-    for split, path in WIKINEURAL_FILES.items():
+    for key, (path, blob, name) in files.items():
         data = subprocess.run(
-            ["git", "--git-dir", str(git_dir), "show", f"{WIKINEURAL_COMMIT}:{path}"],
-            check=True,
-            capture_output=True,
-        ).stdout
-        if _blob_id(data) != WIKINEURAL_BLOBS[split]:
-            raise ValueError(f"{path} at {WIKINEURAL_COMMIT[:7]} is not the expected file")
-        target = out / f"fr-{split}.conllu"
-        target.write_bytes(data)
-        written[split] = target
-    (out / "SOURCE.txt").write_text(
-        f"{WIKINEURAL_REPO} at {WIKINEURAL_COMMIT}: {', '.join(WIKINEURAL_FILES.values())}\n"
-        "Licence: CC BY-NC-SA 4.0 (see the repository's LICENSE). Not redistributed: git-ignored.\n",
-        encoding="utf-8",
-    )
-    return written
-
-
-def extract_romans(git_dir: Path, out: Path = ROMANS_DIR) -> dict[str, Path]:
-    """Copy the seven novels' CoNLL files at the pinned commit out of a clone (bare or not)."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for novel, blob in ROMANS_BLOBS.items():
-        data = subprocess.run(
-            ["git", "--git-dir", str(git_dir), "show", f"{ROMANS_COMMIT}:ner/{novel}.conll"],
+            ["git", "--git-dir", str(git_dir), "show", f"{commit}:{path}"],
             check=True,
             capture_output=True,
         ).stdout
         if _blob_id(data) != blob:
-            raise ValueError(f"ner/{novel}.conll at {ROMANS_COMMIT[:7]} is not the expected file")
-        target = out / f"{novel}.conll"
+            raise ValueError(f"{path} at {commit[:7]} is not the expected file")
+        target = out / name
         target.write_bytes(data)
-        written[novel] = target
-    (out / "SOURCE.txt").write_text(
+        written[key] = target
+    (out / "SOURCE.txt").write_text(source, encoding="utf-8")
+    return written
+
+
+def extract_wikineural(git_dir: Path, out: Path = WIKINEURAL_DIR) -> dict[str, Path]:
+    """Copy the French dev/test splits at the pinned commit out of a clone (bare or not) of the repo."""
+    return _extract_pinned(
+        git_dir,
+        WIKINEURAL_COMMIT,
+        {
+            split: (path, WIKINEURAL_BLOBS[split], f"fr-{split}.conllu")
+            for split, path in WIKINEURAL_FILES.items()
+        },
+        out,
+        f"{WIKINEURAL_REPO} at {WIKINEURAL_COMMIT}: {', '.join(WIKINEURAL_FILES.values())}\n"
+        "Licence: CC BY-NC-SA 4.0 (see the repository's LICENSE). Not redistributed: git-ignored.\n",
+    )
+
+
+def extract_romans(git_dir: Path, out: Path = ROMANS_DIR) -> dict[str, Path]:
+    """Copy the seven novels' CoNLL files at the pinned commit out of a clone (bare or not)."""
+    return _extract_pinned(
+        git_dir,
+        ROMANS_COMMIT,
+        {novel: (f"ner/{novel}.conll", blob, f"{novel}.conll") for novel, blob in ROMANS_BLOBS.items()},
+        out,
         f"{ROMANS_REPO} at {ROMANS_COMMIT}: ner/*.conll (seven novels, human-annotated).\n"
         "Licence: MIT as its authors declare it for their HuggingFace copy (compnet-renard/7-romans-ner); "
         "the repository has no licence file. Not redistributed: git-ignored.\n",
-        encoding="utf-8",
     )
-    return written
 
 
 _NO_SPACE_BEFORE = frozenset(".,)]}%…")

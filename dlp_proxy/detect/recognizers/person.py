@@ -1252,10 +1252,12 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if found.get((start, end), (-1.0, ""))[0] < score:
                 found[(start, end)] = (score, why)
 
+        tagged: list[tuple[int, int]] = []  # the model's PER spans, as it gave them
         if nlp_artifacts is not None:
             for ent in nlp_artifacts.entities:
                 if ent.label_ not in (ENTITY, "PER"):
                     continue
+                tagged.append((ent.start_char, ent.end_char))
                 start, end = _whole_words(text, ent.start_char, ent.end_char)
                 tail = self._lower_tail(text, start, end)
                 if tail is not None:
@@ -1278,11 +1280,6 @@ class FrenchPersonRecognizer(LocalRecognizer):
                     run = self._extend(text, run)
                     if not self._has_company_word(text, run):
                         add(run.start, run.end, score, why)
-        tagged = [
-            (ent.start_char, ent.end_char)
-            for ent in (nlp_artifacts.entities if nlp_artifacts is not None else ())
-            if ent.label_ in (ENTITY, "PER")
-        ]
         for start, end in self._lower_cue_names(text, tagged):
             add(start, end, self.scores.cue, "cue")
         for start, end, score in self._bracketed_first_names(text, found):
