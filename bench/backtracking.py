@@ -34,7 +34,8 @@ PIECES = (
     "pot de départ de ab cd ", "M. Ab (Cd) ", "M. Ab ( ", ": Ab est ", "chef de projet Ab Cd ",
     "Hello ab, ", "[10:42] Ab Cd : ", "[1", "10:42 - ", "parents de Ab ", "Ab m'a ",
     "demande à ab ", "à Ab ", "je m'appelle ab cd ", "Mon nom est Ab ", "Pierre-Ab ", "Tymothé Ab ", "Ab c/ ",
-    "Ab;Marie;06 12 34 56 78;", "De : Ab Cd\nÀ : ", "; Cc : Ab ",
+    "Ab;Marie;06 12 34 56 78;", "De : Ab Cd\nÀ : ", "; Cc : Ab ", "M. de Ab ", "Mme d'Ab ", ", dit Ab ",
+    "», a dit Ab ", ". Ab ne ", ". Abc fermait ", "Puis Ab-Cd ",
 )  # fmt: skip
 PREFIXES = (
     "",

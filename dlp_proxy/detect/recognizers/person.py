@@ -127,8 +127,11 @@ _ARTICLE_FAMILY_NAME = re.compile(
 )
 
 _CUE_RX = re.compile(
-    rf"(?<![\w.])(?:(?:(?i:monsieur|madame|mademoiselle|docteur|professeur|ma[iî]tre)|MM?\.|Mmes?\.?|Mlles?\.?"
-    rf"|Me|Dr\.?|Pr\.?){_SP}+"
+    rf"(?<![\w.])(?:(?:(?i:monsieur|madame|mademoiselle)|MM?\.|Mmes?\.?|Mlles?\.?){_SP}+"
+    # a civility takes a family name's particle: "M. de Tréville", "Mme d'Ornano", "Madame de La Tour"
+    # (not a title's complement: "professeur de Français", "Maître de Conférences")
+    rf"(?:(?:de(?:{_SP}+la)?|du){_SP}+|d['’])?"
+    rf"|(?:(?i:docteur|professeur|ma[iî]tre)|Me|Dr\.?|Pr\.?){_SP}+"
     # "M.Dupont", "Mme.Okafor": the abbreviation's dot glued to the name, as typed in a hurry
     rf"|(?:MM?|Mmes?|Mlles?|Dr|Pr)\.(?=[{_UP}][{_LO}]{{2}}))(?P<name>{_NAME})"
 )
@@ -142,6 +145,36 @@ _ELIDED_SUBJECT_RX = re.compile(
     rf"(?:^|(?<=[.!?…]{_SP})|(?<=\n)|(?<=[-–—]{_SP}))D['’](?P<name>[{_UP}][{_LO}]{{2,}})(?={_SP}+[{_LO}])",
     re.MULTILINE,
 )
+#: A capitalised word that opens a sentence (maybe after "Puis", "Et", "Alors", "Mais"), then the word
+#: after it: :meth:`FrenchPersonRecognizer._verb_subjects` says whether that word is a verb, which makes
+#: the first one its subject ("Rasseneur fermait la maison", "Grandet ne répondit rien").
+_SUBJECT_RX = re.compile(
+    rf"(?:^|(?<=[.!?…]{_SP})|(?<=\n)|(?<=[-–—]{_SP}))(?:(?:Puis|Et|Alors|Mais){_SP}+)?"
+    rf"(?P<name>[{_UP}{_LO}][{_LO}]{{2,}}(?:-[{_UP}{_LO}][{_LO}]{{2,}})?){_SP}+"
+    rf"(?P<next>[{_LO}]+(?:['’][{_LO}]+)?)(?:{_SP}+(?P<third>[{_LO}]+))?",
+    re.MULTILINE,
+)
+#: A verb of saying after the words it quotes, then who says them ("– Je le sais, répondit Aramis", "« Le
+#: devis est signé », a précisé Kowalczyk"): the dialogue's speaker, in fiction and in quoted reports.
+_SPEAKER_RX = re.compile(
+    rf"(?<=[,!?…»])[ \u00a0\u202f]*(?:a{_SP}+)?"
+    r"(?:dit|disait|dirent|demanda|demandait|demandé|répondit|répondait|répondu|reprit|reprenait"
+    r"|s['’]écria|s['’]exclama|cria|criait|murmura|murmurait|ajouta|ajoutait|ajouté|répliqua"
+    r"|répliquait|balbutia|bégaya|soupira|continua|poursuivit|interrompit|hurla|gronda|répéta|insista"
+    r"|observa|objecta|lança|souffla|grogna|conclut|explique|expliqua|expliqué|précise|précisa|précisé"
+    r"|raconte|raconta|confie|confia|confié)"
+    # the name as typed, capitalised or not ("répondit aramis": French does not know the word)
+    rf"{_SP}+(?P<name>(?:[dD]['’])?[{_UP}{_LO}][{_LO}]{{2,}}(?:-[{_UP}{_LO}][{_LO}]{{2,}})?)(?![\w'’-])"
+)
+#: Endings of a verb in the third person of the past, the future or the conditional ("fermait",
+#: "regardèrent", "répondit", "parut", "reprendra"): never a name's and rarely a noun's.
+_PAST_OR_FUTURE_VERB_RX = re.compile(
+    r"[a-zàâçéèêëîïôûùü]{2,}(?:aient|ait|èrent|irent|urent|rent|rait|ront|[^aeiouy]a|[^aeiouy]it|ut|int)"
+)
+#: Words between a subject and its verb: the negation, a reflexive or object pronoun ("Grandet ne
+#: répondit rien", "Chaval l'avait conduite", "Bournisien la défendit").
+_BEFORE_VERB = frozenset("ne n' se s' lui leur l' la le les me m' y en".split())
+
 #: A civility or a doctor's title typed before a name in lower case ("Bonjour Madame mandrillon", "mme
 #: dieux", "Monsieur melchior baffert", "rdv avec le dr. kowalczyk"): up to three lower-case words, a
 #: particle maybe first ("Madame le hir", "Monsieur di marco"); "m." in lower case too, not after a
@@ -1253,8 +1286,18 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 found[(start, end)] = (score, why)
 
         tagged: list[tuple[int, int]] = []  # the model's PER spans, as it gave them
+        entities: list[tuple[int, int]] = []  # all its spans, whatever their label
+        companies: list[tuple[int, int]] = []  # its ORG and MISC spans
         if nlp_artifacts is not None:
+            # Presidio passes on only the labels the pipeline maps; companies (ORG) and works (MISC)
+            # are in the spaCy document it keeps
+            doc = getattr(nlp_artifacts, "tokens", None)
+            entities = [(e.start_char, e.end_char) for e in getattr(doc, "ents", ())]
+            companies = [
+                (e.start_char, e.end_char) for e in getattr(doc, "ents", ()) if e.label_ in ("ORG", "MISC")
+            ]
             for ent in nlp_artifacts.entities:
+                entities.append((ent.start_char, ent.end_char))
                 if ent.label_ not in (ENTITY, "PER"):
                     continue
                 tagged.append((ent.start_char, ent.end_char))
@@ -1310,6 +1353,10 @@ class FrenchPersonRecognizer(LocalRecognizer):
             add(start, end, self.scores.ner, "mail_header")
         for start, end in self._elided_subjects(text):
             add(start, end, self.scores.ner_single, "elided_subject")
+        for start, end in self._verb_subjects(text, entities):
+            add(start, end, self.scores.ner_single, "subject")
+        for start, end in self._quoted_speakers(text, companies):
+            add(start, end, self.scores.ner_single, "speaker")
         for start, end, score in self._lower_case_names(text):
             add(start, end, score, "lower_case")
         if any(c.islower() for c in text):
@@ -2156,15 +2203,18 @@ class FrenchPersonRecognizer(LocalRecognizer):
             # "M. le vicaire", "Mme la directrice": an article before a role)
             spelled = self_named or fold(m.group().split()[0]) in ("monsieur", "madame", "mademoiselle")
             if key in _PARTICLES:
-                second = words[1].group() if len(words) > 1 else ""
+                # "mme de la fontaine": two particles, then the name
+                at = 2 if len(words) > 2 and fold(words[1].group()) in _PARTICLES else 1
+                second = words[at].group() if len(words) > at else ""
                 if (
                     not second
+                    or fold(second) in _PARTICLES  # "Mme de la Fontaine": the name is not in lower case
                     or self._is_stopword(second)
                     or fold(second) in _ROLE_WORDS
                     or ((spelled or key not in ("de", "du", "des")) and is_french_word(second))
                 ):
                     continue
-                taken = 2
+                taken = at + 1
             elif key in _LOWER_STOPWORDS or self._is_stopword(first) or key in _ROLE_WORDS:
                 continue
             elif self_named and _is_plain_word(first) and not _is_first_name(first, rare=True):
@@ -2740,6 +2790,67 @@ class FrenchPersonRecognizer(LocalRecognizer):
             if is_french_word(name) or key in PLACES or key in self.allowlist or key in _COMPANY_WORDS:
                 continue
             yield m.start(), m.end()
+
+    def _verb_subjects(self, text: str, entities: Sequence[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+        """A capitalised word French does not know that opens a sentence before a verb in the past,
+        the future or the conditional, or before a negation or a pronoun and its verb ("Rasseneur
+        fermait la maison", "Grandet ne répondit rien", "Kowalczyk relira le contrat"): the subject of
+        that verb, where the model tagged nothing at all (``entities``: its spans, whatever their
+        label; the fine-tuned model, taught that an imperative opens a prompt, often leaves a subject
+        untagged there). Not a place, a tool of the allow list, a company word, an acronym, nor in an
+        English sentence."""
+        for m in _SUBJECT_RX.finditer(text):
+            name = m.group("name")
+            start, end = m.span("name")
+            key = fold(name)
+            if (
+                any(is_french_word(part) for part in name.split("-"))  # "Avez-vous", "dit-elle"
+                or key in PLACES
+                or key in self.allowlist
+                or key in _COMPANY_WORDS
+                or key in _ACRONYMS
+                or any(s < end and start < e for s, e in entities)
+            ):
+                continue
+            word = m.group("next")
+            after = fold(word.split("'")[0] + "'") if "'" in word or "’" in word else fold(word)
+            third = m.group("third") or ""
+            if word in _AUXILIARY_FORMS and word != "a":
+                pass
+            elif word == "a" and third and fold(third) not in _AFTER_IMPERATIVE:
+                pass
+            elif after in _BEFORE_VERB and (
+                "'" in word or "’" in word or (is_french_word(third) and not _is_name_word(third))
+            ):
+                pass  # not a particle and more of the name ("nathan le barbet")
+            elif not (
+                _PAST_OR_FUTURE_VERB_RX.fullmatch(word)
+                and is_french_word(word)  # "Bjr nassira": a name, not a verb
+                and not _is_name_word(word)
+            ):
+                continue
+            if _in_english(text, start, end):
+                continue
+            yield start, end
+
+    def _quoted_speakers(self, text: str, companies: Sequence[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+        """Who says the words a verb of saying follows ("– Je le sais, répondit Aramis", "« C'est
+        signé », a précisé Kowalczyk"): a capitalised word French does not know, where the model saw
+        no company or work (``companies``: its ORG and MISC spans; "…, précise Capgemini"). Not a tool
+        of the allow list, a company word or an acronym."""
+        for m in _SPEAKER_RX.finditer(text):
+            start, end = m.span("name")
+            name = re.sub(r"^[dD]['’]", "", m.group("name"))
+            key = fold(name)
+            if (
+                any(is_french_word(part) for part in name.split("-"))
+                or key in self.allowlist
+                or key in _COMPANY_WORDS
+                or key in _ACRONYMS
+                or any(s < end and start < e for s, e in companies)
+            ):
+                continue
+            yield start, end
 
     def _chat_speakers(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Speakers of a transcript pasted with its times ("[10:42] Kaiss Stumpf : ok pour moi",
