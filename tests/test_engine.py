@@ -1226,6 +1226,7 @@ def test_missing_model_package_is_a_config_error(tmp_path: Path) -> None:
         # leaves untagged; not a company or a product it tagged ORG or MISC
         ("Athos regarda le capitaine avec surprise.", ["Athos"]),
         ("Rasseneur fermait la maison.", ["Rasseneur"]),
+        ("Maheu les rappela. Il était tard.", ["Maheu"]),  # one word the model tagged alone: it scored low
         ("Bouygues a remporté le marché.", []),
         ("Datacrest livrera les serveurs lundi.", []),
         # who says the words a verb of saying follows

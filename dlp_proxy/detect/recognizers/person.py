@@ -1286,18 +1286,17 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 found[(start, end)] = (score, why)
 
         tagged: list[tuple[int, int]] = []  # the model's PER spans, as it gave them
-        entities: list[tuple[int, int]] = []  # all its spans, whatever their label
+        not_people: list[tuple[int, int]] = []  # its spans of places, companies and works
         companies: list[tuple[int, int]] = []  # its ORG and MISC spans
         if nlp_artifacts is not None:
             # Presidio passes on only the labels the pipeline maps; companies (ORG) and works (MISC)
             # are in the spaCy document it keeps
-            doc = getattr(nlp_artifacts, "tokens", None)
-            entities = [(e.start_char, e.end_char) for e in getattr(doc, "ents", ())]
-            companies = [
-                (e.start_char, e.end_char) for e in getattr(doc, "ents", ()) if e.label_ in ("ORG", "MISC")
-            ]
+            for e in getattr(getattr(nlp_artifacts, "tokens", None), "ents", ()):
+                if e.label_ != "PER":
+                    not_people.append((e.start_char, e.end_char))
+                    if e.label_ in ("ORG", "MISC"):
+                        companies.append((e.start_char, e.end_char))
             for ent in nlp_artifacts.entities:
-                entities.append((ent.start_char, ent.end_char))
                 if ent.label_ not in (ENTITY, "PER"):
                     continue
                 tagged.append((ent.start_char, ent.end_char))
@@ -1353,7 +1352,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
             add(start, end, self.scores.ner, "mail_header")
         for start, end in self._elided_subjects(text):
             add(start, end, self.scores.ner_single, "elided_subject")
-        for start, end in self._verb_subjects(text, entities):
+        for start, end in self._verb_subjects(text, not_people):
             add(start, end, self.scores.ner_single, "subject")
         for start, end in self._quoted_speakers(text, companies):
             add(start, end, self.scores.ner_single, "speaker")
@@ -2791,14 +2790,14 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 continue
             yield m.start(), m.end()
 
-    def _verb_subjects(self, text: str, entities: Sequence[tuple[int, int]]) -> Iterable[tuple[int, int]]:
-        """A capitalised word French does not know that opens a sentence before a verb in the past,
-        the future or the conditional, or before a negation or a pronoun and its verb ("Rasseneur
-        fermait la maison", "Grandet ne répondit rien", "Kowalczyk relira le contrat"): the subject of
-        that verb, where the model tagged nothing at all (``entities``: its spans, whatever their
-        label; the fine-tuned model, taught that an imperative opens a prompt, often leaves a subject
-        untagged there). Not a place, a tool of the allow list, a company word, an acronym, nor in an
-        English sentence."""
+    def _verb_subjects(self, text: str, not_people: Sequence[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+        """A word French does not know that opens a sentence before a verb in the past, the future or
+        the conditional, or before a negation or a pronoun and its verb ("Rasseneur fermait la
+        maison", "Chaval n'était guère gentil", "Kowalczyk relira le contrat"): the subject of that
+        verb, where the model tagged it as a person or not at all (``not_people``: its spans of places,
+        companies and works; the fine-tuned model, taught that an imperative opens a prompt, often
+        leaves a subject untagged there, and one word it tags alone scores low). Not a place, a tool
+        of the allow list, a company word, an acronym, nor in an English sentence."""
         for m in _SUBJECT_RX.finditer(text):
             name = m.group("name")
             start, end = m.span("name")
@@ -2809,7 +2808,9 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 or key in self.allowlist
                 or key in _COMPANY_WORDS
                 or key in _ACRONYMS
-                or any(s < end and start < e for s, e in entities)
+                or key in _HANDLE_NOT_PEOPLE  # "Jenkins relancera le build", "Claude a rédigé…"
+                or key in _AMBIGUOUS_FIRST_NAMES
+                or any(s < end and start < e for s, e in not_people)
             ):
                 continue
             word = m.group("next")
