@@ -291,6 +291,11 @@ def test_a_civility_before_a_particle(person: FrenchPersonRecognizer, text: str,
         ("Bournisien la défendit.", ["Bournisien"]),
         ("Puis Homais inventait des anecdotes.", ["Homais"]),
         ("rasseneur fermait la maison.", ["rasseneur"]),  # typed in lower case, a word French lacks
+        ("Du Roy se leva et sortit.", ["Du Roy"]),  # with its capitalised particle
+        ("Les Maheu dînèrent à midi.", ["Maheu"]),  # a family: its name takes no plural "s"
+        ("Les Carpenters durent annuler la tournée.", []),
+        ("La Juventus l'emportera sur le score d'un but.", []),  # "La", "Le" open companies and things
+        ("Le dotara est muni d'une bandoulière.", []),
         # a word of French, a place, a verb's pronoun, a name followed by more of itself
         ("Forestier souleva sa main.", []),
         ("Metz accueillera le salon en mai.", []),

@@ -145,12 +145,16 @@ _ELIDED_SUBJECT_RX = re.compile(
     rf"(?:^|(?<=[.!?…]{_SP})|(?<=\n)|(?<=[-–—]{_SP}))D['’](?P<name>[{_UP}][{_LO}]{{2,}})(?={_SP}+[{_LO}])",
     re.MULTILINE,
 )
-#: A capitalised word that opens a sentence (maybe after "Puis", "Et", "Alors", "Mais"), then the word
-#: after it: :meth:`FrenchPersonRecognizer._verb_subjects` says whether that word is a verb, which makes
-#: the first one its subject ("Rasseneur fermait la maison", "Grandet ne répondit rien").
+#: A word that opens a sentence (maybe after "Puis", "Et", "Alors", "Mais"; a family after "Les"; with
+#: its capitalised particle: "Du Roy", "Le Goff"), then the word after it:
+#: :meth:`FrenchPersonRecognizer._verb_subjects` says whether that word is a verb, which makes the first
+#: one its subject ("Rasseneur fermait la maison", "Grandet ne répondit rien", "Les Maheu dînèrent").
 _SUBJECT_RX = re.compile(
     rf"(?:^|(?<=[.!?…]{_SP})|(?<=\n)|(?<=[-–—]{_SP}))(?:(?:Puis|Et|Alors|Mais){_SP}+)?"
-    rf"(?P<name>[{_UP}{_LO}][{_LO}]{{2,}}(?:-[{_UP}{_LO}][{_LO}]{{2,}})?){_SP}+"
+    # a family's name takes no plural "s" ("Les Maheu", not "Les Carpenters"); its particle is
+    # capitalised, and so is the name after it ("Du Roy"; "Le"/"La" open companies: "La Juventus")
+    rf"(?:[Ll]es{_SP}+(?=[{_UP}][^\W\d_]*[^\W\d_s]\b))?(?P<name>(?:(?:Du|De|Van|Von|Di|Da){_SP}+(?=[{_UP}]))?"
+    rf"(?P<word>[{_UP}{_LO}][{_LO}]{{2,}}(?:-[{_UP}{_LO}][{_LO}]{{2,}})?)){_SP}+"
     rf"(?P<next>[{_LO}]+(?:['’][{_LO}]+)?)(?:{_SP}+(?P<third>[{_LO}]+))?",
     re.MULTILINE,
 )
@@ -170,6 +174,7 @@ _SPEAKER_RX = re.compile(
 #: "regardèrent", "répondit", "parut", "reprendra"): never a name's and rarely a noun's.
 _PAST_OR_FUTURE_VERB_RX = re.compile(
     r"[a-zàâçéèêëîïôûùü]{2,}(?:aient|ait|èrent|irent|urent|rent|rait|ront|[^aeiouy]a|[^aeiouy]it|ut|int)"
+    r"|dit|fit|fut|vit|prit|mit|eut|sut|dut"
 )
 #: Words between a subject and its verb: the negation, a reflexive or object pronoun ("Grandet ne
 #: répondit rien", "Chaval l'avait conduite", "Bournisien la défendit").
@@ -2799,7 +2804,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
         leaves a subject untagged there, and one word it tags alone scores low). Not a place, a tool
         of the allow list, a company word, an acronym, nor in an English sentence."""
         for m in _SUBJECT_RX.finditer(text):
-            name = m.group("name")
+            name = m.group("word")
             start, end = m.span("name")
             key = fold(name)
             if (
