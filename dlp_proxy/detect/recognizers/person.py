@@ -146,7 +146,7 @@ _ELIDED_SUBJECT_RX = re.compile(
     re.MULTILINE,
 )
 #: A word that opens a sentence (maybe after "Puis", "Et", "Alors", "Mais"; a family after "Les"; with
-#: its capitalised particle: "Du Roy", "Le Goff"), then the word after it:
+#: its capitalised particle: "Du Roy", "Van Damme"), then the word after it:
 #: :meth:`FrenchPersonRecognizer._verb_subjects` says whether that word is a verb, which makes the first
 #: one its subject ("Rasseneur fermait la maison", "Grandet ne répondit rien", "Les Maheu dînèrent").
 _SUBJECT_RX = re.compile(
@@ -2808,55 +2808,55 @@ class FrenchPersonRecognizer(LocalRecognizer):
             start, end = m.span("name")
             key = fold(name)
             if (
-                any(is_french_word(part) for part in name.split("-"))  # "Avez-vous", "dit-elle"
+                self._is_word_or_tool(name)
                 or key in PLACES
-                or key in self.allowlist
-                or key in _COMPANY_WORDS
-                or key in _ACRONYMS
                 or key in _HANDLE_NOT_PEOPLE  # "Jenkins relancera le build", "Claude a rédigé…"
                 or key in _AMBIGUOUS_FIRST_NAMES
                 or any(s < end and start < e for s, e in not_people)
             ):
                 continue
             word = m.group("next")
-            after = fold(word.split("'")[0] + "'") if "'" in word or "’" in word else fold(word)
+            elided = "'" in word or "’" in word
             third = m.group("third") or ""
-            if word in _AUXILIARY_FORMS and word != "a":
-                pass
-            elif word == "a" and third and fold(third) not in _AFTER_IMPERATIVE:
-                pass
-            elif after in _BEFORE_VERB and (
-                "'" in word or "’" in word or (is_french_word(third) and not _is_name_word(third))
-            ):
-                pass  # not a particle and more of the name ("nathan le barbet")
-            elif not (
-                _PAST_OR_FUTURE_VERB_RX.fullmatch(word)
-                and is_french_word(word)  # "Bjr nassira": a name, not a verb
-                and not _is_name_word(word)
-            ):
-                continue
-            if _in_english(text, start, end):
-                continue
-            yield start, end
+            if word == "a":  # "avoir", not the "à" after an imperative ("Réponds a la RH")
+                verb = bool(third) and fold(third) not in _AFTER_IMPERATIVE
+            elif word in _AUXILIARY_FORMS:
+                verb = True
+            elif fold(word.split("'")[0].split("’")[0] + "'" if elided else word) in _BEFORE_VERB:
+                # a pronoun before a word of French, not a particle before more of the name
+                # ("nathan le barbet")
+                verb = elided or (bool(third) and is_french_word(third) and not _is_name_word(third))
+            else:
+                verb = (
+                    _PAST_OR_FUTURE_VERB_RX.fullmatch(word) is not None
+                    and is_french_word(word)  # "Bjr nassira": a name, not a verb
+                    and not _is_name_word(word)
+                )
+            if verb and not _in_english(text, start, end):
+                yield start, end
 
     def _quoted_speakers(self, text: str, companies: Sequence[tuple[int, int]]) -> Iterable[tuple[int, int]]:
         """Who says the words a verb of saying follows ("– Je le sais, répondit Aramis", "« C'est
-        signé », a précisé Kowalczyk"): a capitalised word French does not know, where the model saw
-        no company or work (``companies``: its ORG and MISC spans; "…, précise Capgemini"). Not a tool
-        of the allow list, a company word or an acronym."""
+        signé », a précisé Kowalczyk", "répondit aramis"): a word French does not know, capitalised or
+        not, where the model saw no company or work (``companies``: its ORG and MISC spans; "…,
+        précise Capgemini"). Not a tool of the allow list, a company word or an acronym."""
         for m in _SPEAKER_RX.finditer(text):
             start, end = m.span("name")
-            name = re.sub(r"^[dD]['’]", "", m.group("name"))
-            key = fold(name)
-            if (
-                any(is_french_word(part) for part in name.split("-"))
-                or key in self.allowlist
-                or key in _COMPANY_WORDS
-                or key in _ACRONYMS
-                or any(s < end and start < e for s, e in companies)
+            if not self._is_word_or_tool(re.sub(r"^[dD]['’]", "", m.group("name"))) and not any(
+                s < end and start < e for s, e in companies
             ):
-                continue
-            yield start, end
+                yield start, end
+
+    def _is_word_or_tool(self, word: str) -> bool:
+        """Whether ``word``, where a subject or a speaker stands, is a word of French (any part of it:
+        "Avez-vous", "dit-elle"), a tool of the allow list, a company word or an acronym."""
+        key = fold(word)
+        return (
+            any(is_french_word(part) for part in word.split("-"))
+            or key in self.allowlist
+            or key in _COMPANY_WORDS
+            or key in _ACRONYMS
+        )
 
     def _chat_speakers(self, text: str) -> Iterable[tuple[int, int, float, str]]:
         """Speakers of a transcript pasted with its times ("[10:42] Kaiss Stumpf : ok pour moi",
