@@ -139,10 +139,12 @@ _CUE_RX = re.compile(
 #: A first name in brackets right after a civility's name: "M. Doyon (Célian)", "Mme KAPPLER (Amani)",
 #: "M. mann (eyline)" (applied where the civility's name ends).
 _BRACKETED_FIRST_NAME_RX = re.compile(rf"{_SP}*\({_SP}*(?P<name>{_ANY_NAME_WORD}){_SP}*\)")
+#: Where a sentence opens: the text's or a line's start, after a full stop, or after a dialogue dash.
+_SENTENCE_START = rf"(?:^|(?<=[.!?…]{_SP})|(?<=\n)|(?<=[-–—]{_SP}))"
 #: A family name with its elided particle opening a sentence, before the verb: "D'Ornano a validé le
 #: devis", "D'Artagnan salua" (the model reads "D'" as a word and often tags nothing there).
 _ELIDED_SUBJECT_RX = re.compile(
-    rf"(?:^|(?<=[.!?…]{_SP})|(?<=\n)|(?<=[-–—]{_SP}))D['’](?P<name>[{_UP}][{_LO}]{{2,}})(?={_SP}+[{_LO}])",
+    rf"{_SENTENCE_START}D['’](?P<name>[{_UP}][{_LO}]{{2,}})(?={_SP}+[{_LO}])",
     re.MULTILINE,
 )
 #: A word that opens a sentence (maybe after "Puis", "Et", "Alors", "Mais"; a family after "Les"; with
@@ -150,7 +152,7 @@ _ELIDED_SUBJECT_RX = re.compile(
 #: :meth:`FrenchPersonRecognizer._verb_subjects` says whether that word is a verb, which makes the first
 #: one its subject ("Rasseneur fermait la maison", "Grandet ne répondit rien", "Les Maheu dînèrent").
 _SUBJECT_RX = re.compile(
-    rf"(?:^|(?<=[.!?…]{_SP})|(?<=\n)|(?<=[-–—]{_SP}))(?:(?:Puis|Et|Alors|Mais){_SP}+)?"
+    rf"{_SENTENCE_START}(?:(?:Puis|Et|Alors|Mais){_SP}+)?"
     # a family's name takes no plural "s" ("Les Maheu", not "Les Carpenters"); its particle is
     # capitalised, and so is the name after it ("Du Roy"; "Le"/"La" open companies: "La Juventus")
     rf"(?:[Ll]es{_SP}+(?=[{_UP}][^\W\d_]*[^\W\d_s]\b))?(?P<name>(?:(?:Du|De|Van|Von|Di|Da){_SP}+(?=[{_UP}]))?"
@@ -161,7 +163,7 @@ _SUBJECT_RX = re.compile(
 #: A verb of saying after the words it quotes, then who says them ("– Je le sais, répondit Aramis", "« Le
 #: devis est signé », a précisé Kowalczyk"): the dialogue's speaker, in fiction and in quoted reports.
 _SPEAKER_RX = re.compile(
-    rf"(?<=[,!?…»])[ \u00a0\u202f]*(?:a{_SP}+)?"
+    rf"(?<=[,!?…»]){_SP}*(?:a{_SP}+)?"
     r"(?:dit|disait|dirent|demanda|demandait|demandé|répondit|répondait|répondu|reprit|reprenait"
     r"|s['’]écria|s['’]exclama|cria|criait|murmura|murmurait|ajouta|ajoutait|ajouté|répliqua"
     r"|répliquait|balbutia|bégaya|soupira|continua|poursuivit|interrompit|hurla|gronda|répéta|insista"
@@ -2822,7 +2824,7 @@ class FrenchPersonRecognizer(LocalRecognizer):
                 verb = bool(third) and fold(third) not in _AFTER_IMPERATIVE
             elif word in _AUXILIARY_FORMS:
                 verb = True
-            elif fold(word.split("'")[0].split("’")[0] + "'" if elided else word) in _BEFORE_VERB:
+            elif fold(re.split("['’]", word)[0] + "'" if elided else word) in _BEFORE_VERB:
                 # a pronoun before a word of French, not a particle before more of the name
                 # ("nathan le barbet")
                 verb = elided or (bool(third) and is_french_word(third) and not _is_name_word(third))
